@@ -1,0 +1,326 @@
+//! The one loop every Graph call goes through: token -> build -> send -> classify -> wait -> repeat.
+//! It is generic over [`Effects`], so native tests drive it with a scripted server and a fake clock.
+
+use crate::config::ClientConfig;
+use crate::error::{ErrorCode, MailboxError};
+use crate::protocol::{self, ImportSession};
+use crate::retry::{backoff_ms, classify_status, parse_retry_after, Class};
+use crate::text::{push_decimal, uuid_v4};
+use crate::transport::{
+    Effects, HttpRequest, HttpResponse, Method, SendError, TokenError, TokenRequest,
+};
+use crate::url::resolve_location;
+
+/// How a call ended when it did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// The caller's signal aborted; the binding rejects with `signal.reason`.
+    Aborted,
+    Error(MailboxError),
+}
+
+impl From<MailboxError> for Failure {
+    fn from(error: MailboxError) -> Self {
+        Failure::Error(error)
+    }
+}
+
+/// Redirect hops followed within the Graph root before giving up.
+const MAX_REDIRECTS: u32 = 5;
+
+/// One Graph call to make.
+#[derive(Debug, Clone)]
+pub struct GraphCall {
+    pub method: Method,
+    pub url: String,
+    pub body: Option<String>,
+    /// Whether sending it twice is harmless, so that a network failure or timeout may be retried.
+    pub safe_to_retry: bool,
+}
+
+/// A token is sent as `Bearer {token}`: it must be the bare token, visible ASCII without spaces
+/// (what JWTs and MSAL tokens are), so that no header can be malformed or injected.
+pub fn token_problem(token: &str) -> Option<&'static str> {
+    if token.is_empty() {
+        Some("is empty")
+    } else if token.len() > 7 && token[..7].eq_ignore_ascii_case("bearer ") {
+        Some("starts with \"Bearer \": pass the bare access token")
+    } else if !token.bytes().all(|b| (0x21..0x7F).contains(&b)) {
+        Some("contains spaces, control or non-ASCII characters")
+    } else {
+        None
+    }
+}
+
+fn random_unit(effects: &impl Effects) -> f64 {
+    let mut bytes = [0u8; 4];
+    effects.fill_random(&mut bytes);
+    f64::from(u32::from_le_bytes(bytes)) / 4_294_967_296.0
+}
+
+/// A fresh version 4 UUID for `client-request-id`.
+pub fn new_request_id(effects: &impl Effects) -> String {
+    let mut bytes = [0u8; 16];
+    effects.fill_random(&mut bytes);
+    uuid_v4(bytes)
+}
+
+/// Counts kept across the attempts of one call, copied into whatever error ends it.
+struct Attempts {
+    sent: u32,
+    retries: u32,
+    client_request_id: Option<String>,
+}
+
+impl Attempts {
+    fn finish(&self, mut error: MailboxError) -> Failure {
+        error.attempts = self.sent;
+        if error.client_request_id.is_none() {
+            error.client_request_id = self.client_request_id.clone();
+        }
+        Failure::Error(error)
+    }
+
+    /// The failure for a request that got no usable answer and will not be retried.
+    fn finish_transport(&self, failure: SendError, config: &ClientConfig, token: &str) -> Failure {
+        let error = match failure {
+            SendError::Aborted => return Failure::Aborted,
+            SendError::HiddenRedirect => MailboxError::new(
+                ErrorCode::GraphError,
+                "Microsoft Graph answered with a redirect whose target this runtime hides, so it was not followed",
+            ),
+            SendError::Timeout => {
+                let mut message = String::from("Microsoft Graph did not answer within ");
+                push_decimal(&mut message, u64::from(config.timeout_ms));
+                message.push_str(" ms");
+                MailboxError::new(ErrorCode::Timeout, with_attempt_count(message, self.sent))
+            }
+            SendError::Network(detail) => {
+                let mut message = String::from("Could not reach Microsoft Graph");
+                if !detail.is_empty() {
+                    message.push_str(" (");
+                    message.push_str(&crate::error::redact(&detail, &[token]));
+                    message.push(')');
+                }
+                message.push_str("; in a browser a CORS refusal looks the same");
+                MailboxError::new(ErrorCode::Network, with_attempt_count(message, self.sent))
+            }
+        };
+        self.finish(error)
+    }
+}
+
+fn with_attempt_count(mut message: String, attempts: u32) -> String {
+    message.push_str(" (");
+    push_decimal(&mut message, u64::from(attempts));
+    message.push_str(if attempts == 1 {
+        " attempt)"
+    } else {
+        " attempts)"
+    });
+    message
+}
+
+/// A 2xx answer from Graph, with what the error for a body that turns out to be wrong needs.
+#[derive(Debug, Clone)]
+pub struct GraphAnswer {
+    pub response: HttpResponse,
+    pub attempts: u32,
+    pub client_request_id: String,
+}
+
+impl GraphAnswer {
+    /// `error` (about this answer's body) with the answer's status, ids and attempt count.
+    pub fn fail(&self, mut error: MailboxError) -> Failure {
+        error.status = Some(self.response.status);
+        error.request_id = self.response.header("request-id").map(Into::into);
+        error.client_request_id = Some(self.client_request_id.clone());
+        error.attempts = self.attempts;
+        Failure::Error(error)
+    }
+}
+
+/// Sends `call` to Graph with the token, retrying as `api.md` says, and returns the first 2xx answer.
+pub async fn send_to_graph<E: Effects>(
+    effects: &E,
+    config: &ClientConfig,
+    call: GraphCall,
+) -> Result<GraphAnswer, Failure> {
+    let GraphCall {
+        mut method,
+        mut url,
+        mut body,
+        safe_to_retry,
+    } = call;
+    let mut attempts = Attempts {
+        sent: 0,
+        retries: 0,
+        client_request_id: None,
+    };
+    let mut refreshed = false;
+    let mut force_refresh = false;
+    let mut redirects = 0;
+    loop {
+        let token = match effects
+            .token(&TokenRequest {
+                scopes: &config.scopes,
+                force_refresh,
+            })
+            .await
+        {
+            Ok(token) => token,
+            Err(TokenError::Aborted) => return Err(Failure::Aborted),
+            Err(failure) => {
+                let mut message = String::from("The token provider ");
+                match failure {
+                    TokenError::Threw(detail) => {
+                        message.push_str("failed: ");
+                        message.push_str(&detail);
+                    }
+                    _ => message.push_str("returned something other than a string"),
+                }
+                return Err(
+                    attempts.finish(MailboxError::new(ErrorCode::TokenProviderFailed, message))
+                );
+            }
+        };
+        if let Some(problem) = token_problem(&token) {
+            let code = if effects.can_refresh_token() {
+                ErrorCode::TokenProviderFailed
+            } else {
+                ErrorCode::InvalidArgument
+            };
+            let source = if effects.can_refresh_token() {
+                "The token provider's token "
+            } else {
+                "options.token "
+            };
+            return Err(attempts.finish(MailboxError::new(code, [source, problem].concat())));
+        }
+        force_refresh = false;
+        let client_request_id = new_request_id(effects);
+        let request = HttpRequest {
+            method,
+            url: url.clone(),
+            headers: vec![
+                ("authorization", ["Bearer ", &token].concat()),
+                ("accept", "application/json".into()),
+                ("client-request-id", client_request_id.clone()),
+            ],
+            body: body.clone(),
+        };
+        attempts.sent += 1;
+        attempts.client_request_id = Some(client_request_id);
+        let response = match effects.send(&request, config.timeout_ms).await {
+            Ok(response) => response,
+            Err(SendError::Timeout | SendError::Network(_))
+                if safe_to_retry && attempts.retries < config.max_retries =>
+            {
+                attempts.retries += 1;
+                let wait = backoff_ms(
+                    attempts.retries,
+                    config.retry_base_delay_ms,
+                    config.max_retry_delay_ms,
+                    random_unit(effects),
+                );
+                effects.sleep(wait).await.map_err(|_| Failure::Aborted)?;
+                continue;
+            }
+            Err(failure) => return Err(attempts.finish_transport(failure, config, &token)),
+        };
+        let retry_after = response
+            .header("retry-after")
+            .and_then(|v| parse_retry_after(v, effects.now_ms()));
+        match classify_status(response.status) {
+            Class::Success => {
+                return Ok(GraphAnswer {
+                    response,
+                    attempts: attempts.sent,
+                    client_request_id: attempts.client_request_id.unwrap_or_default(),
+                })
+            }
+            Class::Unauthorized if !refreshed && effects.can_refresh_token() => {
+                // One forced refresh: a cached token may have been revoked or expired early.
+                refreshed = true;
+                force_refresh = true;
+            }
+            Class::Throttled | Class::Unavailable => {
+                let too_long = retry_after.is_some_and(|ms| ms > config.max_retry_delay_ms);
+                if attempts.retries >= config.max_retries || too_long {
+                    let mut error = protocol::graph_error(&response, &[&token]);
+                    error.retry_after_ms = retry_after;
+                    if too_long {
+                        error.message.push_str("; the service asked for a wait longer than maxRetryDelayMs, so the call was not retried");
+                    }
+                    return Err(attempts.finish(error));
+                }
+                attempts.retries += 1;
+                let wait = retry_after.unwrap_or_else(|| {
+                    backoff_ms(
+                        attempts.retries,
+                        config.retry_base_delay_ms,
+                        config.max_retry_delay_ms,
+                        random_unit(effects),
+                    )
+                });
+                effects.sleep(wait).await.map_err(|_| Failure::Aborted)?;
+            }
+            Class::Redirect => {
+                let target = response
+                    .header("location")
+                    .and_then(|location| resolve_location(&url, location));
+                match target {
+                    Some(next)
+                        if config.is_under_graph_root(&next) && redirects < MAX_REDIRECTS =>
+                    {
+                        redirects += 1;
+                        // 303, and 301/302 after a POST, turn into a GET without a body, as fetch does.
+                        if response.status == 303
+                            || (matches!(response.status, 301 | 302) && method == Method::Post)
+                        {
+                            method = Method::Get;
+                            body = None;
+                        }
+                        url = next;
+                    }
+                    Some(_) if redirects >= MAX_REDIRECTS => {
+                        return Err(attempts.finish(MailboxError::new(
+                            ErrorCode::GraphError,
+                            "Microsoft Graph redirected too many times",
+                        )))
+                    }
+                    _ => {
+                        let mut error = MailboxError::new(
+                            ErrorCode::UntrustedImportUrl,
+                            "Microsoft Graph redirected outside the configured graphBaseUrl; the token was not sent there",
+                        );
+                        error.status = Some(response.status);
+                        error.request_id = response.header("request-id").map(Into::into);
+                        return Err(attempts.finish(error));
+                    }
+                }
+            }
+            Class::Unauthorized | Class::Final => {
+                return Err(attempts.finish(protocol::graph_error(&response, &[&token])))
+            }
+        }
+    }
+}
+
+/// `createImportSession`: validates the id, asks Graph for a session, and checks the importUrl.
+pub async fn create_import_session<E: Effects>(
+    effects: &E,
+    config: &ClientConfig,
+    mailbox_id: &str,
+) -> Result<ImportSession, Failure> {
+    protocol::validate_mailbox_id(mailbox_id)?;
+    let call = GraphCall {
+        method: Method::Post,
+        url: protocol::create_import_session_url(config, mailbox_id),
+        body: None,
+        // A spare session is harmless, so a lost answer may be asked for again.
+        safe_to_retry: true,
+    };
+    let answer = send_to_graph(effects, config, call).await?;
+    protocol::parse_import_session(config, &answer.response).map_err(|error| answer.fail(error))
+}

@@ -1,0 +1,431 @@
+//! `ClientOptions` from JavaScript, validated once into a [`ClientConfig`] before any request.
+
+use crate::error::MailboxError;
+use crate::text::push_decimal;
+use crate::url::{parse_target, TrustedHost, UrlProblem};
+
+/// The largest delay `setTimeout` honours (2^31 - 1 ms); larger values fire at once in every runtime.
+pub const MAX_TIMER_MS: f64 = 2_147_483_647.0;
+/// Graph's JS SDK caps retries at 10; more than that only hides an outage.
+pub const MAX_RETRIES_LIMIT: u32 = 10;
+
+pub const DEFAULT_GRAPH_BASE_URL: &str = "https://graph.microsoft.com";
+pub const DEFAULT_TRUSTED_IMPORT_HOSTS: [&str; 2] = ["outlook.office365.com", "outlook.office.com"];
+pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+pub const DEFAULT_RETRY_BASE_DELAY_MS: u64 = 1_000;
+pub const DEFAULT_MAX_RETRY_DELAY_MS: u64 = 60_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiVersion {
+    V1,
+    Beta,
+}
+
+impl ApiVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiVersion::V1 => "v1.0",
+            ApiVersion::Beta => "beta",
+        }
+    }
+}
+
+/// Options as they arrive from JavaScript, already checked for type by the binding layer
+/// (a number where a number belongs), not yet for meaning.
+#[derive(Debug, Clone, Default)]
+pub struct RawOptions {
+    pub api_version: Option<String>,
+    pub graph_base_url: Option<String>,
+    pub trusted_import_hosts: Option<Vec<String>>,
+    pub timeout_ms: Option<f64>,
+    pub max_retries: Option<f64>,
+    pub retry_base_delay_ms: Option<f64>,
+    pub max_retry_delay_ms: Option<f64>,
+    pub scopes: Option<Vec<String>>,
+}
+
+/// Validated settings shared by every call of a client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClientConfig {
+    pub api_version: ApiVersion,
+    /// Scheme, host, optional port and optional path prefix, without a trailing slash. The token is only
+    /// ever sent to URLs under this root.
+    pub graph_root: String,
+    pub trusted_import_hosts: Vec<TrustedHost>,
+    pub timeout_ms: u32,
+    pub max_retries: u32,
+    pub retry_base_delay_ms: u64,
+    pub max_retry_delay_ms: u64,
+    /// What the token provider is asked for.
+    pub scopes: Vec<String>,
+}
+
+fn option_error(name: &str, requirement: &str) -> MailboxError {
+    MailboxError::invalid_argument(["options.", name, " ", requirement].concat())
+}
+
+/// A finite number in `[min, MAX_TIMER_MS]`, rounded up to whole milliseconds.
+fn milliseconds(
+    value: Option<f64>,
+    name: &str,
+    min: f64,
+    default: u64,
+) -> Result<u64, MailboxError> {
+    match value {
+        None => Ok(default),
+        Some(v) if v.is_finite() && v >= min && v <= MAX_TIMER_MS => Ok(v.ceil() as u64),
+        Some(_) => {
+            let mut requirement = String::from(if min > 0.0 {
+                "must be a positive number of milliseconds"
+            } else {
+                "must be a number of milliseconds, 0 or more"
+            });
+            requirement.push_str(" no larger than ");
+            push_decimal(&mut requirement, MAX_TIMER_MS as u64);
+            Err(option_error(name, &requirement))
+        }
+    }
+}
+
+/// The Graph root: `https://host[:port][/prefix]`, or loopback `http:`; no query, fragment or userinfo.
+fn graph_root(url: &str) -> Result<String, MailboxError> {
+    let target = parse_target(url).map_err(|problem| {
+        option_error(
+            "graphBaseUrl",
+            match problem {
+                UrlProblem::InsecureScheme => {
+                    "must use https: (http: is accepted for localhost, 127.0.0.0/8 and [::1] only)"
+                }
+                _ => "must be an absolute https: URL such as https://graph.microsoft.com",
+            },
+        )
+    })?;
+    if target.rest.contains(['?', '#']) {
+        return Err(option_error(
+            "graphBaseUrl",
+            "must not have a query or fragment",
+        ));
+    }
+    Ok(url.trim_end_matches('/').into())
+}
+
+/// Default scopes: the delegated import permission on the Graph resource in use (MSAL's
+/// `acquireTokenSilent` accepts these). A loopback root (the mock tenant) stands for the global cloud.
+pub fn default_scopes(graph_root: &str) -> Vec<String> {
+    let resource = match parse_target(graph_root) {
+        Ok(t) if !crate::url::is_loopback(&t.host) => {
+            &graph_root[..graph_root.len() - t.rest.len()]
+        }
+        _ => DEFAULT_GRAPH_BASE_URL,
+    };
+    vec![[resource, "/MailboxItem.ImportExport"].concat()]
+}
+
+impl ClientConfig {
+    pub fn from_raw(raw: RawOptions) -> Result<ClientConfig, MailboxError> {
+        let api_version = match raw.api_version.as_deref() {
+            None | Some("v1.0") => ApiVersion::V1,
+            Some("beta") => ApiVersion::Beta,
+            Some(_) => return Err(option_error("apiVersion", "must be \"v1.0\" or \"beta\"")),
+        };
+        let graph_root = graph_root(
+            raw.graph_base_url
+                .as_deref()
+                .unwrap_or(DEFAULT_GRAPH_BASE_URL),
+        )?;
+        let trusted_import_hosts = match raw.trusted_import_hosts {
+            None => DEFAULT_TRUSTED_IMPORT_HOSTS
+                .iter()
+                .filter_map(|h| TrustedHost::parse(h))
+                .collect(),
+            Some(entries) if entries.is_empty() => {
+                return Err(option_error(
+                    "trustedImportHosts",
+                    "must list at least one host",
+                ))
+            }
+            Some(entries) => entries
+                .iter()
+                .map(|entry| {
+                    TrustedHost::parse(entry).ok_or_else(|| {
+                        option_error(
+                            "trustedImportHosts",
+                            "entries must be \"host\" or \"host:port\", without scheme or path",
+                        )
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?,
+        };
+        let timeout_ms = milliseconds(
+            raw.timeout_ms,
+            "timeoutMs",
+            1.0,
+            u64::from(DEFAULT_TIMEOUT_MS),
+        )? as u32;
+        let max_retries = match raw.max_retries {
+            None => DEFAULT_MAX_RETRIES,
+            Some(n) if n.fract() == 0.0 && (0.0..=f64::from(MAX_RETRIES_LIMIT)).contains(&n) => {
+                n as u32
+            }
+            Some(_) => {
+                return Err(option_error(
+                    "maxRetries",
+                    "must be a whole number from 0 to 10",
+                ))
+            }
+        };
+        let retry_base_delay_ms = milliseconds(
+            raw.retry_base_delay_ms,
+            "retryBaseDelayMs",
+            0.0,
+            DEFAULT_RETRY_BASE_DELAY_MS,
+        )?;
+        let max_retry_delay_ms = milliseconds(
+            raw.max_retry_delay_ms,
+            "maxRetryDelayMs",
+            0.0,
+            DEFAULT_MAX_RETRY_DELAY_MS,
+        )?;
+        let scopes = match raw.scopes {
+            None => default_scopes(&graph_root),
+            Some(scopes) if !scopes.is_empty() && scopes.iter().all(|s| !s.trim().is_empty()) => {
+                scopes
+            }
+            Some(_) => {
+                return Err(option_error(
+                    "scopes",
+                    "must be a non-empty array of non-empty strings",
+                ))
+            }
+        };
+        Ok(ClientConfig {
+            api_version,
+            graph_root,
+            trusted_import_hosts,
+            timeout_ms,
+            max_retries,
+            retry_base_delay_ms,
+            max_retry_delay_ms,
+            scopes,
+        })
+    }
+
+    /// `{root}/{version}`, the base of every Graph path.
+    pub fn versioned_root(&self) -> String {
+        [self.graph_root.as_str(), "/", self.api_version.as_str()].concat()
+    }
+
+    /// Whether `url` lies under the Graph root (same scheme, host and port, and under its path prefix),
+    /// so that a bearer token may be sent to it.
+    pub fn is_under_graph_root(&self, url: &str) -> bool {
+        let (Ok(root), Ok(target)) = (parse_target(&self.graph_root), parse_target(url)) else {
+            return false;
+        };
+        let path_ok = target
+            .rest
+            .strip_prefix(root.rest)
+            .is_some_and(|after| after.starts_with('/'));
+        root.scheme == target.scheme
+            && root.host == target.host
+            && root.port == target.port
+            && path_ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ErrorCode;
+
+    fn raw() -> RawOptions {
+        RawOptions::default()
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let config = ClientConfig::from_raw(raw()).unwrap();
+        assert_eq!(config.api_version, ApiVersion::V1);
+        assert_eq!(config.graph_root, "https://graph.microsoft.com");
+        assert_eq!(
+            config.trusted_import_hosts,
+            vec![
+                TrustedHost::parse("outlook.office365.com").unwrap(),
+                TrustedHost::parse("outlook.office.com").unwrap()
+            ]
+        );
+        assert_eq!((config.timeout_ms, config.max_retries), (30_000, 3));
+        assert_eq!(
+            (config.retry_base_delay_ms, config.max_retry_delay_ms),
+            (1_000, 60_000)
+        );
+        assert_eq!(
+            config.scopes,
+            vec!["https://graph.microsoft.com/MailboxItem.ImportExport".to_string()]
+        );
+        assert_eq!(config.versioned_root(), "https://graph.microsoft.com/v1.0");
+    }
+
+    #[test]
+    fn national_clouds_and_loopback_roots() {
+        let config = ClientConfig::from_raw(RawOptions {
+            graph_base_url: Some("https://graph.microsoft.us/".into()),
+            api_version: Some("beta".into()),
+            ..raw()
+        })
+        .unwrap();
+        assert_eq!(config.versioned_root(), "https://graph.microsoft.us/beta");
+        assert_eq!(
+            config.scopes,
+            vec!["https://graph.microsoft.us/MailboxItem.ImportExport".to_string()]
+        );
+        let local = ClientConfig::from_raw(RawOptions {
+            graph_base_url: Some("http://127.0.0.1:7000".into()),
+            ..raw()
+        })
+        .unwrap();
+        assert_eq!(
+            local.scopes,
+            vec!["https://graph.microsoft.com/MailboxItem.ImportExport".to_string()]
+        );
+    }
+
+    #[test]
+    fn bad_options_are_refused_with_the_option_named() {
+        let cases: Vec<(RawOptions, &str)> = vec![
+            (
+                RawOptions {
+                    api_version: Some("v2".into()),
+                    ..raw()
+                },
+                "options.apiVersion",
+            ),
+            (
+                RawOptions {
+                    graph_base_url: Some("http://graph.microsoft.com".into()),
+                    ..raw()
+                },
+                "options.graphBaseUrl must use https:",
+            ),
+            (
+                RawOptions {
+                    graph_base_url: Some("graph.microsoft.com".into()),
+                    ..raw()
+                },
+                "options.graphBaseUrl",
+            ),
+            (
+                RawOptions {
+                    graph_base_url: Some("https://graph.microsoft.com/?x".into()),
+                    ..raw()
+                },
+                "options.graphBaseUrl",
+            ),
+            (
+                RawOptions {
+                    trusted_import_hosts: Some(vec![]),
+                    ..raw()
+                },
+                "options.trustedImportHosts",
+            ),
+            (
+                RawOptions {
+                    trusted_import_hosts: Some(vec!["https://x.com".into()]),
+                    ..raw()
+                },
+                "options.trustedImportHosts",
+            ),
+            (
+                RawOptions {
+                    timeout_ms: Some(0.0),
+                    ..raw()
+                },
+                "options.timeoutMs",
+            ),
+            (
+                RawOptions {
+                    timeout_ms: Some(f64::NAN),
+                    ..raw()
+                },
+                "options.timeoutMs",
+            ),
+            (
+                RawOptions {
+                    timeout_ms: Some(3e9),
+                    ..raw()
+                },
+                "options.timeoutMs",
+            ),
+            (
+                RawOptions {
+                    max_retries: Some(11.0),
+                    ..raw()
+                },
+                "options.maxRetries",
+            ),
+            (
+                RawOptions {
+                    max_retries: Some(1.5),
+                    ..raw()
+                },
+                "options.maxRetries",
+            ),
+            (
+                RawOptions {
+                    max_retries: Some(-1.0),
+                    ..raw()
+                },
+                "options.maxRetries",
+            ),
+            (
+                RawOptions {
+                    retry_base_delay_ms: Some(-1.0),
+                    ..raw()
+                },
+                "options.retryBaseDelayMs",
+            ),
+            (
+                RawOptions {
+                    max_retry_delay_ms: Some(f64::INFINITY),
+                    ..raw()
+                },
+                "options.maxRetryDelayMs",
+            ),
+            (
+                RawOptions {
+                    scopes: Some(vec![" ".into()]),
+                    ..raw()
+                },
+                "options.scopes",
+            ),
+        ];
+        for (options, prefix) in cases {
+            let error = ClientConfig::from_raw(options.clone()).unwrap_err();
+            assert_eq!(error.code, ErrorCode::InvalidArgument);
+            assert!(
+                error.message.starts_with(prefix),
+                "{options:?}: {}",
+                error.message
+            );
+        }
+    }
+
+    #[test]
+    fn graph_root_containment() {
+        let config = ClientConfig::from_raw(RawOptions {
+            graph_base_url: Some("https://proxy.example/graph".into()),
+            ..raw()
+        })
+        .unwrap();
+        assert!(config.is_under_graph_root("https://proxy.example/graph/v1.0/x"));
+        assert!(config.is_under_graph_root("https://PROXY.example:443/graph/beta"));
+        assert!(!config.is_under_graph_root("https://proxy.example/graphs/v1.0"));
+        assert!(!config.is_under_graph_root("https://proxy.example/other"));
+        assert!(!config.is_under_graph_root("https://proxy.example:8443/graph/v1.0"));
+        assert!(!config.is_under_graph_root("https://evil.example/graph/v1.0"));
+        assert!(!config.is_under_graph_root("https://proxy.example@evil.example/graph/v1.0"));
+        assert!(ClientConfig::from_raw(raw())
+            .unwrap()
+            .is_under_graph_root("https://graph.microsoft.com/v1.0/admin"));
+    }
+}

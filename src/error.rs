@@ -1,0 +1,178 @@
+//! The one error type every call rejects with. In JavaScript it is an `Error` named `MailboxError` whose
+//! `code` is [`ErrorCode::as_str`] and whose other fields are set when known (see `api.md`, "Errors").
+//!
+//! Messages are for people. They carry Graph's own message when there is one, passed through
+//! [`redact`] first, and never a bearer token, an `authtoken` or an import URL.
+
+/// What went wrong, and so what the caller should do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// Bad input found before any request was sent. Fix the call; retrying cannot help.
+    InvalidArgument,
+    /// Graph answered 401 even after one forced token refresh. Sign the user in again.
+    Unauthorized,
+    /// 403: the app or user lacks the permission (`MailboxItem.ImportExport`). Grant it; retrying cannot help.
+    Forbidden,
+    /// 404: the mailbox (or folder, item) does not exist or is not visible to this app.
+    NotFound,
+    /// 429 still returned after the retries; schedule the work again after `retryAfterMs` if set.
+    Throttled,
+    /// 503 or 504 still returned after the retries; try again later.
+    ServiceUnavailable,
+    /// Any other non-2xx answer; `status` and `graphCode` say which.
+    GraphError,
+    /// `fetch` itself failed (DNS, refused, reset, CORS) and retries ran out. Check connectivity.
+    Network,
+    /// An attempt exceeded `timeoutMs` and retries ran out.
+    Timeout,
+    /// A create-mode import was sent and no answer came back: the item may exist. Check before sending
+    /// it again; it is never replayed automatically.
+    OutcomeUnknown,
+    /// An import session could not be used or renewed.
+    SessionExpired,
+    /// An importUrl, nextLink or redirect pointed outside the trusted hosts; nothing was sent there.
+    UntrustedImportUrl,
+    /// A 2xx answer whose body is not what the docs promise.
+    InvalidResponse,
+    /// The token provider threw or gave something other than a non-empty string.
+    TokenProviderFailed,
+}
+
+impl ErrorCode {
+    /// The stable `code` string of the JavaScript error.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidArgument => "invalidArgument",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::NotFound => "notFound",
+            ErrorCode::Throttled => "throttled",
+            ErrorCode::ServiceUnavailable => "serviceUnavailable",
+            ErrorCode::GraphError => "graphError",
+            ErrorCode::Network => "network",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::OutcomeUnknown => "outcomeUnknown",
+            ErrorCode::SessionExpired => "sessionExpired",
+            ErrorCode::UntrustedImportUrl => "untrustedImportUrl",
+            ErrorCode::InvalidResponse => "invalidResponse",
+            ErrorCode::TokenProviderFailed => "tokenProviderFailed",
+        }
+    }
+}
+
+/// A failed call, with every field the caller may need to act on it or report it to Microsoft support.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The HTTP status of the last answer, when there was one.
+    pub status: Option<u16>,
+    /// The most specific code in Graph's error body (innermost `innerError.code`).
+    pub graph_code: Option<String>,
+    /// Graph's `request-id` (header, else `innerError.request-id`).
+    pub request_id: Option<String>,
+    /// The `client-request-id` this package sent on the last attempt.
+    pub client_request_id: Option<String>,
+    /// How long the service asked the caller to wait, when it said.
+    pub retry_after_ms: Option<u64>,
+    /// HTTP attempts made, retries and the token-refresh resend included.
+    pub attempts: u32,
+}
+
+impl MailboxError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        MailboxError {
+            code,
+            message: message.into(),
+            status: None,
+            graph_code: None,
+            request_id: None,
+            client_request_id: None,
+            retry_after_ms: None,
+            attempts: 0,
+        }
+    }
+
+    pub fn invalid_argument(message: impl Into<String>) -> Self {
+        MailboxError::new(ErrorCode::InvalidArgument, message)
+    }
+}
+
+impl core::fmt::Display for MailboxError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl std::error::Error for MailboxError {}
+
+/// Removes credentials from text that came from elsewhere (a server's message, an exception's text):
+/// the value of any `authtoken=` parameter, anything after `Bearer `, and each of `secrets` verbatim.
+pub fn redact(text: &str, secrets: &[&str]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    // Case-insensitive search over ASCII markers; the text is scanned once per marker occurrence.
+    while let Some((start, marker_len)) = find_marker(rest) {
+        out.push_str(&rest[..start + marker_len]);
+        out.push_str("[redacted]");
+        let value = &rest[start + marker_len..];
+        let end = value
+            .find(|c: char| {
+                c.is_whitespace() || matches!(c, '&' | '"' | '\'' | '<' | '>' | ',' | ';' | ')')
+            })
+            .unwrap_or(value.len());
+        rest = &value[end..];
+    }
+    out.push_str(rest);
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        if out.contains(secret) {
+            out = out.replace(secret, "[redacted]");
+        }
+    }
+    out
+}
+
+fn find_marker(text: &str) -> Option<(usize, usize)> {
+    const MARKERS: [&str; 2] = ["authtoken=", "bearer "];
+    let lower = text.to_ascii_lowercase();
+    MARKERS
+        .iter()
+        .filter_map(|m| lower.find(m).map(|at| (at, m.len())))
+        .min_by_key(|(at, _)| *at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_the_documented_strings() {
+        assert_eq!(ErrorCode::InvalidArgument.as_str(), "invalidArgument");
+        assert_eq!(ErrorCode::UntrustedImportUrl.as_str(), "untrustedImportUrl");
+        assert_eq!(
+            ErrorCode::TokenProviderFailed.as_str(),
+            "tokenProviderFailed"
+        );
+    }
+
+    #[test]
+    fn redaction_removes_credentials() {
+        assert_eq!(
+            redact(
+                "posted to https://h/x?AuthToken=eyJ.abc&y=1 and failed",
+                &[]
+            ),
+            "posted to https://h/x?AuthToken=[redacted]&y=1 and failed"
+        );
+        assert_eq!(
+            redact("Authorization: Bearer eyJ0eXAi.x.y", &[]),
+            "Authorization: Bearer [redacted]"
+        );
+        assert_eq!(
+            redact("token secret-value leaked", &["secret-value"]),
+            "token [redacted] leaked"
+        );
+        assert_eq!(redact("nothing here", &["abc"]), "nothing here");
+        assert_eq!(redact("authtoken=", &[]), "authtoken=[redacted]");
+    }
+}

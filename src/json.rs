@@ -1,0 +1,385 @@
+//! A small JSON reader and string writer.
+//!
+//! Why not serde_json: every byte of it ships in the wasm, and this crate reads a handful of documented
+//! response shapes and writes one request body. The reader keeps numbers as their source text (no float
+//! parsing code is linked) and bounds nesting so hostile bodies cannot exhaust the stack; it never panics,
+//! whatever the input (property-tested in `tests/parsers_never_panic.rs`).
+
+/// Deepest nesting accepted; Graph's bodies are a few levels deep.
+const MAX_DEPTH: usize = 64;
+
+/// A parsed JSON value. Objects keep their members in source order, duplicates included.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    /// The number's source text, validated against JSON's grammar.
+    Number(String),
+    String(String),
+    Array(Vec<Value>),
+    Object(Vec<(String, Value)>),
+}
+
+impl Value {
+    /// The member whose key equals `key` ignoring ASCII case (Graph spells `innerError` both ways).
+    /// The first exact match wins over a case-insensitive one.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        let Value::Object(members) = self else {
+            return None;
+        };
+        members
+            .iter()
+            .find(|(k, _)| k == key)
+            .or_else(|| members.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
+            .map(|(_, v)| v)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_array(&self) -> Option<&[Value]> {
+        match self {
+            Value::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    /// The string member `key` (case-insensitive), if present and a string.
+    pub fn get_str(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(Value::as_str)
+    }
+}
+
+/// Parses a whole JSON text (surrounding whitespace allowed). `None` for anything that is not JSON.
+pub fn parse(text: &str) -> Option<Value> {
+    let mut reader = Reader {
+        bytes: text.as_bytes(),
+        pos: 0,
+    };
+    reader.skip_whitespace();
+    let value = reader.value(0)?;
+    reader.skip_whitespace();
+    (reader.pos == reader.bytes.len()).then_some(value)
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Reader<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let byte = self.peek()?;
+        self.pos += 1;
+        Some(byte)
+    }
+
+    fn skip_whitespace(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn literal(&mut self, word: &[u8], value: Value) -> Option<Value> {
+        let end = self.pos.checked_add(word.len())?;
+        if self.bytes.get(self.pos..end)? == word {
+            self.pos = end;
+            Some(value)
+        } else {
+            None
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Option<Value> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match self.peek()? {
+            b'{' => self.object(depth),
+            b'[' => self.array(depth),
+            b'"' => self.string().map(Value::String),
+            b't' => self.literal(b"true", Value::Bool(true)),
+            b'f' => self.literal(b"false", Value::Bool(false)),
+            b'n' => self.literal(b"null", Value::Null),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn object(&mut self, depth: usize) -> Option<Value> {
+        self.pos += 1; // '{'
+        let mut members = Vec::new();
+        self.skip_whitespace();
+        if self.peek()? == b'}' {
+            self.pos += 1;
+            return Some(Value::Object(members));
+        }
+        loop {
+            self.skip_whitespace();
+            if self.peek()? != b'"' {
+                return None;
+            }
+            let key = self.string()?;
+            self.skip_whitespace();
+            if self.next()? != b':' {
+                return None;
+            }
+            self.skip_whitespace();
+            let value = self.value(depth + 1)?;
+            members.push((key, value));
+            self.skip_whitespace();
+            match self.next()? {
+                b',' => continue,
+                b'}' => return Some(Value::Object(members)),
+                _ => return None,
+            }
+        }
+    }
+
+    fn array(&mut self, depth: usize) -> Option<Value> {
+        self.pos += 1; // '['
+        let mut items = Vec::new();
+        self.skip_whitespace();
+        if self.peek()? == b']' {
+            self.pos += 1;
+            return Some(Value::Array(items));
+        }
+        loop {
+            self.skip_whitespace();
+            items.push(self.value(depth + 1)?);
+            self.skip_whitespace();
+            match self.next()? {
+                b',' => continue,
+                b']' => return Some(Value::Array(items)),
+                _ => return None,
+            }
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while matches!(self.peek(), Some(b'0'..=b'9')) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    fn number(&mut self) -> Option<Value> {
+        let start = self.pos;
+        if self.peek() == Some(b'-') {
+            self.pos += 1;
+        }
+        match self.peek()? {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => {
+                self.digits();
+            }
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.pos += 1;
+            if self.digits() == 0 {
+                return None;
+            }
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.pos += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return None;
+            }
+        }
+        // The slice is ASCII digits and signs only, so it is valid UTF-8.
+        let text = core::str::from_utf8(&self.bytes[start..self.pos]).ok()?;
+        Some(Value::Number(String::from(text)))
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let mut value = 0u32;
+        for _ in 0..4 {
+            let digit = char::from(self.next()?).to_digit(16)?;
+            value = value * 16 + digit;
+        }
+        Some(value)
+    }
+
+    fn string(&mut self) -> Option<String> {
+        self.pos += 1; // opening quote
+        let mut out = String::new();
+        loop {
+            // Copy the run of plain characters in one step; the input is a &str, so any run that stops at
+            // an ASCII quote or backslash ends on a character boundary.
+            let run_start = self.pos;
+            while let Some(byte) = self.peek() {
+                if byte == b'"' || byte == b'\\' || byte < 0x20 {
+                    break;
+                }
+                self.pos += 1;
+            }
+            out.push_str(core::str::from_utf8(&self.bytes[run_start..self.pos]).ok()?);
+            match self.next()? {
+                b'"' => return Some(out),
+                b'\\' => {}
+                _ => return None, // raw control character
+            }
+            let escaped = match self.next()? {
+                b'"' => '"',
+                b'\\' => '\\',
+                b'/' => '/',
+                b'b' => '\u{8}',
+                b'f' => '\u{c}',
+                b'n' => '\n',
+                b'r' => '\r',
+                b't' => '\t',
+                b'u' => self.unicode_escape()?,
+                _ => return None,
+            };
+            out.push(escaped);
+        }
+    }
+
+    /// After `\u`: one code unit, or a surrogate pair written as two escapes. A lone surrogate becomes
+    /// U+FFFD, as JavaScript's TextDecoder would make of it, rather than failing the whole body.
+    fn unicode_escape(&mut self) -> Option<char> {
+        let first = self.hex4()?;
+        if (0xD800..0xDC00).contains(&first) {
+            let checkpoint = self.pos;
+            if self.next() == Some(b'\\') && self.next() == Some(b'u') {
+                let second = self.hex4()?;
+                if (0xDC00..0xE000).contains(&second) {
+                    let code = 0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00);
+                    return char::from_u32(code);
+                }
+            }
+            self.pos = checkpoint;
+            return Some(char::REPLACEMENT_CHARACTER);
+        }
+        Some(char::from_u32(first).unwrap_or(char::REPLACEMENT_CHARACTER))
+    }
+}
+
+/// Appends `text` to `out` as a JSON string literal, quotes included.
+pub fn write_string(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push('"');
+    for ch in text.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let code = c as usize;
+                out.push_str("\\u00");
+                out.push(char::from(HEX[code >> 4]));
+                out.push(char::from(HEX[code & 0xF]));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(text: &str) -> Value {
+        Value::String(text.into())
+    }
+
+    #[test]
+    fn parses_the_documented_session_body() {
+        let body = r#"{
+    "@odata.context": "https://graph.microsoft.com/beta/$metadata#microsoft.graph.mailboxItemImportSession",
+    "importUrl": "https://outlook.office365.com/api/gbeta/Mailboxes('MBX:e0643f21@a7809c93')/importItem?authtoken=eyJhbGciOiJSUzI1NiIsImtpZCI6IjFTeXQ1b",
+    "expirationDateTime": "2024-10-17T19:00:48.1052906Z"
+}"#;
+        let value = parse(body).unwrap();
+        assert_eq!(
+            value.get_str("expirationDateTime"),
+            Some("2024-10-17T19:00:48.1052906Z")
+        );
+        assert!(value
+            .get_str("importUrl")
+            .unwrap()
+            .ends_with("authtoken=eyJhbGciOiJSUzI1NiIsImtpZCI6IjFTeXQ1b"));
+    }
+
+    #[test]
+    fn scalars_arrays_and_escapes() {
+        assert_eq!(parse(" null "), Some(Value::Null));
+        assert_eq!(parse("true"), Some(Value::Bool(true)));
+        assert_eq!(parse("-12.5e+3"), Some(Value::Number("-12.5e+3".into())));
+        assert_eq!(
+            parse(r#""a\"b\\c\/\n\u00e9\ud83d\ude00""#),
+            Some(s("a\"b\\c/\né😀"))
+        );
+        assert_eq!(parse(r#""\ud800x""#), Some(s("\u{FFFD}x")));
+        assert_eq!(
+            parse(r#"[1, "x", {}]"#),
+            Some(Value::Array(vec![
+                Value::Number("1".into()),
+                s("x"),
+                Value::Object(vec![])
+            ]))
+        );
+    }
+
+    #[test]
+    fn rejects_what_is_not_json() {
+        for bad in [
+            "",
+            "{",
+            r#"{"importUrl": "http://"#,
+            "<html><body>Bad gateway</body></html>",
+            "01",
+            "1.",
+            "-",
+            "[1,]",
+            "{\"a\" 1}",
+            "\"raw\ncontrol\"",
+            "\"\\x\"",
+            "nul",
+            "{} x",
+        ] {
+            assert_eq!(parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let deep = "[".repeat(10_000);
+        assert_eq!(parse(&deep), None);
+        let ok = format!("{}{}", "[".repeat(MAX_DEPTH), "]".repeat(MAX_DEPTH));
+        assert!(parse(&ok).is_some());
+    }
+
+    #[test]
+    fn keys_match_exactly_first_then_ignoring_case() {
+        let value = parse(r#"{"innererror": 1, "innerError": 2}"#).unwrap();
+        assert_eq!(value.get("innerError"), Some(&Value::Number("2".into())));
+        assert_eq!(value.get("INNERERROR"), Some(&Value::Number("1".into())));
+        assert_eq!(value.get("missing"), None);
+    }
+
+    #[test]
+    fn writes_strings_that_parse_back() {
+        let text = "quote\" back\\ nl\n ctl\u{1} é 😀";
+        let mut out = String::new();
+        write_string(&mut out, text);
+        assert_eq!(out, "\"quote\\\" back\\\\ nl\\n ctl\\u0001 é 😀\"");
+        assert_eq!(parse(&out), Some(s(text)));
+    }
+}

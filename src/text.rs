@@ -1,0 +1,56 @@
+//! Formatting helpers that avoid `core::fmt`, whose machinery would otherwise be linked into the wasm
+//! for the sake of a few numbers in messages.
+
+/// Appends `value` in decimal.
+pub fn push_decimal(out: &mut String, value: u64) {
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    let mut rest = value;
+    loop {
+        digits[len] = b'0' + (rest % 10) as u8;
+        len += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &digit in digits[..len].iter().rev() {
+        out.push(char::from(digit));
+    }
+}
+
+/// Formats 16 random bytes as a version 4 UUID (RFC 9562), lower-case hex with hyphens.
+pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    bytes[6] = (bytes[6] & 0x0F) | 0x40;
+    bytes[8] = (bytes[8] & 0x3F) | 0x80;
+    let mut out = String::with_capacity(36);
+    for (i, byte) in bytes.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0xF)]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimals() {
+        for value in [0, 7, 10, 429, 30_000, u64::MAX] {
+            let mut out = String::from("n=");
+            push_decimal(&mut out, value);
+            assert_eq!(out, format!("n={value}"));
+        }
+    }
+
+    #[test]
+    fn uuids_are_version_4() {
+        assert_eq!(uuid_v4([0; 16]), "00000000-0000-4000-8000-000000000000");
+        assert_eq!(uuid_v4([0xFF; 16]), "ffffffff-ffff-4fff-bfff-ffffffffffff");
+    }
+}

@@ -1,0 +1,128 @@
+//! The effects the core needs from its host, as a trait: send an HTTP request, sleep, get a token, read the
+//! clock, draw random bytes. The wasm layer implements it with `fetch`, `setTimeout` and `crypto`; native
+//! tests implement it with a scripted server and a fake clock.
+
+/// HTTP methods this crate sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// A request as a value. Its `Debug` hides header values and the query string, which hold credentials.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    /// Header names are lower-case.
+    pub headers: Vec<(&'static str, String)>,
+    pub body: Option<String>,
+}
+
+impl HttpRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl core::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let path = self.url.split('?').next().unwrap_or_default();
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| *n).collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url_without_query", &path)
+            .field("header_names", &names)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The response headers the core reads; hosts need not copy any others.
+pub const RESPONSE_HEADERS: [&str; 4] =
+    ["request-id", "client-request-id", "retry-after", "location"];
+
+/// A whole response: status, the headers of [`RESPONSE_HEADERS`] that were present (and visible: a
+/// browser hides those the server did not expose through CORS), and the body as text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// Lower-case names.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Why no response arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SendError {
+    /// `fetch` rejected: DNS, refused or reset connection, CORS refusal. The detail is the runtime's own
+    /// text (it never contains the request's URL or headers).
+    Network(String),
+    /// No complete response within the attempt's timeout.
+    Timeout,
+    /// The caller's signal aborted.
+    Aborted,
+    /// A browser followed the fetch spec's `redirect: "manual"` and hid the redirect's status and target.
+    HiddenRedirect,
+}
+
+/// What the token provider is asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRequest<'a> {
+    pub scopes: &'a [String],
+    pub force_refresh: bool,
+}
+
+/// Why no usable token came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenError {
+    /// The provider threw or its promise rejected; the detail names the error (its `name` and any
+    /// `errorCode`, as MSAL errors have), never its message, which could quote a credential.
+    Threw(String),
+    /// It gave something other than a string.
+    NotAString,
+    /// The caller's signal aborted while waiting for it.
+    Aborted,
+}
+
+/// The caller's signal aborted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Aborted;
+
+/// The host's effects. Futures need not be `Send`: in JavaScript everything runs on one thread.
+#[allow(async_fn_in_trait)]
+pub trait Effects {
+    /// Sends `request` and reads the whole body, failing with [`SendError::Timeout`] after `timeout_ms`.
+    async fn send(&self, request: &HttpRequest, timeout_ms: u32)
+        -> Result<HttpResponse, SendError>;
+    /// Waits `ms` milliseconds, or until the caller's signal aborts.
+    async fn sleep(&self, ms: u64) -> Result<(), Aborted>;
+    /// The access token for Graph.
+    async fn token(&self, request: &TokenRequest<'_>) -> Result<String, TokenError>;
+    /// Whether asking again with `force_refresh` can give a different token (false for a fixed string).
+    fn can_refresh_token(&self) -> bool;
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> f64;
+    /// Fills `buf` with random bytes (for jitter and request ids; need not be cryptographic).
+    fn fill_random(&self, buf: &mut [u8]);
+}

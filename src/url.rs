@@ -1,0 +1,300 @@
+//! Just enough URL handling to decide where a request may go: the Graph root, the import hosts the caller
+//! trusts, percent-encoding of path segments, and `Location` headers.
+//!
+//! The checks are deliberately stricter than a browser's URL parser: anything a WHATWG parser would
+//! normalise into a different host (userinfo, percent-escapes or backslashes in the authority, control
+//! characters, whitespace) is refused rather than interpreted, so the host we check is the host `fetch`
+//! contacts.
+
+/// `https`, or `http` when the host is loopback (local development and the mock tenant).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
+/// The parts of an absolute http(s) URL that decide where it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target<'a> {
+    pub scheme: Scheme,
+    /// Lower-cased; IPv6 literals keep their brackets.
+    pub host: String,
+    /// The effective port (the scheme's default when none is written).
+    pub port: u16,
+    /// Everything after the authority: path, query and fragment, as written.
+    pub rest: &'a str,
+}
+
+/// Why a URL was refused; the URL itself is never repeated in messages because it may hold a credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlProblem {
+    NotAbsoluteHttp,
+    BadAuthority,
+    /// `http:` to a host that is not loopback.
+    InsecureScheme,
+}
+
+fn is_host_char(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'.' || byte == b'_'
+}
+
+/// Splits `host[:port]` (or `[v6]:port`) into a lower-cased host and an optional port.
+pub fn parse_authority(authority: &str) -> Option<(String, Option<u16>)> {
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let close = rest.find(']')?;
+        let inner = &rest[..close];
+        if inner.is_empty()
+            || !inner
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        {
+            return None;
+        }
+        let after = &rest[close + 1..];
+        let port = match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':')?),
+        };
+        (&authority[..close + 2], port)
+    } else {
+        match authority.rfind(':') {
+            Some(colon) => (&authority[..colon], Some(&authority[colon + 1..])),
+            None => (authority, None),
+        }
+    };
+    let bracketed = host.starts_with('[');
+    if host.is_empty() || (!bracketed && !host.bytes().all(is_host_char)) {
+        return None;
+    }
+    let port = match port {
+        None => None,
+        Some(digits) => {
+            if digits.is_empty() || digits.len() > 5 || !digits.bytes().all(|b| b.is_ascii_digit())
+            {
+                return None;
+            }
+            let value: u32 = digits
+                .bytes()
+                .fold(0, |acc, b| acc * 10 + u32::from(b - b'0'));
+            if value == 0 || value > 65_535 {
+                return None;
+            }
+            Some(value as u16)
+        }
+    };
+    Some((host.to_ascii_lowercase(), port))
+}
+
+/// `localhost`, `127.0.0.0/8` written as a dotted quad, or `[::1]`.
+pub fn is_loopback(host: &str) -> bool {
+    if host == "localhost" || host == "[::1]" {
+        return true;
+    }
+    let parts: Vec<&str> = host.split('.').collect();
+    parts.len() == 4
+        && parts[0] == "127"
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.len() <= 3
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u16>().is_ok_and(|n| n <= 255)
+        })
+}
+
+/// Parses an absolute `http(s)://authority/rest` URL and applies the loopback-only rule for `http:`.
+pub fn parse_target(url: &str) -> Result<Target<'_>, UrlProblem> {
+    if url.bytes().any(|b| b <= b' ' || b == 0x7F || b == b'\\') {
+        return Err(UrlProblem::NotAbsoluteHttp);
+    }
+    let (scheme, after_scheme) = match url.find("://") {
+        Some(i) if url[..i].eq_ignore_ascii_case("https") => (Scheme::Https, &url[i + 3..]),
+        Some(i) if url[..i].eq_ignore_ascii_case("http") => (Scheme::Http, &url[i + 3..]),
+        _ => return Err(UrlProblem::NotAbsoluteHttp),
+    };
+    let end = after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len());
+    let (authority, rest) = after_scheme.split_at(end);
+    let (host, port) = parse_authority(authority).ok_or(UrlProblem::BadAuthority)?;
+    if scheme == Scheme::Http && !is_loopback(&host) {
+        return Err(UrlProblem::InsecureScheme);
+    }
+    Ok(Target {
+        scheme,
+        port: port.unwrap_or(scheme.default_port()),
+        host,
+        rest,
+    })
+}
+
+/// One entry of `trustedImportHosts`: `host` (the scheme's default port only) or `host:port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrustedHost {
+    pub host: String,
+    pub port: Option<u16>,
+}
+
+impl TrustedHost {
+    pub fn parse(entry: &str) -> Option<TrustedHost> {
+        let (host, port) = parse_authority(entry)?;
+        Some(TrustedHost { host, port })
+    }
+
+    pub fn admits(&self, target: &Target) -> bool {
+        self.host == target.host && self.port.unwrap_or(target.scheme.default_port()) == target.port
+    }
+}
+
+/// Percent-encodes `text` as a single path segment: everything but RFC 3986's unreserved characters is
+/// escaped, so `/`, `?`, `#`, `%` and spaces cannot change the path, as the Graph SDKs encode ids.
+pub fn encode_path_segment(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0xF)]));
+        }
+    }
+}
+
+/// Resolves a `Location` header against the URL that answered with it. Only absolute URLs,
+/// scheme-relative (`//host/...`) and absolute-path (`/...`) references are resolved; a relative path is
+/// refused (`None`) rather than guessed, since Graph writes absolute URLs.
+pub fn resolve_location(base: &str, location: &str) -> Option<String> {
+    if location.starts_with("//") {
+        let scheme_end = base.find("://")?;
+        return Some([&base[..scheme_end + 1], location].concat());
+    }
+    if location.starts_with('/') {
+        let target = parse_target(base).ok()?;
+        let origin_len = base.len() - target.rest.len();
+        return Some([&base[..origin_len], location].concat());
+    }
+    let lower = location
+        .get(..8)
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    if lower.starts_with("https://") || lower.starts_with("http://") {
+        return Some(location.into());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        let t = parse_target("https://Outlook.Office365.com/api/gv1.0/x?authtoken=abc").unwrap();
+        assert_eq!(
+            (t.scheme, t.host.as_str(), t.port, t.rest),
+            (
+                Scheme::Https,
+                "outlook.office365.com",
+                443,
+                "/api/gv1.0/x?authtoken=abc"
+            )
+        );
+        let t = parse_target("http://127.0.0.1:8080").unwrap();
+        assert_eq!((t.host.as_str(), t.port, t.rest), ("127.0.0.1", 8080, ""));
+        let t = parse_target("http://[::1]:9/x").unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("[::1]", 9));
+        assert!(parse_target("http://localhost/x").is_ok());
+    }
+
+    #[test]
+    fn refused_targets() {
+        use UrlProblem::*;
+        for (url, problem) in [
+            ("ftp://outlook.office365.com/", NotAbsoluteHttp),
+            ("outlook.office365.com/x", NotAbsoluteHttp),
+            ("https://outlook.office365.com\\@evil.com/", NotAbsoluteHttp),
+            ("https://outlook.office\t365.com/", NotAbsoluteHttp),
+            (" https://outlook.office365.com/", NotAbsoluteHttp),
+            ("https://outlook.office365.com@evil.com/", BadAuthority),
+            ("https://user:pw@outlook.office365.com/", BadAuthority),
+            ("https://outlook.office365.com%2eevil.com/", BadAuthority),
+            ("https://outlook.office365.com:0/", BadAuthority),
+            ("https://outlook.office365.com:65536/", BadAuthority),
+            ("https://outlook.office365.com:/", BadAuthority),
+            ("https:///x", BadAuthority),
+            ("https://[zz]/", BadAuthority),
+            ("http://outlook.office365.com/", InsecureScheme),
+            ("http://127.0.0.1.evil.com/", InsecureScheme),
+            ("http://128.0.0.1/", InsecureScheme),
+            ("http://127.0.0.256/", InsecureScheme),
+            ("http://[::2]/", InsecureScheme),
+        ] {
+            assert_eq!(parse_target(url).err(), Some(problem), "{url}");
+        }
+    }
+
+    #[test]
+    fn trusted_hosts_match_host_and_port() {
+        let plain = TrustedHost::parse("outlook.office365.com").unwrap();
+        let with_port = TrustedHost::parse("127.0.0.1:7001").unwrap();
+        let t = |u| parse_target(u).unwrap();
+        assert!(plain.admits(&t("https://OUTLOOK.office365.com/x")));
+        assert!(plain.admits(&t("https://outlook.office365.com:443/x")));
+        assert!(!plain.admits(&t("https://outlook.office365.com:8443/x")));
+        assert!(!plain.admits(&t("https://outlook.office365.com.evil.com/x")));
+        assert!(!plain.admits(&t("https://evil-outlook.office365.com/x")));
+        assert!(with_port.admits(&t("http://127.0.0.1:7001/x")));
+        assert!(!with_port.admits(&t("http://127.0.0.1:7002/x")));
+        assert_eq!(TrustedHost::parse("https://outlook.office365.com"), None);
+        assert_eq!(TrustedHost::parse("outlook.office365.com/x"), None);
+        assert_eq!(TrustedHost::parse(""), None);
+    }
+
+    #[test]
+    fn path_segments_stay_one_segment() {
+        let encode = |s: &str| {
+            let mut out = String::new();
+            encode_path_segment(&mut out, s);
+            out
+        };
+        assert_eq!(encode("MBX:e0643f21@a7809c93"), "MBX%3Ae0643f21%40a7809c93");
+        assert_eq!(encode("a/b?c#d%e f"), "a%2Fb%3Fc%23d%25e%20f");
+        assert_eq!(encode(".."), "..");
+        assert_eq!(encode("é"), "%C3%A9");
+        assert_eq!(encode("A-z_0.9~"), "A-z_0.9~");
+    }
+
+    #[test]
+    fn locations() {
+        let base = "https://graph.microsoft.com/v1.0/admin/x?y";
+        assert_eq!(
+            resolve_location(base, "/beta/z").as_deref(),
+            Some("https://graph.microsoft.com/beta/z")
+        );
+        assert_eq!(
+            resolve_location(base, "//evil.com/z").as_deref(),
+            Some("https://evil.com/z")
+        );
+        assert_eq!(
+            resolve_location(base, "HTTPS://a.b/c").as_deref(),
+            Some("HTTPS://a.b/c")
+        );
+        assert_eq!(resolve_location(base, "relative/path"), None);
+    }
+}

@@ -1,0 +1,200 @@
+//! The host's effects bound to JavaScript globals: `fetch`, `setTimeout`, `Date.now` and
+//! `crypto.getRandomValues`. Globals, never `window`, so one build runs in pages, workers, Node and workerd.
+
+use js_sys::{Function, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    AbortController, AbortSignal, Headers, RequestInit, RequestRedirect, Response, ResponseType,
+};
+
+use crate::transport::{Aborted, HttpRequest, HttpResponse, SendError, RESPONSE_HEADERS};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(url: &str, init: &RequestInit) -> Promise;
+    /// Returns a number in browsers and workerd, a `Timeout` object in Node: kept opaque.
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(handler: &Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buf: &mut [u8]);
+}
+
+pub fn fill_random(buf: &mut [u8]) {
+    get_random_values(buf);
+}
+
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// `fn.bind(this, ...args)`, used so timers and listeners call JavaScript functions directly and no Rust
+/// closure has to outlive the call.
+fn bound_method(target: &JsValue, method: &str) -> Function {
+    let function: Function = Reflect::get(target, &JsValue::from_str(method))
+        .map(JsCast::unchecked_into)
+        .unwrap_or_else(|_| Function::new_no_args(""));
+    function.bind0(target)
+}
+
+/// While alive, `callback` is registered for the signal's `abort` event; dropping it unregisters it, so
+/// nothing fires after the call it guarded has settled.
+struct AbortListener {
+    signal: AbortSignal,
+    callback: Function,
+}
+
+impl AbortListener {
+    fn new(signal: &AbortSignal, callback: Function) -> Self {
+        let _ = signal.add_event_listener_with_callback("abort", &callback);
+        AbortListener {
+            signal: signal.clone(),
+            callback,
+        }
+    }
+}
+
+impl Drop for AbortListener {
+    fn drop(&mut self) {
+        let _ = self
+            .signal
+            .remove_event_listener_with_callback("abort", &self.callback);
+    }
+}
+
+/// A timer cleared when dropped.
+struct Timer(JsValue);
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        clear_timeout(&self.0);
+    }
+}
+
+/// Awaits `promise`, or rejects as soon as `signal` aborts. `Err(None)` means aborted; `Err(Some(e))` is
+/// the promise's own rejection.
+pub async fn until_aborted(
+    promise: Promise,
+    signal: Option<&AbortSignal>,
+) -> Result<JsValue, Option<JsValue>> {
+    let Some(signal) = signal else {
+        return JsFuture::from(promise).await.map_err(Some);
+    };
+    if signal.aborted() {
+        return Err(None);
+    }
+    let mut listener = None;
+    let aborted =
+        Promise::new(&mut |_resolve, reject| listener = Some(AbortListener::new(signal, reject)));
+    let race = Promise::race(&js_sys::Array::of2(&promise, &aborted));
+    let result = JsFuture::from(race).await;
+    drop(listener);
+    match result {
+        Err(_) if signal.aborted() => Err(None),
+        other => other.map_err(Some),
+    }
+}
+
+/// Waits `ms` or until `signal` aborts; the timer is cleared either way, so an aborted wait does not keep
+/// a Node process alive.
+pub async fn sleep(ms: u64, signal: Option<&AbortSignal>) -> Result<(), Aborted> {
+    let mut timer = None;
+    let elapsed =
+        Promise::new(&mut |resolve, _reject| timer = Some(Timer(set_timeout(&resolve, ms as f64))));
+    let result = until_aborted(elapsed, signal).await;
+    drop(timer);
+    result.map(drop).map_err(|_| Aborted)
+}
+
+/// The text of a `fetch` rejection, with Node's `cause.code` (`ECONNRESET`, `ECONNREFUSED`) when present.
+/// Neither holds the request's URL or headers.
+fn network_detail(error: &JsValue) -> String {
+    let text = |value: &JsValue, key: &str| {
+        Reflect::get(value, &JsValue::from_str(key))
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    let mut detail = text(error, "message").unwrap_or_default();
+    if let Some(code) = Reflect::get(error, &JsValue::from_str("cause"))
+        .ok()
+        .and_then(|cause| text(&cause, "code"))
+    {
+        detail.push_str(": ");
+        detail.push_str(&code);
+    }
+    detail
+}
+
+/// One attempt: `fetch` with `redirect: "manual"` (redirects are judged by the core, never followed
+/// blindly with the token) and an AbortController that fires on the timeout or the caller's signal. The
+/// timeout covers reading the body too.
+pub async fn send(
+    request: &HttpRequest,
+    timeout_ms: u32,
+    signal: Option<&AbortSignal>,
+) -> Result<HttpResponse, SendError> {
+    if signal.is_some_and(AbortSignal::aborted) {
+        return Err(SendError::Aborted);
+    }
+    let controller = AbortController::new().map_err(|e| SendError::Network(network_detail(&e)))?;
+    let headers = Headers::new().map_err(|e| SendError::Network(network_detail(&e)))?;
+    for (name, value) in &request.headers {
+        headers
+            .append(name, value)
+            .map_err(|e| SendError::Network(network_detail(&e)))?;
+    }
+    let init = RequestInit::new();
+    init.set_method(request.method.as_str());
+    init.set_headers(&headers);
+    init.set_redirect(RequestRedirect::Manual);
+    init.set_signal(Some(&controller.signal()));
+    if let Some(body) = &request.body {
+        init.set_body(&JsValue::from_str(body));
+    }
+
+    let abort = bound_method(&controller, "abort");
+    let _timer = Timer(set_timeout(&abort, f64::from(timeout_ms)));
+    let _forward = signal.map(|s| AbortListener::new(s, abort.clone()));
+
+    let outcome = async {
+        let response: Response = JsFuture::from(global_fetch(&request.url, &init))
+            .await?
+            .unchecked_into();
+        if response.type_() == ResponseType::Opaqueredirect {
+            return Ok(None);
+        }
+        let response_headers = response.headers();
+        let headers = RESPONSE_HEADERS
+            .iter()
+            .filter_map(|name| {
+                response_headers
+                    .get(name)
+                    .ok()
+                    .flatten()
+                    .map(|value| ((*name).into(), value))
+            })
+            .collect();
+        let body = JsFuture::from(response.text()?)
+            .await?
+            .as_string()
+            .unwrap_or_default();
+        Ok::<_, JsValue>(Some(HttpResponse {
+            status: response.status(),
+            headers,
+            body,
+        }))
+    }
+    .await;
+
+    match outcome {
+        Ok(Some(response)) => Ok(response),
+        Ok(None) => Err(SendError::HiddenRedirect),
+        Err(_) if signal.is_some_and(AbortSignal::aborted) => Err(SendError::Aborted),
+        Err(_) if controller.signal().aborted() => Err(SendError::Timeout),
+        Err(error) => Err(SendError::Network(network_detail(&error))),
+    }
+}

@@ -1,0 +1,6 @@
+//! The only module that names `wasm_bindgen`, `js_sys` or `web_sys`: the effects bound to JavaScript
+//! globals ([`host`]), options read off JavaScript objects ([`options`]), and the exported API ([`api`]).
+
+pub mod api;
+pub mod host;
+pub mod options;
