@@ -1,0 +1,90 @@
+//! Property tests: whatever a server or a caller sends, the parsers answer with a value or a refusal and
+//! never panic (a panic in wasm aborts the whole module for every later call).
+
+#![cfg(not(target_arch = "wasm32"))]
+
+use graph_mailbox_import::config::{ClientConfig, RawOptions};
+use graph_mailbox_import::error::redact;
+use graph_mailbox_import::json;
+use graph_mailbox_import::protocol::{
+    check_import_url, graph_error, parse_graph_error_body, parse_import_session,
+    validate_mailbox_id,
+};
+use graph_mailbox_import::retry::parse_retry_after;
+use graph_mailbox_import::time::{parse_http_date, parse_iso_datetime};
+use graph_mailbox_import::transport::HttpResponse;
+use graph_mailbox_import::url::{parse_target, resolve_location, TrustedHost};
+use proptest::prelude::*;
+
+/// Strings built from the characters that matter to these grammars, so the search reaches deep paths,
+/// plus arbitrary Unicode.
+fn grammar_soup() -> impl Strategy<Value = String> {
+    prop_oneof![
+        proptest::string::string_regex(r#"[{}\[\]":,\\/0-9a-zA-Z .+\-eE\tnultrfs@?#%:]{0,80}"#)
+            .unwrap(),
+        any::<String>(),
+    ]
+}
+
+/// The documented bodies with one random cut or splice, the likeliest shape of a truncated answer.
+fn damaged_documented_body() -> impl Strategy<Value = String> {
+    const BODIES: [&str; 3] = [
+        r#"{"@odata.context":"https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.mailboxItemImportSession","importUrl":"https://outlook.office365.com/api/gv1.0/Mailboxes('MBX:e0643f21@a7809c93')/importItem?authtoken=eyJhbGciOiJSUzI1NiIsImtpZCI6IjFTeXQ1b","expirationDateTime":"2024-10-17T19:00:48.1052906Z"}"#,
+        r#"{"error":{"code":"TooManyRequests","message":"Please retry again later.","innerError":{"request-id":"r","client-request-id":"c","date":"2024-10-17T19:00:48","innerError":{"code":"Deeper"}}}}"#,
+        r#"{"value":[{"itemId":"AAMk","changeKey":"CQAA","data":"AAEAAAD/////AQAAAAAAAAA="},{"itemId":"x","error":{"code":"ErrorItemNotFound","message":"Not found"}}]}"#,
+    ];
+    (
+        0..BODIES.len(),
+        any::<prop::sample::Index>(),
+        grammar_soup(),
+    )
+        .prop_map(|(which, cut, splice)| {
+            let body = BODIES[which];
+            let mut at = cut.index(body.len() + 1);
+            while !body.is_char_boundary(at) {
+                at -= 1;
+            }
+            [&body[..at], &splice].concat()
+        })
+}
+
+fn config() -> ClientConfig {
+    ClientConfig::from_raw(RawOptions::default()).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2_000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn json_and_graph_bodies(body in prop_oneof![grammar_soup(), damaged_documented_body()], status in 100u16..600) {
+        if let Some(value) = json::parse(&body) {
+            let _ = value.get("error");
+        }
+        let _ = parse_graph_error_body(&body);
+        let response = HttpResponse { status, headers: vec![("request-id".into(), "r".into())], body: body.clone() };
+        let error = graph_error(&response, &["eyJhbGciOiJSUzI1NiIsImtpZCI6IjFTeXQ1b"]);
+        prop_assert!(!error.message.contains("eyJhbGciOiJSUzI1NiIsImtpZCI6IjFTeXQ1b"));
+        if let Err(error) = parse_import_session(&config(), &response) {
+            prop_assert!(!error.message.contains("authtoken="));
+        }
+    }
+
+    #[test]
+    fn retry_after_and_dates(value in grammar_soup(), now in any::<f64>()) {
+        let _ = parse_retry_after(&value, now);
+        let _ = parse_http_date(&value);
+        let _ = parse_iso_datetime(&value);
+    }
+
+    #[test]
+    fn urls_hosts_and_ids(text in grammar_soup(), base in grammar_soup()) {
+        let _ = parse_target(&text);
+        let _ = TrustedHost::parse(&text);
+        let _ = check_import_url(&config(), &text);
+        let _ = resolve_location(&base, &text);
+        let _ = resolve_location("https://graph.microsoft.com/v1.0/x", &text);
+        let _ = validate_mailbox_id(&text);
+        let _ = ClientConfig::from_raw(RawOptions { graph_base_url: Some(text.clone()), ..RawOptions::default() });
+        let _ = redact(&text, &[&base]);
+    }
+}
