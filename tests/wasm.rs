@@ -1,0 +1,430 @@
+//! The exported JavaScript API, in wasm, against the mock tenant over real `fetch`: run in Node, in a
+//! Chromium page and in a Chromium dedicated worker by `scripts/test-wasm.sh`, which starts the mock and
+//! passes its address at compile time (`MOCK_GRAPH_URL`, `MOCK_IMPORT_HOST`).
+//!
+//! In Chromium the test page is on another origin than the mock, so every call is a CORS request and
+//! `Retry-After` is invisible, exactly as with the real Graph: the throttling test goes through backoff.
+
+#![cfg(target_arch = "wasm32")]
+
+use graph_mailbox_import::wasm::api::{create_import_session, is_mailbox_error};
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = fetch)]
+    fn fetch_with_init(url: &str, init: &JsValue) -> Promise;
+}
+
+fn graph_url() -> &'static str {
+    match option_env!("MOCK_GRAPH_URL") {
+        Some(url) => url,
+        None => panic!("build with MOCK_GRAPH_URL set: run scripts/test-wasm.sh"),
+    }
+}
+
+fn import_host() -> &'static str {
+    match option_env!("MOCK_IMPORT_HOST") {
+        Some(host) => host,
+        None => panic!("build with MOCK_IMPORT_HOST set: run scripts/test-wasm.sh"),
+    }
+}
+
+fn obj(entries: &[(&str, JsValue)]) -> JsValue {
+    let object = Object::new();
+    for (key, value) in entries {
+        Reflect::set(&object, &JsValue::from_str(key), value).unwrap();
+    }
+    object.into()
+}
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &JsValue::from_str(key)).unwrap()
+}
+
+fn get_str(value: &JsValue, key: &str) -> Option<String> {
+    get(value, key).as_string()
+}
+
+/// A mailbox id no other test uses, so faults and the request log are this test's alone.
+fn unique_mailbox(label: &str) -> String {
+    let mut bytes = [0u8; 6];
+    getrandom(&mut bytes);
+    let suffix: String = bytes.iter().map(|b| char::from(b'a' + b % 26)).collect();
+    ["MBX:", label, "-", &suffix, "@a7809c93"].concat()
+}
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn getrandom(buf: &mut [u8]);
+}
+
+/// Options for the mock: its Graph root and import host, plus `extra`.
+fn options(token: JsValue, extra: &[(&str, JsValue)]) -> JsValue {
+    let hosts = Array::of1(&JsValue::from_str(import_host()));
+    let mut entries = vec![
+        ("token", token),
+        ("graphBaseUrl", JsValue::from_str(graph_url())),
+        ("trustedImportHosts", hosts.into()),
+    ];
+    entries.extend(extra.iter().cloned());
+    obj(&entries)
+}
+
+async fn mock_json(method: &str, path: &str, body: Option<&str>) -> JsValue {
+    let mut init = vec![("method", JsValue::from_str(method))];
+    if let Some(body) = body {
+        init.push(("body", JsValue::from_str(body)));
+        init.push((
+            "headers",
+            obj(&[("content-type", JsValue::from_str("application/json"))]),
+        ));
+    }
+    let url = [graph_url(), path].concat();
+    let response = JsFuture::from(fetch_with_init(&url, &obj(&init)))
+        .await
+        .unwrap();
+    assert!(
+        get(&response, "ok").as_bool().unwrap(),
+        "mock control call {path} failed"
+    );
+    if method == "GET" {
+        let json: Function = get(&response, "json").unchecked_into();
+        JsFuture::from(json.call0(&response).unwrap().unchecked_into::<Promise>())
+            .await
+            .unwrap()
+    } else {
+        JsValue::UNDEFINED
+    }
+}
+
+async fn add_fault(mailbox: &str, fault_json_fields: &str) {
+    let body = [
+        "{\"faults\":[{\"mailbox\":\"",
+        mailbox,
+        "\",",
+        fault_json_fields,
+        "}]}",
+    ]
+    .concat();
+    mock_json("POST", "/_mock/faults", Some(&body)).await;
+}
+
+async fn requests_for(mailbox: &str) -> Vec<JsValue> {
+    let encoded: String = js_sys::encode_uri_component(mailbox).into();
+    let log = mock_json(
+        "GET",
+        &["/_mock/requests?mailbox=", &encoded].concat(),
+        None,
+    )
+    .await;
+    get(&log, "requests")
+        .unchecked_into::<Array>()
+        .iter()
+        .collect()
+}
+
+async fn call(mailbox: &str, options: JsValue) -> Result<JsValue, JsValue> {
+    JsFuture::from(create_import_session(JsValue::from_str(mailbox), options)).await
+}
+
+fn encoded_path(mailbox: &str) -> String {
+    let mut path = String::from("/v1.0/admin/exchange/mailboxes/");
+    graph_mailbox_import::url::encode_path_segment(&mut path, mailbox);
+    path.push_str("/createImportSession");
+    path
+}
+
+#[wasm_bindgen_test]
+async fn the_seed_call_returns_a_plain_session_and_sends_the_documented_request() {
+    let mailbox = unique_mailbox("seed");
+    let session = call(&mailbox, options("t0k3n".into(), &[])).await.unwrap();
+    let keys: Vec<String> = Object::keys(&session.clone().unchecked_into::<Object>())
+        .iter()
+        .filter_map(|k| k.as_string())
+        .collect();
+    assert_eq!(keys, ["importUrl", "expirationDateTime"]);
+    let import_url = get_str(&session, "importUrl").unwrap();
+    assert!(
+        import_url.starts_with(&["http://", import_host(), "/api/gv1.0/Mailboxes('"].concat()),
+        "{import_url}"
+    );
+    assert!(import_url.contains("authtoken="));
+    let expiry = js_sys::Date::parse(&get_str(&session, "expirationDateTime").unwrap());
+    assert!(
+        expiry > js_sys::Date::now(),
+        "the session expires in the future"
+    );
+
+    let seen = requests_for(&mailbox).await;
+    assert_eq!(seen.len(), 1);
+    let request = &seen[0];
+    assert_eq!(get_str(request, "method").as_deref(), Some("POST"));
+    assert_eq!(get_str(request, "path"), Some(encoded_path(&mailbox)));
+    let headers = get(request, "headers");
+    assert_eq!(
+        get_str(&headers, "authorization").as_deref(),
+        Some("Bearer t0k3n")
+    );
+    assert_eq!(
+        get_str(&headers, "accept").as_deref(),
+        Some("application/json")
+    );
+    assert_eq!(
+        get_str(&headers, "client-request-id").map(|id| id.len()),
+        Some(36)
+    );
+}
+
+#[wasm_bindgen_test]
+async fn throttled_then_success_without_a_visible_retry_after() {
+    let mailbox = unique_mailbox("throttle");
+    add_fault(&mailbox, r#""kind":"status","status":429,"times":2"#).await;
+    let extra = [("retryBaseDelayMs", JsValue::from_f64(20.0))];
+    let session = call(&mailbox, options("t0k3n".into(), &extra))
+        .await
+        .unwrap();
+    assert!(get_str(&session, "importUrl").is_some());
+    let seen = requests_for(&mailbox).await;
+    let statuses: Vec<f64> = seen
+        .iter()
+        .filter_map(|r| get(r, "status").as_f64())
+        .collect();
+    assert_eq!(statuses, [429.0, 429.0, 200.0]);
+    let ids: Vec<String> = seen
+        .iter()
+        .filter_map(|r| get_str(&get(r, "headers"), "client-request-id"))
+        .collect();
+    assert!(
+        ids[0] != ids[1] && ids[1] != ids[2],
+        "a fresh client-request-id per attempt"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn forbidden_rejects_with_a_mailbox_error_carrying_its_fields() {
+    let mailbox = unique_mailbox("forbidden");
+    let error = call(&mailbox, options("forbidden-secret-token".into(), &[]))
+        .await
+        .unwrap_err();
+    assert!(error.is_instance_of::<js_sys::Error>());
+    assert!(is_mailbox_error(error.clone()));
+    assert_eq!(get_str(&error, "name").as_deref(), Some("MailboxError"));
+    assert_eq!(get_str(&error, "code").as_deref(), Some("forbidden"));
+    assert_eq!(get(&error, "status").as_f64(), Some(403.0));
+    assert_eq!(get(&error, "attempts").as_f64(), Some(1.0));
+    assert_eq!(
+        get_str(&error, "graphCode").as_deref(),
+        Some("ErrorAccessDenied")
+    );
+    let seen = requests_for(&mailbox).await;
+    let sent_id = get_str(&get(&seen[0], "headers"), "client-request-id");
+    assert_eq!(get_str(&error, "clientRequestId"), sent_id);
+    assert!(get_str(&error, "requestId").is_some_and(|id| !id.is_empty()));
+    let message = get_str(&error, "message").unwrap();
+    assert!(message.contains("Access is denied"), "{message}");
+    assert!(!message.contains("forbidden-secret-token"));
+}
+
+#[wasm_bindgen_test]
+async fn a_token_provider_is_refreshed_once_after_a_401() {
+    let mailbox = unique_mailbox("refresh");
+    // Records each request it gets and answers with a stale token until forced.
+    let calls = Array::new();
+    let provider = Function::new_with_args(
+        "calls, request",
+        "calls.push({scopes: request.scopes.join(' '), forceRefresh: request.forceRefresh}); \
+         return Promise.resolve(request.forceRefresh ? 'fresh-token' : 'expired-token');",
+    )
+    .bind1(&JsValue::NULL, &calls);
+    call(&mailbox, options(provider.into(), &[])).await.unwrap();
+    let seen: Vec<(String, bool)> = calls
+        .iter()
+        .map(|c| {
+            (
+                get_str(&c, "scopes").unwrap(),
+                get(&c, "forceRefresh").as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let scope = "https://graph.microsoft.com/MailboxItem.ImportExport".to_string();
+    assert_eq!(seen, [(scope.clone(), false), (scope, true)]);
+    let tokens: Vec<String> = requests_for(&mailbox)
+        .await
+        .iter()
+        .filter_map(|r| get_str(&get(r, "headers"), "authorization"))
+        .collect();
+    assert_eq!(tokens, ["Bearer expired-token", "Bearer fresh-token"]);
+}
+
+#[wasm_bindgen_test]
+async fn a_throwing_provider_is_token_provider_failed_with_the_cause() {
+    let provider = Function::new_no_args("const e = new Error('no account'); e.name = 'InteractionRequiredAuthError'; e.errorCode = 'interaction_required'; throw e;");
+    let error = call(&unique_mailbox("provider"), options(provider.into(), &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        get_str(&error, "code").as_deref(),
+        Some("tokenProviderFailed")
+    );
+    assert_eq!(get(&error, "attempts").as_f64(), Some(0.0));
+    let message = get_str(&error, "message").unwrap();
+    assert!(
+        message.contains("InteractionRequiredAuthError (interaction_required)"),
+        "{message}"
+    );
+    assert_eq!(
+        get_str(&get(&error, "cause"), "message").as_deref(),
+        Some("no account")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_hanging_graph_times_out_after_the_retries() {
+    let mailbox = unique_mailbox("hang");
+    add_fault(&mailbox, r#""kind":"hang","times":2"#).await;
+    let extra = [
+        ("timeoutMs", JsValue::from_f64(150.0)),
+        ("maxRetries", JsValue::from_f64(1.0)),
+        ("retryBaseDelayMs", JsValue::from_f64(10.0)),
+    ];
+    let error = call(&mailbox, options("t0k3n".into(), &extra))
+        .await
+        .unwrap_err();
+    assert_eq!(get_str(&error, "code").as_deref(), Some("timeout"));
+    assert_eq!(get(&error, "attempts").as_f64(), Some(2.0));
+}
+
+#[wasm_bindgen_test]
+async fn a_reset_connection_is_retried() {
+    let mailbox = unique_mailbox("reset");
+    add_fault(&mailbox, r#""kind":"reset","times":1"#).await;
+    let extra = [("retryBaseDelayMs", JsValue::from_f64(10.0))];
+    call(&mailbox, options("t0k3n".into(), &extra))
+        .await
+        .unwrap();
+    assert_eq!(requests_for(&mailbox).await.len(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn malformed_and_untrusted_answers_are_refused() {
+    let mailbox = unique_mailbox("malformed");
+    add_fault(&mailbox, r#""kind":"malformedJson""#).await;
+    let error = call(&mailbox, options("t0k3n".into(), &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(get_str(&error, "code").as_deref(), Some("invalidResponse"));
+    assert_eq!(get(&error, "status").as_f64(), Some(200.0));
+
+    let mailbox = unique_mailbox("untrusted");
+    add_fault(&mailbox, r#""kind":"untrustedImportUrl""#).await;
+    let error = call(&mailbox, options("t0k3n".into(), &[]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        get_str(&error, "code").as_deref(),
+        Some("untrustedImportUrl")
+    );
+    let message = get_str(&error, "message").unwrap();
+    assert!(!message.contains("authtoken"), "{message}");
+}
+
+#[wasm_bindgen_test]
+async fn an_abort_during_a_retry_wait_rejects_with_the_signals_reason() {
+    let mailbox = unique_mailbox("abort");
+    add_fault(&mailbox, r#""kind":"status","status":503,"times":1"#).await;
+    let controller = web_sys::AbortController::new().unwrap();
+    let extra = [
+        ("signal", controller.signal().into()),
+        ("retryBaseDelayMs", JsValue::from_f64(20_000.0)),
+    ];
+    let pending = JsFuture::from(create_import_session(
+        JsValue::from_str(&mailbox),
+        options("t0k3n".into(), &extra),
+    ));
+    // Abort once the first attempt has been answered and the long wait has begun.
+    let abort_later = Promise::new(&mut |resolve, _| {
+        let abort = Function::new_with_args(
+            "controller, resolve",
+            "setTimeout(() => { controller.abort(new Error('stop now')); resolve(); }, 300);",
+        );
+        abort.call2(&JsValue::NULL, &controller, &resolve).unwrap();
+    });
+    let started = js_sys::Date::now();
+    let (result, _) = futures_join(pending, JsFuture::from(abort_later)).await;
+    let reason = result.unwrap_err();
+    assert_eq!(
+        get_str(&reason, "message").as_deref(),
+        Some("stop now"),
+        "rejects with signal.reason itself"
+    );
+    assert!(
+        js_sys::Date::now() - started < 5_000.0,
+        "the 20 s wait was cut short"
+    );
+    assert_eq!(requests_for(&mailbox).await.len(), 1);
+}
+
+/// Awaits two futures concurrently (the second drives the first's cancellation).
+async fn futures_join(
+    a: JsFuture,
+    b: JsFuture,
+) -> (Result<JsValue, JsValue>, Result<JsValue, JsValue>) {
+    let both = Promise::all(&Array::of2(&future_settled(a), &future_settled(b)));
+    let pair: Array = JsFuture::from(both).await.unwrap().unchecked_into();
+    let unpack = |v: JsValue| {
+        if get(&v, "ok").as_bool() == Some(true) {
+            Ok(get(&v, "value"))
+        } else {
+            Err(get(&v, "value"))
+        }
+    };
+    (unpack(pair.get(0)), unpack(pair.get(1)))
+}
+
+fn future_settled(future: JsFuture) -> Promise {
+    wasm_bindgen_futures::future_to_promise(async move {
+        Ok(match future.await {
+            Ok(value) => obj(&[("ok", JsValue::TRUE), ("value", value)]),
+            Err(value) => obj(&[("ok", JsValue::FALSE), ("value", value)]),
+        })
+    })
+}
+
+#[wasm_bindgen_test]
+async fn bad_arguments_reject_with_invalid_argument_and_send_nothing() {
+    let mailbox = unique_mailbox("bad");
+    let cases: Vec<(JsValue, JsValue)> = vec![
+        (JsValue::from_f64(42.0), options("t0k3n".into(), &[])),
+        (JsValue::from_str(".."), options("t0k3n".into(), &[])),
+        (JsValue::from_str(&mailbox), JsValue::UNDEFINED),
+        (
+            JsValue::from_str(&mailbox),
+            obj(&[("graphBaseUrl", JsValue::from_str(graph_url()))]),
+        ),
+        (
+            JsValue::from_str(&mailbox),
+            options("t0k3n".into(), &[("apiVersion", "v2".into())]),
+        ),
+        (
+            JsValue::from_str(&mailbox),
+            options("t0k3n".into(), &[("timeoutMs", "soon".into())]),
+        ),
+    ];
+    for (id, options) in cases {
+        let promise = create_import_session(id, options);
+        let error = JsFuture::from(promise).await.unwrap_err();
+        assert_eq!(
+            get_str(&error, "code").as_deref(),
+            Some("invalidArgument"),
+            "{:?}",
+            get_str(&error, "message")
+        );
+    }
+    assert!(requests_for(&mailbox).await.is_empty());
+}
