@@ -10,6 +10,8 @@ use crate::transport::{
     Effects, HttpRequest, HttpResponse, Method, SendError, TokenError, TokenRequest,
 };
 use crate::url::resolve_location;
+use alloc::string::String;
+use alloc::vec;
 
 /// How a call ended when it did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]

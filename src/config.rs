@@ -3,6 +3,9 @@
 use crate::error::MailboxError;
 use crate::text::push_decimal;
 use crate::url::{parse_target, TrustedHost, UrlProblem};
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
 
 /// The largest delay `setTimeout` honours (2^31 - 1 ms); larger values fire at once in every runtime.
 pub const MAX_TIMER_MS: f64 = 2_147_483_647.0;
@@ -65,6 +68,16 @@ fn option_error(name: &str, requirement: &str) -> MailboxError {
     MailboxError::invalid_argument(["options.", name, " ", requirement].concat())
 }
 
+/// `value.ceil()` for a finite non-negative value; `f64::ceil` needs `std` (or libm) in a no_std build.
+fn round_up(value: f64) -> u64 {
+    let whole = value as u64;
+    if (whole as f64) < value {
+        whole + 1
+    } else {
+        whole
+    }
+}
+
 /// A finite number in `[min, MAX_TIMER_MS]`, rounded up to whole milliseconds.
 fn milliseconds(
     value: Option<f64>,
@@ -74,7 +87,7 @@ fn milliseconds(
 ) -> Result<u64, MailboxError> {
     match value {
         None => Ok(default),
-        Some(v) if v.is_finite() && v >= min && v <= MAX_TIMER_MS => Ok(v.ceil() as u64),
+        Some(v) if v.is_finite() && v >= min && v <= MAX_TIMER_MS => Ok(round_up(v)),
         Some(_) => {
             let mut requirement = String::from(if min > 0.0 {
                 "must be a positive number of milliseconds"
@@ -165,7 +178,10 @@ impl ClientConfig {
         )? as u32;
         let max_retries = match raw.max_retries {
             None => DEFAULT_MAX_RETRIES,
-            Some(n) if n.fract() == 0.0 && (0.0..=f64::from(MAX_RETRIES_LIMIT)).contains(&n) => {
+            Some(n)
+                if (0.0..=f64::from(MAX_RETRIES_LIMIT)).contains(&n)
+                    && n == f64::from(n as u32) =>
+            {
                 n as u32
             }
             Some(_) => {

@@ -4,6 +4,7 @@
 //! Messages are for people. They carry Graph's own message when there is one, passed through
 //! [`redact`] first, and never a bearer token, an `authtoken` or an import URL.
 
+use alloc::string::String;
 /// What went wrong, and so what the caller should do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -104,7 +105,7 @@ impl core::fmt::Display for MailboxError {
     }
 }
 
-impl std::error::Error for MailboxError {}
+impl core::error::Error for MailboxError {}
 
 /// Removes credentials from text that came from elsewhere (a server's message, an exception's text):
 /// the value of any `authtoken=` parameter, anything after `Bearer `, and each of `secrets` verbatim.

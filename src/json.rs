@@ -5,6 +5,8 @@
 //! parsing code is linked) and bounds nesting so hostile bodies cannot exhaust the stack; it never panics,
 //! whatever the input (property-tested in `tests/parsers_never_panic.rs`).
 
+use alloc::string::String;
+use alloc::vec::Vec;
 /// Deepest nesting accepted; Graph's bodies are a few levels deep.
 const MAX_DEPTH: usize = 64;
 

@@ -7,6 +7,7 @@ use crate::text::push_decimal;
 use crate::time::parse_iso_datetime;
 use crate::transport::HttpResponse;
 use crate::url::{encode_path_segment, parse_target, UrlProblem};
+use alloc::string::String;
 
 /// Longest mailbox id accepted, in characters. Real ids (`MBX:{guid}@{guid}`, UPNs, SMTP addresses) are
 /// far shorter; the bound keeps a pasted document out of a URL.

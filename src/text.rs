@@ -1,6 +1,7 @@
 //! Formatting helpers that avoid `core::fmt`, whose machinery would otherwise be linked into the wasm
 //! for the sake of a few numbers in messages.
 
+use alloc::string::String;
 /// Appends `value` in decimal.
 pub fn push_decimal(out: &mut String, value: u64) {
     let mut digits = [0u8; 20];

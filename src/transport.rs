@@ -2,6 +2,8 @@
 //! clock, draw random bytes. The wasm layer implements it with `fetch`, `setTimeout` and `crypto`; native
 //! tests implement it with a scripted server and a fake clock.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 /// HTTP methods this crate sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {

@@ -6,6 +6,8 @@
 //! characters, whitespace) is refused rather than interpreted, so the host we check is the host `fetch`
 //! contacts.
 
+use alloc::string::String;
+use alloc::vec::Vec;
 /// `https`, or `http` when the host is loopback (local development and the mock tenant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {

@@ -1,6 +1,7 @@
 //! The JavaScript surface: exported functions, their TypeScript declarations, and the conversion of
 //! results and errors into plain JavaScript values.
 
+use alloc::string::String;
 use core::cell::RefCell;
 
 use js_sys::{Array, Object, Promise, Reflect};

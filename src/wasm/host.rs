@@ -1,6 +1,7 @@
 //! The host's effects bound to JavaScript globals: `fetch`, `setTimeout`, `Date.now` and
 //! `crypto.getRandomValues`. Globals, never `window`, so one build runs in pages, workers, Node and workerd.
 
+use alloc::string::String;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -35,9 +36,10 @@ pub fn now_ms() -> f64 {
 /// `fn.bind(this, ...args)`, used so timers and listeners call JavaScript functions directly and no Rust
 /// closure has to outlive the call.
 fn bound_method(target: &JsValue, method: &str) -> Function {
+    // The methods bound here (AbortController's `abort`) exist in every runtime this package supports.
     let function: Function = Reflect::get(target, &JsValue::from_str(method))
-        .map(JsCast::unchecked_into)
-        .unwrap_or_else(|_| Function::new_no_args(""));
+        .unwrap_or(JsValue::UNDEFINED)
+        .unchecked_into();
     function.bind0(target)
 }
 

@@ -1,5 +1,7 @@
 //! Reading `ClientOptions` off a JavaScript object: types here, meaning in [`crate::config`].
 
+use alloc::string::String;
+use alloc::vec::Vec;
 use js_sys::{Array, Function, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
