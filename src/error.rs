@@ -5,6 +5,8 @@
 //! [`redact`] first, and never a bearer token, an `authtoken` or an import URL.
 
 use alloc::string::String;
+
+use crate::text::find;
 /// What went wrong, and so what the caller should do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -112,10 +114,9 @@ impl core::error::Error for MailboxError {}
 pub fn redact(text: &str, secrets: &[&str]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    // Case-insensitive search over ASCII markers; the text is scanned once per marker occurrence.
     while let Some((start, marker_len)) = find_marker(rest) {
         out.push_str(&rest[..start + marker_len]);
-        out.push_str("[redacted]");
+        out.push_str(REDACTED);
         let value = &rest[start + marker_len..];
         let end = value
             .find(|c: char| {
@@ -126,19 +127,20 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
     }
     out.push_str(rest);
     for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        if out.contains(secret) {
-            out = out.replace(secret, "[redacted]");
+        while let Some(at) = find(&out, secret, false) {
+            out.replace_range(at..at + secret.len(), REDACTED);
         }
     }
     out
 }
 
+const REDACTED: &str = "[redacted]";
+
+/// The earliest credential marker in `text`: its offset and length.
 fn find_marker(text: &str) -> Option<(usize, usize)> {
-    const MARKERS: [&str; 2] = ["authtoken=", "bearer "];
-    let lower = text.to_ascii_lowercase();
-    MARKERS
+    ["authtoken=", "bearer "]
         .iter()
-        .filter_map(|m| lower.find(m).map(|at| (at, m.len())))
+        .filter_map(|marker| find(text, marker, true).map(|at| (at, marker.len())))
         .min_by_key(|(at, _)| *at)
 }
 

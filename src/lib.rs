@@ -10,10 +10,10 @@
 //! 2. Items are posted to that URL (not yet in this crate).
 //!
 //! ## Layout
-//! Everything but [`wasm`] is pure and tested natively: [`protocol`] builds URLs and reads answers,
+//! Everything but `wasm` is pure and tested natively: [`protocol`] builds URLs and reads answers,
 //! [`retry`] decides what is retried and how long to wait, [`config`] validates options, [`url`] decides
 //! where a request may go, and [`client`] is the one loop that ties them together over the host effects
-//! of [`transport::Effects`]. [`wasm`] binds those effects to `fetch`, `setTimeout` and `crypto` and
+//! of [`transport::Effects`]. `wasm` binds those effects to `fetch`, `setTimeout` and `crypto` and
 //! exports the JavaScript API; it is the only module that names `wasm_bindgen`.
 
 // The shipped module is built with the `tiny` feature: no `std`, a panic handler that traps without

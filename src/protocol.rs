@@ -18,7 +18,7 @@ pub const MAX_MAILBOX_ID_CHARS: usize = 1024;
 pub fn validate_mailbox_id(id: &str) -> Result<(), MailboxError> {
     let problem = if id.is_empty() {
         "mailboxId must be a non-empty string"
-    } else if id.chars().count() > MAX_MAILBOX_ID_CHARS {
+    } else if id.chars().nth(MAX_MAILBOX_ID_CHARS).is_some() {
         "mailboxId is longer than 1024 characters"
     } else if id.chars().any(char::is_control) {
         "mailboxId contains control characters"

@@ -20,6 +20,23 @@ pub fn push_decimal(out: &mut String, value: u64) {
     }
 }
 
+/// Byte offset of the first occurrence of `needle` in `haystack`, optionally ignoring ASCII case.
+/// A plain scan: the texts searched here are short, and `str::find` with a `&str` pattern links the
+/// Two-Way searcher, a few kilobytes of wasm.
+pub fn find(haystack: &str, needle: &str, ignore_ascii_case: bool) -> Option<usize> {
+    let (hay, pin) = (haystack.as_bytes(), needle.as_bytes());
+    if pin.is_empty() {
+        return Some(0);
+    }
+    hay.windows(pin.len()).position(|window| {
+        if ignore_ascii_case {
+            window.eq_ignore_ascii_case(pin)
+        } else {
+            window == pin
+        }
+    })
+}
+
 /// Formats 16 random bytes as a version 4 UUID (RFC 9562), lower-case hex with hyphens.
 pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -47,6 +64,15 @@ mod tests {
             push_decimal(&mut out, value);
             assert_eq!(out, format!("n={value}"));
         }
+    }
+
+    #[test]
+    fn finds_substrings() {
+        assert_eq!(find("https://x", "://", false), Some(5));
+        assert_eq!(find("a?AuthToken=1", "authtoken=", true), Some(2));
+        assert_eq!(find("a?AuthToken=1", "authtoken=", false), None);
+        assert_eq!(find("ab", "abc", false), None);
+        assert_eq!(find("ab", "", false), Some(0));
     }
 
     #[test]

@@ -8,6 +8,8 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+
+use crate::text::find;
 /// `https`, or `http` when the host is loopback (local development and the mock tenant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
@@ -124,7 +126,7 @@ pub fn parse_target(url: &str) -> Result<Target<'_>, UrlProblem> {
     if url.bytes().any(|b| b <= b' ' || b == 0x7F || b == b'\\') {
         return Err(UrlProblem::NotAbsoluteHttp);
     }
-    let (scheme, after_scheme) = match url.find("://") {
+    let (scheme, after_scheme) = match find(url, "://", false) {
         Some(i) if url[..i].eq_ignore_ascii_case("https") => (Scheme::Https, &url[i + 3..]),
         Some(i) if url[..i].eq_ignore_ascii_case("http") => (Scheme::Http, &url[i + 3..]),
         _ => return Err(UrlProblem::NotAbsoluteHttp),
@@ -183,7 +185,7 @@ pub fn encode_path_segment(out: &mut String, text: &str) {
 /// refused (`None`) rather than guessed, since Graph writes absolute URLs.
 pub fn resolve_location(base: &str, location: &str) -> Option<String> {
     if location.starts_with("//") {
-        let scheme_end = base.find("://")?;
+        let scheme_end = find(base, "://", false)?;
         return Some([&base[..scheme_end + 1], location].concat());
     }
     if location.starts_with('/') {
