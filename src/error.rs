@@ -127,9 +127,15 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
     }
     out.push_str(rest);
     for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        while let Some(at) = find(&out, secret, false) {
-            out.replace_range(at..at + secret.len(), REDACTED);
+        let mut replaced = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(at) = find(rest, secret, false) {
+            replaced.push_str(&rest[..at]);
+            replaced.push_str(REDACTED);
+            rest = &rest[at + secret.len()..];
         }
+        replaced.push_str(rest);
+        out = replaced;
     }
     out
 }

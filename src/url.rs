@@ -7,7 +7,6 @@
 //! contacts.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use crate::text::find;
 /// `https`, or `http` when the host is loopback (local development and the mock tenant).
@@ -110,15 +109,21 @@ pub fn is_loopback(host: &str) -> bool {
     if host == "localhost" || host == "[::1]" {
         return true;
     }
-    let parts: Vec<&str> = host.split('.').collect();
-    parts.len() == 4
-        && parts[0] == "127"
-        && parts.iter().all(|p| {
-            !p.is_empty()
-                && p.len() <= 3
-                && p.bytes().all(|b| b.is_ascii_digit())
-                && p.parse::<u16>().is_ok_and(|n| n <= 255)
-        })
+    let mut octets = 0;
+    for part in host.split('.') {
+        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return false;
+        }
+        // At most three digits, so no overflow.
+        let value = part
+            .bytes()
+            .fold(0u16, |acc, b| acc * 10 + u16::from(b - b'0'));
+        if value > 255 || (octets == 0 && value != 127) {
+            return false;
+        }
+        octets += 1;
+    }
+    octets == 4
 }
 
 /// Parses an absolute `http(s)://authority/rest` URL and applies the loopback-only rule for `http:`.
