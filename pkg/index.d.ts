@@ -1,0 +1,11 @@
+// The public API, as declared by the Rust crate (src/wasm/api.rs) and generated into
+// graph_mailbox_import.d.ts. Only the wasm-bindgen loader (`initSync`, the default `init`, their input
+// types) is left out: every entry point behind "graph-mailbox-import" initialises itself.
+export type {
+  ClientOptions,
+  MailboxError,
+  MailboxErrorCode,
+  MailboxItemImportSession,
+  TokenProvider,
+} from "./graph_mailbox_import.js";
+export { createImportSession, isMailboxError } from "./graph_mailbox_import.js";

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the npm package in pkg/: the release wasm, wasm-bindgen's `--target web` glue beside the hand-written
+# entry points, then wasm-opt; prints what a user downloads. Assumes scripts/setup.sh has run.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+if [ ! -x node_modules/.bin/wasm-opt ] || ! command -v wasm-bindgen >/dev/null; then
+  echo "build: wasm-bindgen or node_modules/.bin/wasm-opt is missing: run scripts/setup.sh first" >&2
+  exit 1
+fi
+
+name=graph_mailbox_import
+wasm="pkg/${name}_bg.wasm"
+
+# `tiny`: no std, a trapping panic handler (see src/lib.rs); keeps core::fmt and std panic machinery out.
+cargo build --release --target wasm32-unknown-unknown --features tiny
+
+# `--target web`: plain ES modules with `init`/`initSync`, the one output that loads unchanged in browsers,
+# bundlers, Node and workerd (`--target bundler` does not load in workerd). Old generated files go first so
+# nothing stale (e.g. snippets of a removed inline_js) ships.
+rm -rf pkg/${name}.js pkg/${name}.d.ts pkg/${name}_bg.wasm pkg/${name}_bg.wasm.d.ts pkg/snippets
+wasm-bindgen --target web --out-dir pkg --out-name "$name" "target/wasm32-unknown-unknown/release/${name}.wasm"
+# The declarations of the raw exports are wasm-bindgen internals; index.d.ts is what ships.
+rm -f "pkg/${name}_bg.wasm.d.ts"
+
+# npm's binaryen, never Debian's (its v108 emits modules that fail to load). The features are those Rust 1.95
+# enables by default for wasm32-unknown-unknown (multivalue and reference types included: wasm-bindgen's
+# externref table and multi-value returns use them); every engine this package targets has them all.
+node_modules/.bin/wasm-opt -Oz \
+  --enable-bulk-memory --enable-bulk-memory-opt --enable-call-indirect-overlong \
+  --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+  --enable-reference-types --enable-multivalue \
+  --strip-producers --strip-target-features \
+  "$wasm" -o "$wasm"
+
+# Sizes of what a browser downloads: the wasm, and the glue as a minifying bundler would ship it (the browser
+# entry bundled with the generated glue; the wasm stays a separate file).
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+node_modules/.bin/esbuild pkg/browser.js --bundle --minify --format=esm --target=es2022 \
+  --platform=browser --external:*.wasm --log-level=warning --outfile="$tmp/glue.min.js"
+gz() { gzip -9 -c "$1" | wc -c; }
+wasm_raw=$(wc -c <"$wasm")
+wasm_gz=$(gz "$wasm")
+glue_raw=$(wc -c <"$tmp/glue.min.js")
+glue_gz=$(gz "$tmp/glue.min.js")
+echo "size: wasm $wasm_raw B (gzip $wasm_gz B), glue min $glue_raw B (gzip $glue_gz B), total gzip $((wasm_gz + glue_gz)) B"

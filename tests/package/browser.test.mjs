@@ -1,0 +1,209 @@
+// The package in Chromium, two ways a web app gets it:
+//   - plain ESM: a page whose import map points "graph-mailbox-import" at the file the package's `browser`
+//     condition names, served as the unpacked tarball;
+//   - an esbuild bundle of a consumer, resolved through `exports` for the browser platform, with the .wasm
+//     copied beside the bundle (the entry loads it from `new URL(..., import.meta.url)`).
+// The page is served from its own port, so every call to the mock is cross-origin, as from a real app to
+// Graph: the preflight is real, and Retry-After is hidden by CORS, so throttling takes the backoff path.
+
+import assert from "node:assert/strict";
+import { copyFileSync, createReadStream, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import { extname, join, normalize, sep } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { build } from "esbuild";
+import { chromium } from "playwright-core";
+
+import { addScenarioFaults, assertScenarioResults, installPackedPackage, scenarioEnv, startMock, tempDir } from "./support.mjs";
+
+const SCENARIOS = fileURLToPath(new URL("./scenarios.mjs", import.meta.url));
+
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-dev-shm-usage",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".wasm": "application/wasm",
+  ".json": "application/json",
+};
+
+// Statuses the scenarios make the mock answer with (throttled, forbidden).
+const EXPECTED_STATUSES = new Set([429, 403]);
+
+let mock;
+let server;
+let origin;
+let browser;
+let packed;
+let bundleInputs;
+
+/** Serves `routes` (URL prefix -> directory, or exact path -> file or page text) on 127.0.0.1. */
+function startStaticServer(routes) {
+  const handler = (req, res) => {
+    const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    let body = null;
+    let file = null;
+    for (const [prefix, target] of Object.entries(routes)) {
+      if (prefix.endsWith("/") && path.startsWith(prefix)) {
+        const candidate = normalize(join(target, path.slice(prefix.length)));
+        if (candidate.startsWith(target + sep) && existsSync(candidate) && statSync(candidate).isFile()) file = candidate;
+      } else if (path === prefix) {
+        if (typeof target === "object") body = target;
+        else file = target;
+      }
+    }
+    if (body) {
+      res.writeHead(200, { "Content-Type": TYPES[extname(path)] ?? "text/plain" });
+      res.end(body.text);
+    } else if (file) {
+      res.writeHead(200, { "Content-Type": TYPES[extname(file)] ?? "application/octet-stream" });
+      createReadStream(file).pipe(res);
+    } else {
+      res.writeHead(404, { "Content-Type": "text/plain" });
+      res.end("not found");
+    }
+  };
+  return new Promise((resolve) => {
+    const s = http.createServer(handler);
+    s.listen(0, "127.0.0.1", () => resolve(s));
+  });
+}
+
+/** A page that loads `module` (a module script's text) and waits for it to define window.runScenarios. */
+function page(head, module) {
+  return {
+    text:
+      `<!doctype html>\n<html><head><meta charset="utf-8"><title>graph-mailbox-import</title>\n` +
+      // No favicon request, so no 404 in the console.
+      `<link rel="icon" href="data:,">\n${head}\n<script type="module">\n${module}\n</script></head><body></body></html>\n`,
+  };
+}
+
+before(async () => {
+  const dir = tempDir("browser");
+  packed = installPackedPackage(dir);
+
+  // What the `browser` condition names, read from the shipped package.json, so the import map follows the
+  // package's own declaration as a CDN or an import-map generator would.
+  const manifest = JSON.parse(readFileSync(join(packed.packageDir, "package.json"), "utf8"));
+  const browserEntry = manifest.exports["."].browser.replace(/^\.\//, "");
+
+  // The bundled consumer, as a web app would write it.
+  const consumer = join(dir, "app.js");
+  writeFileSync(
+    consumer,
+    `import { createImportSession, isMailboxError } from "graph-mailbox-import";\n` +
+      `import { runScenarios } from ${JSON.stringify(SCENARIOS)};\n` +
+      `window.runScenarios = (env) => runScenarios({ createImportSession, isMailboxError }, env);\n`,
+  );
+  const dist = join(dir, "dist");
+  const result = await build({
+    entryPoints: [consumer],
+    bundle: true,
+    format: "esm",
+    target: "es2022",
+    platform: "browser",
+    outfile: join(dist, "app.js"),
+    absWorkingDir: dir,
+    metafile: true,
+    logLevel: "silent",
+  });
+  bundleInputs = Object.keys(result.metafile.inputs);
+  mkdirSync(dist, { recursive: true });
+  copyFileSync(join(packed.packageDir, "graph_mailbox_import_bg.wasm"), join(dist, "graph_mailbox_import_bg.wasm"));
+
+  server = await startStaticServer({
+    "/pkg/": packed.packageDir,
+    "/dist/": dist,
+    "/scenarios.mjs": SCENARIOS,
+    "/plain.html": page(
+      `<script type="importmap">${JSON.stringify({ imports: { "graph-mailbox-import": `/pkg/${browserEntry}` } })}</script>`,
+      `import * as api from "graph-mailbox-import";\n` +
+        `import { runScenarios } from "/scenarios.mjs";\n` +
+        `window.packageExports = Object.keys(api);\n` +
+        `window.runScenarios = (env) => runScenarios(api, env);`,
+    ),
+    "/bundle.html": page("", `import "/dist/app.js";`),
+  });
+  origin = `http://127.0.0.1:${server.address().port}`;
+
+  mock = await startMock();
+  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
+}, { timeout: 60000 });
+
+after(async () => {
+  // Each closed whatever happened to the others: anything left open keeps the test process alive.
+  await Promise.allSettled([
+    browser?.close(),
+    server && new Promise((resolve) => server.close(resolve)),
+    mock?.close(),
+  ]);
+});
+
+/** Opens `path`, runs the scenarios there and returns their results, failing on any console error. */
+async function runInPage(path, label) {
+  mock.state.reset(); // the seed mailbox is the same in every run
+  const env = scenarioEnv(mock, label);
+  addScenarioFaults(mock, env);
+
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  const problems = [];
+  tab.on("console", (message) => {
+    if (message.type() !== "error") return;
+    // Chromium's network log reports every non-2xx answer as a console error. The 429 and 403 the scenarios
+    // provoke from the mock are expected; anything else (a script error, a missing file) fails the test.
+    const failed = /^Failed to load resource: the server responded with a status of (\d+)/.exec(message.text());
+    const provoked = failed && EXPECTED_STATUSES.has(Number(failed[1])) && message.location().url.startsWith(mock.graphUrl);
+    if (!provoked) problems.push(`console error: ${message.text()} (${message.location().url})`);
+  });
+  tab.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  try {
+    await tab.goto(`${origin}${path}`);
+    await tab
+      .waitForFunction(() => typeof window.runScenarios === "function", null, { timeout: 10000 })
+      .catch((e) => {
+        throw new Error(`the page did not load the package: ${e.message}\n${problems.join("\n")}`);
+      });
+    const results = await tab.evaluate((e) => window.runScenarios(e), env);
+    const exports = await tab.evaluate(() => window.packageExports);
+    assert.deepEqual(problems, [], "no console or page errors");
+    return { env, results, exports };
+  } finally {
+    await context.close();
+  }
+}
+
+function assertBrowserThrottling(env) {
+  // CORS hides Retry-After, so the retry came after the short backoff rather than the second asked for.
+  const [first, second] = mock.state.requestsFor(env.mailboxes.throttled);
+  assert.ok(second.time - first.endTime < 900, `retried after ${second.time - first.endTime} ms`);
+  assert.ok(first.headers.origin === origin, "the call was cross-origin, from the page");
+}
+
+test("plain ESM through an import map: the common scenarios", { timeout: 30000 }, async () => {
+  const { env, results, exports } = await runInPage("/plain.html", "browser-esm");
+  assertScenarioResults(results, mock, env);
+  assertBrowserThrottling(env);
+  assert.deepEqual(exports.sort(), ["createImportSession", "isMailboxError"]);
+});
+
+test("an esbuild bundle resolved through exports: the common scenarios", { timeout: 30000 }, async () => {
+  // The bundle took the `browser` entry, not the Node one (which would pull in node:fs).
+  assert.ok(bundleInputs.includes("node_modules/graph-mailbox-import/browser.js"), bundleInputs.join(", "));
+  assert.ok(!bundleInputs.some((input) => input.endsWith("/node.js")), bundleInputs.join(", "));
+  const { env, results } = await runInPage("/bundle.html", "browser-bundle");
+  assertScenarioResults(results, mock, env);
+  assertBrowserThrottling(env);
+});

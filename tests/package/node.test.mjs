@@ -1,0 +1,302 @@
+// The package in Node, installed from its tarball and imported by name, so Node picks the `node` entry
+// through `exports`. Runs the common scenarios, then the behaviour that only a real host shows: retries and
+// their waits, timeouts, aborts, token refresh, and arguments refused before any request.
+
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { pathToFileURL } from "node:url";
+
+import { runScenarios, SEED_TOKEN } from "./scenarios.mjs";
+import {
+  addScenarioFaults,
+  assertScenarioResults,
+  assertSession,
+  assertSessionRequest,
+  installPackedPackage,
+  scenarioEnv,
+  startMock,
+  tempDir,
+  uniqueMailbox,
+} from "./support.mjs";
+
+let dir;
+let packed;
+let api;
+let mock;
+
+before(async () => {
+  dir = tempDir("node");
+  packed = installPackedPackage(dir);
+  // A consumer module beside node_modules/, so the specifiers resolve exactly as in a user's project.
+  writeFileSync(join(dir, "consumer.mjs"), 'export * from "graph-mailbox-import";\n');
+  writeFileSync(
+    join(dir, "init-consumer.mjs"),
+    'export * from "graph-mailbox-import/init";\nexport { default } from "graph-mailbox-import/init";\n',
+  );
+  api = await import(pathToFileURL(join(dir, "consumer.mjs")).href);
+  mock = await startMock();
+});
+
+after(() => mock?.close());
+
+/** Options for the mock tenant; `extra` overrides. */
+function options(extra = {}) {
+  return {
+    token: SEED_TOKEN,
+    graphBaseUrl: mock.graphUrl,
+    trustedImportHosts: [`127.0.0.1:${mock.importPort}`],
+    ...extra,
+  };
+}
+
+/** The call's rejection; fails if it resolved. */
+async function rejection(promise) {
+  try {
+    const value = await promise;
+    assert.fail(`expected a rejection, got ${JSON.stringify(value)}`);
+  } catch (e) {
+    return e;
+  }
+}
+
+function sessionPath(version, mailbox) {
+  return `/${version}/admin/exchange/mailboxes/${encodeURIComponent(mailbox)}/createImportSession`;
+}
+
+/** A value for a test label; the throwing Proxy cannot be serialised. */
+function show(value) {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return "an object whose getters throw";
+  }
+}
+
+async function waitFor(condition, ms = 5000) {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for the mock");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe("the packed package", { timeout: 30000 }, () => {
+  test("ships the entries, the generated glue, the wasm and the declarations, nothing else", () => {
+    const shipped = packed.files.filter((f) => !f.startsWith("snippets/") && !/^(README|LICEN[CS]E)/i.test(f));
+    assert.deepEqual(shipped, [
+      "browser.js",
+      "graph_mailbox_import.d.ts",
+      "graph_mailbox_import.js",
+      "graph_mailbox_import_bg.wasm",
+      "index.d.ts",
+      "init.d.ts",
+      "init.js",
+      "node.js",
+      "package.json",
+      "workerd.js",
+    ]);
+  });
+
+  test("the main entry exports the public API and none of wasm-bindgen's loader", async () => {
+    const glue = await import(pathToFileURL(join(packed.packageDir, "graph_mailbox_import.js")).href);
+    const publicNames = Object.keys(glue).filter((name) => name !== "default" && name !== "initSync");
+    assert.deepEqual(Object.keys(api).sort(), publicNames.sort());
+    assert.deepEqual(Object.keys(api).sort(), ["createImportSession", "isMailboxError"]);
+  });
+
+  test("graph-mailbox-import/init exports the loader and shares the already loaded instance", async () => {
+    const init = await import(pathToFileURL(join(dir, "init-consumer.mjs")).href);
+    assert.equal(typeof init.default, "function");
+    assert.equal(typeof init.initSync, "function");
+    assert.equal(init.createImportSession, api.createImportSession);
+    // Already initialised by the main entry: a second initialisation is a no-op, not a second instance.
+    await init.default();
+    const session = await init.createImportSession(uniqueMailbox("init"), options());
+    assert.equal(typeof session.importUrl, "string");
+  });
+
+  test("graph-mailbox-import/package.json is exported", () => {
+    const require = createRequire(join(dir, "consumer.mjs"));
+    const manifest = require("graph-mailbox-import/package.json");
+    assert.equal(manifest.name, "graph-mailbox-import");
+    assert.equal(manifest.type, "module");
+  });
+});
+
+describe("createImportSession in Node", { timeout: 60000 }, () => {
+  test("the common scenarios: seed call, throttled then success, forbidden", async () => {
+    const env = scenarioEnv(mock, "node");
+    addScenarioFaults(mock, env);
+    const results = await runScenarios(api, env);
+    assertScenarioResults(results, mock, env);
+    // Node sees Retry-After (no CORS): the retry waited the second the mock asked for.
+    const [first, second] = mock.state.requestsFor(env.mailboxes.throttled);
+    assert.ok(second.time - first.endTime >= 950, `waited ${second.time - first.endTime} ms`);
+  });
+
+  test("a 429 without Retry-After is retried after a backoff from retryBaseDelayMs", async () => {
+    const mailbox = uniqueMailbox("backoff");
+    mock.state.addFaults([{ mailbox, kind: "status", status: 429 }]);
+    const started = Date.now();
+    const session = await api.createImportSession(mailbox, options({ retryBaseDelayMs: 10 }));
+    assert.deepEqual(Object.keys(session).sort(), ["expirationDateTime", "importUrl"]);
+    assert.deepEqual(
+      mock.state.requestsFor(mailbox).map((r) => r.status),
+      [429, 200],
+    );
+    assert.ok(Date.now() - started < 900, "the backoff started near 10 ms, not the default second");
+  });
+
+  test("apiVersion beta uses the beta path", async () => {
+    const mailbox = uniqueMailbox("beta");
+    const session = await api.createImportSession(mailbox, options({ apiVersion: "beta" }));
+    assertSession({ ok: true, value: session, keys: Object.keys(session), plainObject: true }, mock, "beta");
+    const [request] = mock.state.requestsFor(mailbox);
+    assertSessionRequest(request, { path: sessionPath("beta", mailbox), token: SEED_TOKEN });
+  });
+
+  test("a token provider is asked before the request, and once more with forceRefresh after a 401", async () => {
+    const mailbox = uniqueMailbox("provider");
+    const calls = [];
+    const token = async (request) => {
+      calls.push(request);
+      return request.forceRefresh ? "fresh-token" : "expired-token";
+    };
+    const scopes = ["https://graph.microsoft.com/.default"];
+    await api.createImportSession(mailbox, options({ token, scopes }));
+    assert.deepEqual(calls, [
+      { scopes, forceRefresh: false },
+      { scopes, forceRefresh: true },
+    ]);
+    const requests = mock.state.requestsFor(mailbox);
+    assert.deepEqual(
+      requests.map((r) => [r.headers.authorization, r.status]),
+      [
+        ["Bearer expired-token", 401],
+        ["Bearer fresh-token", 200],
+      ],
+    );
+  });
+
+  test("an importUrl outside the trusted hosts fails with untrustedImportUrl, without echoing it", async () => {
+    const mailbox = uniqueMailbox("untrusted");
+    mock.state.addFaults([{ mailbox, kind: "untrustedImportUrl" }]);
+    const e = await rejection(api.createImportSession(mailbox, options()));
+    assert.equal(e.name, "MailboxError");
+    assert.equal(e.code, "untrustedImportUrl");
+    assert.ok(!/authtoken/i.test(e.message), e.message);
+    assert.ok(!e.message.includes("/importItem"), e.message);
+  });
+
+  test("a truncated JSON body fails with invalidResponse", async () => {
+    const mailbox = uniqueMailbox("malformed");
+    mock.state.addFaults([{ mailbox, kind: "malformedJson" }]);
+    const e = await rejection(api.createImportSession(mailbox, options()));
+    assert.equal(e.code, "invalidResponse");
+    assert.equal(e.status, 200);
+    assert.equal(mock.state.requestsFor(mailbox).length, 1, "a 2xx with a bad body is not retried");
+  });
+
+  test("an attempt that hangs past timeoutMs is retried, then fails with timeout", async () => {
+    const mailbox = uniqueMailbox("hang");
+    mock.state.addFaults([{ mailbox, kind: "hang", times: 2 }]);
+    const e = await rejection(
+      api.createImportSession(mailbox, options({ timeoutMs: 200, maxRetries: 1, retryBaseDelayMs: 10 })),
+    );
+    assert.equal(e.code, "timeout");
+    assert.equal(e.attempts, 2);
+    assert.equal(mock.state.requestsFor(mailbox).length, 2);
+  });
+
+  test("a connection reset is retried (createImportSession is safe to repeat)", async () => {
+    const mailbox = uniqueMailbox("reset");
+    mock.state.addFaults([{ mailbox, kind: "reset" }]);
+    await api.createImportSession(mailbox, options({ retryBaseDelayMs: 10 }));
+    assert.deepEqual(
+      mock.state.requestsFor(mailbox).map((r) => [r.fault, r.status]),
+      [
+        ["reset", null],
+        [null, 200],
+      ],
+    );
+  });
+
+  test("aborting during a Retry-After wait rejects with signal.reason at once", async () => {
+    const mailbox = uniqueMailbox("abort");
+    mock.state.addFaults([{ mailbox, kind: "status", status: 429, retryAfter: "30" }]);
+    const controller = new AbortController();
+    const call = api.createImportSession(mailbox, options({ signal: controller.signal }));
+    await waitFor(() => mock.state.requestsFor(mailbox)[0]?.status === 429);
+    await new Promise((resolve) => setTimeout(resolve, 50)); // now inside the 30 s wait
+    const reason = new Error("the user cancelled");
+    const aborted = Date.now();
+    controller.abort(reason);
+    const e = await rejection(call);
+    assert.equal(e, reason, "rejects with signal.reason itself");
+    assert.ok(Date.now() - aborted < 500, `settled ${Date.now() - aborted} ms after the abort`);
+    assert.equal(mock.state.requestsFor(mailbox).length, 1);
+  });
+
+  test("a Retry-After longer than maxRetryDelayMs fails with throttled at once, for the caller to schedule", async () => {
+    const mailbox = uniqueMailbox("long-retry-after");
+    mock.state.addFaults([{ mailbox, kind: "status", status: 429, retryAfter: "120" }]);
+    const started = Date.now();
+    const e = await rejection(api.createImportSession(mailbox, options()));
+    assert.ok(Date.now() - started < 1000, "did not wait");
+    assert.equal(e.code, "throttled");
+    assert.equal(e.status, 429);
+    assert.equal(e.retryAfterMs, 120000);
+    assert.equal(e.attempts, 1);
+    assert.equal(mock.state.requestsFor(mailbox).length, 1);
+  });
+
+  test("bad arguments reject with invalidArgument before any request, never throwing synchronously", async () => {
+    const before = mock.state.requests.length;
+    const good = options();
+    const cases = [
+      [42, good],
+      [undefined, good],
+      [null, good],
+      [{ toString: () => "MBX:a@b" }, good],
+      ["", good],
+      [".", good],
+      ["..", good],
+      ["MBX:a\u0000b", good],
+      ["\uD800", good],
+      ["ok", undefined],
+      ["ok", null],
+      ["ok", {}],
+      ["ok", { ...good, token: undefined }],
+      ["ok", { ...good, token: 42 }],
+      ["ok", { ...good, token: "" }],
+      ["ok", { ...good, apiVersion: "v2" }],
+      ["ok", { ...good, graphBaseUrl: "http://graph.example.com" }],
+      ["ok", { ...good, maxRetries: 11 }],
+      ["ok", { ...good, signal: "not a signal" }],
+      ["ok", new Proxy({}, { get: () => { throw new Error("getter threw"); } })],
+    ];
+    for (const [mailboxId, opts] of cases) {
+      const label = `${show(mailboxId)} with ${show(opts)}`;
+      let promise;
+      assert.doesNotThrow(() => {
+        promise = api.createImportSession(mailboxId, opts);
+      }, label);
+      assert.ok(promise instanceof Promise, label);
+      const e = await rejection(promise);
+      assert.equal(e.name, "MailboxError", label);
+      assert.equal(e.code, "invalidArgument", `${label}: ${e.message}`);
+      assert.equal(e.attempts, 0, label);
+      assert.equal(api.isMailboxError(e), true, label);
+    }
+    assert.equal(mock.state.requests.length, before, "no request reached the mock");
+  });
+
+  test("isMailboxError is false for anything else", () => {
+    for (const value of [undefined, null, "MailboxError", 42, {}, new Error("x"), new TypeError("x")]) {
+      assert.equal(api.isMailboxError(value), false, String(value));
+    }
+  });
+});

@@ -1,0 +1,158 @@
+// Helpers shared by the package tests: installing the package the way users get it, the mock tenant, and
+// the assertions every runtime must pass for the common scenarios (see scenarios.mjs).
+
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { startMockTenant } from "../mock/server.mjs";
+import { SEED_MAILBOX, SEED_TOKEN } from "./scenarios.mjs";
+
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const PKG_DIR = join(ROOT, "pkg");
+export const NODE_MODULES_BIN = join(ROOT, "node_modules", ".bin");
+
+export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+function run(command, args, options) {
+  const result = spawnSync(command, args, { encoding: "utf8", ...options });
+  if (result.error) throw result.error;
+  if (result.status !== 0) {
+    throw new Error(`${command} ${args.join(" ")} exited ${result.status}\n${result.stdout}\n${result.stderr}`);
+  }
+  return result.stdout;
+}
+
+/** A fresh temporary directory, removed when the test process exits. */
+export function tempDir(label) {
+  const dir = mkdtempSync(join(tmpdir(), `gmi-${label}-`));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * Packs pkg/ with `npm pack` and unpacks the tarball as `<dir>/node_modules/graph-mailbox-import`, which is
+ * what `npm install` of the published package leaves: only the files its `files` list ships, resolved by
+ * package name through `exports`. Unpacking is all an install does here, the package having no dependencies.
+ * Returns the package's directory and the paths the tarball holds.
+ */
+export function installPackedPackage(dir) {
+  if (!existsSync(join(PKG_DIR, "graph_mailbox_import_bg.wasm"))) {
+    throw new Error("pkg/ has no wasm: run scripts/build.sh first");
+  }
+  const packDir = tempDir("pack");
+  const out = run("npm", ["pack", "--json", "--silent", "--pack-destination", packDir], { cwd: PKG_DIR });
+  const [info] = JSON.parse(out);
+  const packageDir = join(dir, "node_modules", "graph-mailbox-import");
+  rmSync(packageDir, { recursive: true, force: true });
+  mkdirSync(packageDir, { recursive: true });
+  run("tar", ["-xzf", join(packDir, info.filename), "-C", packageDir, "--strip-components=1"]);
+  return { packageDir, files: info.files.map((f) => f.path).sort() };
+}
+
+/** Starts the mock tenant; the caller closes it. */
+export function startMock() {
+  return startMockTenant();
+}
+
+let counter = 0;
+/** A mailbox id no other test uses, so faults and recorded requests can be scoped to one test. */
+export function uniqueMailbox(label) {
+  counter += 1;
+  return `MBX:${label}-${process.pid}-${counter}@package-tests`;
+}
+
+/** The mailbox ids and options `runScenarios` needs, for one runtime. */
+export function scenarioEnv(mock, label, extra = {}) {
+  return {
+    graphUrl: mock.graphUrl,
+    importPort: mock.importPort,
+    mailboxes: {
+      throttled: uniqueMailbox(`${label}-throttled`),
+      forbidden: uniqueMailbox(`${label}-forbidden`),
+    },
+    retryBaseDelayMs: 50,
+    ...extra,
+  };
+}
+
+/** Queues the faults the common scenarios expect: one 429 with `Retry-After: 1` before the throttled call. */
+export function addScenarioFaults(mock, env) {
+  mock.state.addFaults([
+    { target: "graph", mailbox: env.mailboxes.throttled, kind: "status", status: 429, retryAfter: "1" },
+  ]);
+}
+
+/** Checks the one request of a createImportSession call as the mock saw it. */
+export function assertSessionRequest(request, { path, token }) {
+  assert.equal(request.server, "graph");
+  assert.equal(request.method, "POST");
+  assert.equal(request.path, path);
+  assert.equal(request.headers.authorization, `Bearer ${token}`);
+  assert.equal(request.headers.accept, "application/json");
+  assert.match(request.headers["client-request-id"], UUID_V4);
+}
+
+/** Checks a returned session: a plain object with exactly Graph's two fields, on the mock's import host. */
+export function assertSession(result, mock, version = "v1.0") {
+  assert.equal(result.ok, true, `expected a session, got ${JSON.stringify(result.error)}`);
+  assert.equal(result.plainObject, true, "the session is a plain object");
+  assert.deepEqual([...result.keys].sort(), ["expirationDateTime", "importUrl"]);
+  assert.ok(
+    result.value.importUrl.startsWith(`${mock.importUrlBase}/api/g${version}/Mailboxes('`),
+    "importUrl is the one the mock issued",
+  );
+  assert.match(result.value.importUrl, /\?authtoken=[A-Za-z0-9_-]{43}$/);
+  assert.match(result.value.expirationDateTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/);
+}
+
+/**
+ * The common assertions, the same in every runtime:
+ * (a) the seed call returns the session and sends exactly the documented request;
+ * (b) a 429 then a 200: two requests, success;
+ * (c) a 403 rejects with a MailboxError carrying the mock's request-id and no token.
+ */
+export function assertScenarioResults(results, mock, env) {
+  // (a)
+  assertSession(results.seed, mock);
+  const seedRequests = mock.state.requestsFor(SEED_MAILBOX);
+  assert.equal(seedRequests.length, 1, "one request for the seed call");
+  assertSessionRequest(seedRequests[0], {
+    path: "/v1.0/admin/exchange/mailboxes/MBX%3Ae0643f21%40a7809c93/createImportSession",
+    token: SEED_TOKEN,
+  });
+  assert.equal(seedRequests[0].status, 200);
+
+  // (b)
+  assertSession(results.throttled, mock);
+  const throttled = mock.state.requestsFor(env.mailboxes.throttled);
+  assert.deepEqual(
+    throttled.map((r) => [r.fault, r.status]),
+    [["status", 429], [null, 200]],
+    "a 429, then a retry that succeeded",
+  );
+
+  // (c)
+  const forbidden = mock.state.requestsFor(env.mailboxes.forbidden);
+  assert.equal(forbidden.length, 1, "a 403 is not retried");
+  assert.equal(forbidden[0].status, 403);
+  const { error } = results.forbidden;
+  assert.equal(results.forbidden.ok, false, "the 403 call rejected");
+  assert.equal(error.isError, true, "rejects with an Error");
+  assert.equal(error.name, "MailboxError");
+  assert.equal(error.code, "forbidden");
+  assert.equal(error.status, 403);
+  assert.equal(error.isMailboxError, true, "isMailboxError(e)");
+  assert.equal(error.attempts, 1);
+  // The request-id the mock answered with, as the runtime's fetch saw it (see observeResponses).
+  const answered = results.forbidden.responses;
+  assert.equal(answered.length, 1);
+  assert.match(answered[0].requestId, UUID_V4);
+  assert.equal(error.requestId, answered[0].requestId);
+  assert.equal(error.clientRequestId, forbidden[0].headers["client-request-id"]);
+  assert.ok(!error.message.includes(results.forbidden.token), "the message does not hold the token");
+  assert.ok(!error.message.includes("Bearer"), "the message does not hold the Authorization header");
+}

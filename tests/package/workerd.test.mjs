@@ -1,0 +1,112 @@
+// The package in workerd (Cloudflare Workers' runtime) through Miniflare. The worker is bundled the way
+// wrangler does it: esbuild with the conditions wrangler passes (workerd, worker, browser), so the package's
+// `workerd` entry must win over `browser`, and `.wasm` left external, to be loaded by the runtime as a
+// compiled module (Workers cannot compile wasm from bytes at run time).
+
+import assert from "node:assert/strict";
+import { copyFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { fileURLToPath } from "node:url";
+
+import { build } from "esbuild";
+import { Miniflare } from "miniflare";
+
+import { addScenarioFaults, assertScenarioResults, installPackedPackage, scenarioEnv, startMock, tempDir } from "./support.mjs";
+
+const SCENARIOS = fileURLToPath(new URL("./scenarios.mjs", import.meta.url));
+
+// The worker: runs the scenarios against the mock named by its bindings and answers with their results.
+const WORKER = `
+import { createImportSession, isMailboxError } from "graph-mailbox-import";
+import { runScenarios } from ${JSON.stringify(SCENARIOS)};
+
+export default {
+  async fetch(request, env) {
+    const { mailboxes, retryBaseDelayMs } = await request.json();
+    const results = await runScenarios(
+      { createImportSession, isMailboxError },
+      { graphUrl: env.GRAPH_URL, importPort: Number(env.IMPORT_PORT), mailboxes, retryBaseDelayMs },
+    );
+    return Response.json(results);
+  },
+};
+`;
+
+let mock;
+let miniflare;
+let bundle;
+
+before(async () => {
+  const dir = tempDir("workerd");
+  const { packageDir } = installPackedPackage(dir);
+  writeFileSync(join(dir, "worker.js"), WORKER);
+
+  const out = join(dir, "dist");
+  const result = await build({
+    entryPoints: [join(dir, "worker.js")],
+    bundle: true,
+    format: "esm",
+    target: "es2022",
+    platform: "neutral",
+    conditions: ["workerd", "worker", "browser"],
+    external: ["*.wasm"],
+    outfile: join(out, "worker.js"),
+    absWorkingDir: dir,
+    metafile: true,
+    logLevel: "silent",
+  });
+  bundle = { inputs: Object.keys(result.metafile.inputs), imports: result.metafile.outputs["dist/worker.js"].imports };
+  // The external import keeps its relative path, so the module goes beside the bundle.
+  copyFileSync(join(packageDir, "graph_mailbox_import_bg.wasm"), join(out, "graph_mailbox_import_bg.wasm"));
+
+  mock = await startMock();
+  miniflare = new Miniflare({
+    modules: true,
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    scriptPath: join(out, "worker.js"),
+    // Module names are paths relative to this root; the default (the working directory) is outside the
+    // temporary directory, and workerd refuses names that climb out with "..".
+    modulesRoot: out,
+    compatibilityDate: "2026-04-01",
+    bindings: { GRAPH_URL: mock.graphUrl, IMPORT_PORT: String(mock.importPort) },
+  });
+  await miniflare.ready;
+}, { timeout: 60000 });
+
+after(async () => {
+  // Each closed on its own: a Miniflare whose runtime failed to start rejects dispose(), and a mock left
+  // open would keep the test process alive.
+  try {
+    await miniflare?.dispose();
+  } finally {
+    await mock?.close();
+  }
+});
+
+test("the worker bundle took the workerd entry and imports the wasm as a module", () => {
+  assert.ok(bundle.inputs.includes("node_modules/graph-mailbox-import/workerd.js"), bundle.inputs.join(", "));
+  assert.ok(!bundle.inputs.some((input) => /\/(browser|node)\.js$/.test(input)), bundle.inputs.join(", "));
+  assert.deepEqual(
+    bundle.imports.map((i) => [i.path, i.external]),
+    [["./graph_mailbox_import_bg.wasm", true]],
+  );
+});
+
+test("workerd: the common scenarios", { timeout: 30000 }, async () => {
+  const env = scenarioEnv(mock, "workerd");
+  addScenarioFaults(mock, env);
+  const response = await miniflare.dispatchFetch("http://worker.test/", {
+    method: "POST",
+    body: JSON.stringify({ mailboxes: env.mailboxes, retryBaseDelayMs: env.retryBaseDelayMs }),
+  });
+  assert.equal(response.status, 200, await response.clone().text());
+  const results = await response.json();
+  assertScenarioResults(results, mock, env);
+  // workerd's fetch is not subject to CORS: it saw Retry-After and waited the second it asked for.
+  const [first, second] = mock.state.requestsFor(env.mailboxes.throttled);
+  assert.ok(second.time - first.endTime >= 950, `waited ${second.time - first.endTime} ms`);
+});
