@@ -10,6 +10,7 @@ use crate::transport::{
     Effects, HttpRequest, HttpResponse, Method, SendError, TokenError, TokenRequest,
 };
 use crate::url::resolve_location;
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec;
 
@@ -35,7 +36,7 @@ const MAX_REDIRECTS: u32 = 5;
 pub struct GraphCall {
     pub method: Method,
     pub url: String,
-    pub body: Option<String>,
+    pub body: Option<Rc<str>>,
     /// Whether sending it twice is harmless, so that a network failure or timeout may be retried.
     pub safe_to_retry: bool,
 }
@@ -121,6 +122,35 @@ fn with_attempt_count(mut message: String, attempts: u32) -> String {
         " attempts)"
     });
     message
+}
+
+/// Appended to the message of a throttling error whose `Retry-After` exceeded `maxRetryDelayMs`.
+pub(crate) const TOO_LONG: &str =
+    "; the service asked for a wait longer than maxRetryDelayMs, so the call was not retried";
+
+/// Waits before the next retry when one is allowed: `retry_after` if the service gave it, else the jittered
+/// backoff. `Ok(false)` means give up now: retries ran out, or a bulk run is stopping (before or during the
+/// wait). Only the caller's signal makes it fail, with [`Failure::Aborted`].
+pub(crate) async fn wait_before_retry<E: Effects>(
+    effects: &E,
+    config: &ClientConfig,
+    retries: &mut u32,
+    retry_after: Option<u64>,
+) -> Result<bool, Failure> {
+    if *retries >= config.max_retries || effects.stopping() {
+        return Ok(false);
+    }
+    *retries += 1;
+    let wait = retry_after.unwrap_or_else(|| {
+        backoff_ms(
+            *retries,
+            config.retry_base_delay_ms,
+            config.max_retry_delay_ms,
+            random_unit(effects),
+        )
+    });
+    effects.sleep(wait).await.map_err(|_| Failure::Aborted)?;
+    Ok(!effects.stopping())
 }
 
 /// A 2xx answer from Graph, with what the error for a body that turns out to be wrong needs.
@@ -215,18 +245,11 @@ pub async fn send_to_graph<E: Effects>(
         attempts.client_request_id = Some(client_request_id);
         let response = match effects.send(&request, config.timeout_ms).await {
             Ok(response) => response,
-            Err(SendError::Timeout | SendError::Network(_))
-                if safe_to_retry && attempts.retries < config.max_retries =>
-            {
-                attempts.retries += 1;
-                let wait = backoff_ms(
-                    attempts.retries,
-                    config.retry_base_delay_ms,
-                    config.max_retry_delay_ms,
-                    random_unit(effects),
-                );
-                effects.sleep(wait).await.map_err(|_| Failure::Aborted)?;
-                continue;
+            Err(failure @ (SendError::Timeout | SendError::Network(_))) if safe_to_retry => {
+                if wait_before_retry(effects, config, &mut attempts.retries, None).await? {
+                    continue;
+                }
+                return Err(attempts.finish_transport(failure, config, &token));
             }
             Err(failure) => return Err(attempts.finish_transport(failure, config, &token)),
         };
@@ -248,24 +271,17 @@ pub async fn send_to_graph<E: Effects>(
             }
             Class::Throttled | Class::Unavailable => {
                 let too_long = retry_after.is_some_and(|ms| ms > config.max_retry_delay_ms);
-                if attempts.retries >= config.max_retries || too_long {
+                if too_long
+                    || !wait_before_retry(effects, config, &mut attempts.retries, retry_after)
+                        .await?
+                {
                     let mut error = protocol::graph_error(&response, &[&token]);
                     error.retry_after_ms = retry_after;
                     if too_long {
-                        error.message.push_str("; the service asked for a wait longer than maxRetryDelayMs, so the call was not retried");
+                        error.message.push_str(TOO_LONG);
                     }
                     return Err(attempts.finish(error));
                 }
-                attempts.retries += 1;
-                let wait = retry_after.unwrap_or_else(|| {
-                    backoff_ms(
-                        attempts.retries,
-                        config.retry_base_delay_ms,
-                        config.max_retry_delay_ms,
-                        random_unit(effects),
-                    )
-                });
-                effects.sleep(wait).await.map_err(|_| Failure::Aborted)?;
             }
             Class::Redirect => {
                 let target = response

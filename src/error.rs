@@ -39,6 +39,9 @@ pub enum ErrorCode {
     InvalidResponse,
     /// The token provider threw or gave something other than a non-empty string.
     TokenProviderFailed,
+    /// In a bulk report only: the caller's signal aborted before this item was sent. It was not imported
+    /// and can be sent again. (The call itself rejects with `signal.reason`.)
+    Aborted,
 }
 
 impl ErrorCode {
@@ -59,6 +62,7 @@ impl ErrorCode {
             ErrorCode::UntrustedImportUrl => "untrustedImportUrl",
             ErrorCode::InvalidResponse => "invalidResponse",
             ErrorCode::TokenProviderFailed => "tokenProviderFailed",
+            ErrorCode::Aborted => "aborted",
         }
     }
 }

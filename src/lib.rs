@@ -26,9 +26,11 @@
 
 extern crate alloc;
 
+pub mod base64;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod import;
 pub mod json;
 pub mod protocol;
 pub mod retry;

@@ -2,6 +2,7 @@
 //! clock, draw random bytes. The wasm layer implements it with `fetch`, `setTimeout` and `crypto`; native
 //! tests implement it with a scripted server and a fake clock.
 
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 /// HTTP methods this crate sends.
@@ -27,7 +28,8 @@ pub struct HttpRequest {
     pub url: String,
     /// Header names are lower-case.
     pub headers: Vec<(&'static str, String)>,
-    pub body: Option<String>,
+    /// Shared, so a retry of a large import body does not copy it.
+    pub body: Option<Rc<str>>,
 }
 
 impl HttpRequest {
@@ -127,4 +129,9 @@ pub trait Effects {
     fn now_ms(&self) -> f64;
     /// Fills `buf` with random bytes (for jitter and request ids; need not be cryptographic).
     fn fill_random(&self, buf: &mut [u8]);
+    /// True once a bulk run has been asked to stop: requests under way finish, but nothing is retried and
+    /// waits end early. (The caller's own signal, by contrast, aborts everything through `send` and `sleep`.)
+    fn stopping(&self) -> bool {
+        false
+    }
 }

@@ -1,0 +1,109 @@
+//! Standard base64 (RFC 4648 §4, with padding), the encoding of an import body's `Data`.
+//! Items can be tens of megabytes, so encoding appends straight into the body being built (one pass, no
+//! intermediate string), and a caller's ready-made base64 is only checked, never decoded.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// The length of the base64 text for `len` bytes.
+pub fn encoded_len(len: usize) -> usize {
+    len.div_ceil(3) * 4
+}
+
+/// Appends the base64 of `bytes` to `out`.
+pub fn encode_into(out: &mut String, bytes: &[u8]) {
+    let mut buf: Vec<u8> = Vec::with_capacity(encoded_len(bytes.len()));
+    let chunks = bytes.chunks_exact(3);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        let n = (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]);
+        buf.extend_from_slice(&[
+            ALPHABET[(n >> 18) as usize & 63],
+            ALPHABET[(n >> 12) as usize & 63],
+            ALPHABET[(n >> 6) as usize & 63],
+            ALPHABET[n as usize & 63],
+        ]);
+    }
+    match *tail {
+        [a] => {
+            let n = u32::from(a) << 16;
+            buf.extend_from_slice(&[
+                ALPHABET[(n >> 18) as usize & 63],
+                ALPHABET[(n >> 12) as usize & 63],
+                b'=',
+                b'=',
+            ]);
+        }
+        [a, b] => {
+            let n = (u32::from(a) << 16) | (u32::from(b) << 8);
+            buf.extend_from_slice(&[
+                ALPHABET[(n >> 18) as usize & 63],
+                ALPHABET[(n >> 12) as usize & 63],
+                ALPHABET[(n >> 6) as usize & 63],
+                b'=',
+            ]);
+        }
+        _ => {}
+    }
+    // Every byte pushed comes from ALPHABET or is '=', so this is ASCII and the conversion cannot fail.
+    if let Ok(text) = core::str::from_utf8(&buf) {
+        out.push_str(text);
+    }
+}
+
+/// Whether `text` is well-formed standard base64: a multiple of four characters from the alphabet, with
+/// at most two `=` at the very end. Whitespace is not accepted (Exchange's tolerance for it is unknown).
+pub fn is_valid(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    if bytes.is_empty() || bytes.len() % 4 != 0 {
+        return false;
+    }
+    let padding = bytes.iter().rev().take_while(|&&b| b == b'=').count();
+    padding <= 2
+        && bytes[..bytes.len() - padding]
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn encode(bytes: &[u8]) -> String {
+        let mut out = String::from(">");
+        encode_into(&mut out, bytes);
+        out
+    }
+
+    #[test]
+    fn rfc_4648_vectors() {
+        for (plain, encoded) in [
+            ("", ">"),
+            ("f", ">Zg=="),
+            ("fo", ">Zm8="),
+            ("foo", ">Zm9v"),
+            ("foob", ">Zm9vYg=="),
+            ("fooba", ">Zm9vYmE="),
+            ("foobar", ">Zm9vYmFy"),
+        ] {
+            assert_eq!(encode(plain.as_bytes()), encoded);
+        }
+        assert_eq!(encode(&[0xFB, 0xFF, 0xBF]), ">+/+/");
+        assert_eq!(encoded_len(0), 0);
+        assert_eq!(encoded_len(4), 8);
+    }
+
+    #[test]
+    fn validity() {
+        for good in ["Zg==", "Zm8=", "Zm9v", "+/+/", "AAEAAAD/////AQAAAAAAAAA="] {
+            assert!(is_valid(good), "{good}");
+        }
+        for bad in [
+            "", "Zg=", "Z===", "Zm9v\n", "Zm 9", "Zm9-", "Zg==Zg==", "=Zg=",
+        ] {
+            assert!(!is_valid(bad), "{bad}");
+        }
+    }
+}

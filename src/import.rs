@@ -1,0 +1,367 @@
+//! The import host's wire format as pure functions (`graph-api.md` §3): the item to post, its body, the
+//! meaning of each answer, and when a session must be renewed.
+
+use alloc::string::String;
+
+use crate::base64;
+use crate::error::{redact, ErrorCode, MailboxError};
+use crate::json;
+use crate::protocol::{validate_mailbox_id, ImportSession};
+use crate::text::{find, push_decimal};
+use crate::transport::HttpResponse;
+
+/// `create` makes a new item; `update` replaces one, guarded by its change key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Create,
+    Update,
+}
+
+/// The item's FastTransfer stream, as bytes or as base64 the caller already has (as exportItems gives it).
+#[derive(Clone, PartialEq, Eq)]
+pub enum ItemData {
+    Bytes(alloc::vec::Vec<u8>),
+    Base64(String),
+}
+
+impl core::fmt::Debug for ItemData {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ItemData::Bytes(bytes) => write!(f, "Bytes({} bytes)", bytes.len()),
+            ItemData::Base64(text) => write!(f, "Base64({} chars)", text.len()),
+        }
+    }
+}
+
+/// One item to import, as the caller described it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportItem {
+    pub folder_id: String,
+    pub data: ItemData,
+    pub mode: Mode,
+    pub item_id: Option<String>,
+    pub change_key: Option<String>,
+}
+
+impl ImportItem {
+    /// Bytes this item puts on the wire as `Data`.
+    pub fn data_len(&self) -> usize {
+        match &self.data {
+            ItemData::Bytes(bytes) => base64::encoded_len(bytes.len()),
+            ItemData::Base64(text) => text.len(),
+        }
+    }
+}
+
+/// What the import host answered for an imported item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedItem {
+    pub item_id: String,
+    pub change_key: String,
+}
+
+fn has_control(text: &str) -> bool {
+    text.chars().any(char::is_control)
+}
+
+/// Checks an item before anything is sent: a folder id, well-formed data, and `itemId`/`changeKey`
+/// exactly when updating (the server refuses them with `create`).
+pub fn validate_item(item: &ImportItem) -> Result<(), MailboxError> {
+    let problem = if item.folder_id.is_empty() || has_control(&item.folder_id) {
+        "item.folderId must be a non-empty string without control characters"
+    } else if matches!(&item.data, ItemData::Bytes(bytes) if bytes.is_empty()) {
+        "item.data is empty"
+    } else if matches!(&item.data, ItemData::Base64(text) if !base64::is_valid(text)) {
+        "item.data is a string but not standard base64 (pass bytes to have them encoded)"
+    } else {
+        match (item.mode, &item.item_id, &item.change_key) {
+            (Mode::Create, None, None) => return Ok(()),
+            (Mode::Create, _, _) => "item.itemId and item.changeKey are only for mode \"update\"",
+            (Mode::Update, Some(id), Some(key)) if !id.is_empty() && !key.is_empty() => {
+                return Ok(())
+            }
+            (Mode::Update, _, _) => "mode \"update\" needs item.itemId and item.changeKey",
+        }
+    };
+    Err(MailboxError::invalid_argument(problem))
+}
+
+/// The PascalCase JSON body: `{"FolderId", "Mode", "Data"}`, plus `ItemId` and `ChangeKey` for updates.
+/// Bytes are encoded straight into the body; base64 text is copied as it is.
+pub fn import_body(item: &ImportItem) -> String {
+    let mut body = String::with_capacity(item.data_len() + item.folder_id.len() + 160);
+    body.push_str("{\"FolderId\":");
+    json::write_string(&mut body, &item.folder_id);
+    body.push_str(match item.mode {
+        Mode::Create => ",\"Mode\":\"create\"",
+        Mode::Update => ",\"Mode\":\"update\"",
+    });
+    if let (Some(id), Some(key)) = (&item.item_id, &item.change_key) {
+        body.push_str(",\"ItemId\":");
+        json::write_string(&mut body, id);
+        body.push_str(",\"ChangeKey\":");
+        json::write_string(&mut body, key);
+    }
+    body.push_str(",\"Data\":\"");
+    match &item.data {
+        ItemData::Bytes(bytes) => base64::encode_into(&mut body, bytes),
+        ItemData::Base64(text) => body.push_str(text),
+    }
+    body.push_str("\"}");
+    body
+}
+
+/// Whether a session should be replaced before use: it expires within `margin_ms` of `now_ms`.
+pub fn needs_renewal(session: &ImportSession, now_ms: f64, margin_ms: u64) -> bool {
+    now_ms + margin_ms as f64 >= session.expires_at_ms as f64
+}
+
+/// What an answer from the import host means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportAnswer {
+    Imported(ImportedItem),
+    /// 401, 403 or 404: the session expired or was deleted (its status is not documented).
+    SessionRejected(MailboxError),
+    /// 409 naming another mailbox: the folder lives in an auto-expanded archive.
+    WrongMailbox(String, MailboxError),
+    /// 429, 503 or 504.
+    Retryable(MailboxError),
+    /// A 2xx whose body does not name the item: it was probably created, but its id is unknown.
+    Unreadable(MailboxError),
+    /// Anything else, including any redirect (never followed from the import host).
+    Final(MailboxError),
+}
+
+/// The import host's message: `{"Message": ...}` as documented, or Graph's `{"error": {"message"}}`.
+fn host_message(body: &str) -> Option<String> {
+    let value = json::parse(body)?;
+    value
+        .get_str("Message")
+        .or_else(|| value.get("error").and_then(|e| e.get_str("message")))
+        .map(String::from)
+}
+
+/// The mailbox id in "...The target session is expected in mailbox MBX:...", validated as an id.
+pub fn expected_mailbox(message: &str) -> Option<String> {
+    const MARKER: &str = "expected in mailbox ";
+    let at = find(message, MARKER, true)? + MARKER.len();
+    let id = message[at..]
+        .split(|c: char| c.is_whitespace())
+        .next()?
+        .trim_end_matches(['.', ',', ';', '"', '\'']);
+    validate_mailbox_id(id).ok()?;
+    Some(id.into())
+}
+
+fn host_error(code: ErrorCode, response: &HttpResponse, what: &str) -> MailboxError {
+    let mut message = String::from("The import host answered ");
+    push_decimal(&mut message, u64::from(response.status));
+    match host_message(&response.body).filter(|m| !m.is_empty()) {
+        Some(text) => {
+            message.push_str(": ");
+            message.push_str(&redact(&text, &[]));
+        }
+        None => message.push_str(what),
+    }
+    let mut error = MailboxError::new(code, message);
+    error.status = Some(response.status);
+    error.request_id = response.header("request-id").map(Into::into);
+    error
+}
+
+/// Classifies an answer from the import host.
+pub fn classify_import_answer(response: &HttpResponse) -> ImportAnswer {
+    let status = response.status;
+    match status {
+        200..=299 => {
+            let parsed = json::parse(&response.body);
+            let item = parsed
+                .as_ref()
+                .and_then(|v| Some((v.get_str("itemId")?, v.get_str("changeKey")?)));
+            match item {
+                Some((item_id, change_key)) if !item_id.is_empty() => ImportAnswer::Imported(ImportedItem {
+                    item_id: item_id.into(),
+                    change_key: change_key.into(),
+                }),
+                _ => ImportAnswer::Unreadable(host_error(
+                    ErrorCode::OutcomeUnknown,
+                    response,
+                    " with a body that does not name the item; it was probably imported, but its id is unknown",
+                )),
+            }
+        }
+        401 | 403 | 404 => ImportAnswer::SessionRejected(host_error(
+            ErrorCode::SessionExpired,
+            response,
+            ": the import session was refused (expired or deleted)",
+        )),
+        409 => {
+            let error = host_error(ErrorCode::GraphError, response, " (conflict)");
+            match host_message(&response.body)
+                .as_deref()
+                .and_then(expected_mailbox)
+            {
+                Some(mailbox) => ImportAnswer::WrongMailbox(mailbox, error),
+                None => ImportAnswer::Final(error),
+            }
+        }
+        429 => ImportAnswer::Retryable(host_error(ErrorCode::Throttled, response, " (throttled)")),
+        503 | 504 => ImportAnswer::Retryable(host_error(
+            ErrorCode::ServiceUnavailable,
+            response,
+            " (unavailable)",
+        )),
+        300..=399 => {
+            let mut error = MailboxError::new(
+                ErrorCode::UntrustedImportUrl,
+                "The import host answered with a redirect; redirects from it are never followed",
+            );
+            error.status = Some(status);
+            ImportAnswer::Final(error)
+        }
+        _ => ImportAnswer::Final(host_error(ErrorCode::GraphError, response, "")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    fn item(mode: Mode, data: ItemData) -> ImportItem {
+        ImportItem {
+            folder_id: "AAMkAD\"x".into(),
+            data,
+            mode,
+            item_id: None,
+            change_key: None,
+        }
+    }
+
+    fn answer(status: u16, body: &str) -> ImportAnswer {
+        classify_import_answer(&HttpResponse {
+            status,
+            headers: vec![],
+            body: body.into(),
+        })
+    }
+
+    #[test]
+    fn bodies_are_pascal_case_with_data_encoded_once() {
+        let create = item(Mode::Create, ItemData::Bytes(b"foobar".to_vec()));
+        assert_eq!(
+            import_body(&create),
+            r#"{"FolderId":"AAMkAD\"x","Mode":"create","Data":"Zm9vYmFy"}"#
+        );
+        let mut update = item(Mode::Update, ItemData::Base64("Zm9v".into()));
+        update.item_id = Some("AAMkId".into());
+        update.change_key = Some("CQAAAB".into());
+        assert_eq!(
+            import_body(&update),
+            r#"{"FolderId":"AAMkAD\"x","Mode":"update","ItemId":"AAMkId","ChangeKey":"CQAAAB","Data":"Zm9v"}"#
+        );
+        assert!(json::parse(&import_body(&update)).is_some());
+    }
+
+    #[test]
+    fn item_rules() {
+        assert!(validate_item(&item(Mode::Create, ItemData::Bytes(vec![1]))).is_ok());
+        let mut with_id = item(Mode::Create, ItemData::Bytes(vec![1]));
+        with_id.item_id = Some("x".into());
+        let mut update_without_key = item(Mode::Update, ItemData::Bytes(vec![1]));
+        update_without_key.item_id = Some("x".into());
+        let mut no_folder = item(Mode::Create, ItemData::Bytes(vec![1]));
+        no_folder.folder_id = String::new();
+        for bad in [
+            with_id,
+            update_without_key,
+            no_folder,
+            item(Mode::Create, ItemData::Bytes(vec![])),
+            item(Mode::Create, ItemData::Base64("not base64!".into())),
+        ] {
+            assert_eq!(
+                validate_item(&bad).unwrap_err().code,
+                ErrorCode::InvalidArgument,
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn answers() {
+        assert_eq!(
+            answer(
+                200,
+                r#"{"@odata.context":"x","itemId":"AAMk1","changeKey":"CQ1"}"#
+            ),
+            ImportAnswer::Imported(ImportedItem {
+                item_id: "AAMk1".into(),
+                change_key: "CQ1".into()
+            })
+        );
+        assert!(
+            matches!(answer(200, "{"), ImportAnswer::Unreadable(e) if e.code == ErrorCode::OutcomeUnknown)
+        );
+        for status in [401, 403, 404] {
+            assert!(
+                matches!(answer(status, r#"{"Message":"gone"}"#), ImportAnswer::SessionRejected(e) if e.code == ErrorCode::SessionExpired)
+            );
+        }
+        let archive = answer(
+            409,
+            r#"{"Message": "Invalid import session. The target session is expected in mailbox MBX:aa11@bb22."}"#,
+        );
+        match archive {
+            ImportAnswer::WrongMailbox(mailbox, error) => {
+                assert_eq!(mailbox, "MBX:aa11@bb22");
+                assert_eq!(error.message, "The import host answered 409: Invalid import session. The target session is expected in mailbox MBX:aa11@bb22.");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            matches!(answer(409, r#"{"Message":"conflict"}"#), ImportAnswer::Final(e) if e.status == Some(409))
+        );
+        assert!(
+            matches!(answer(429, ""), ImportAnswer::Retryable(e) if e.code == ErrorCode::Throttled)
+        );
+        assert!(
+            matches!(answer(504, ""), ImportAnswer::Retryable(e) if e.code == ErrorCode::ServiceUnavailable)
+        );
+        assert!(
+            matches!(answer(307, ""), ImportAnswer::Final(e) if e.code == ErrorCode::UntrustedImportUrl)
+        );
+        match answer(
+            400,
+            r#"{"Message":"bad data at https://h/x?authtoken=SECRET"}"#,
+        ) {
+            ImportAnswer::Final(e) => assert_eq!(
+                e.message,
+                "The import host answered 400: bad data at https://h/x?authtoken=[redacted]"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_archive_mailbox_is_validated() {
+        assert_eq!(
+            expected_mailbox("expected in mailbox MBX:a@b"),
+            Some("MBX:a@b".into())
+        );
+        assert_eq!(expected_mailbox("expected in mailbox .."), None);
+        assert_eq!(expected_mailbox("expected in mailbox "), None);
+        assert_eq!(expected_mailbox("no mailbox named"), None);
+    }
+
+    #[test]
+    fn renewal_margin() {
+        let session = ImportSession {
+            import_url: "https://outlook.office365.com/x".into(),
+            expiration_date_time: "1970-01-01T00:10:00Z".into(),
+            expires_at_ms: 600_000,
+        };
+        assert!(!needs_renewal(&session, 0.0, 300_000));
+        assert!(needs_renewal(&session, 300_000.0, 300_000));
+        assert!(needs_renewal(&session, 700_000.0, 0));
+    }
+}
