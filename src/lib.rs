@@ -27,10 +27,12 @@
 extern crate alloc;
 
 pub mod base64;
+pub mod bulk;
 pub mod client;
 pub mod config;
 pub mod error;
 pub mod import;
+pub mod importer;
 pub mod json;
 pub mod protocol;
 pub mod retry;

@@ -1,0 +1,315 @@
+//! `importItems`: pulls items lazily from a source, keeps at most `concurrency` posts in flight, and
+//! settles every item it took exactly once (imported, failed or outcomeUnknown), reporting each as it
+//! settles. Memory is bounded by the window of items in flight (plus one small result per item when the
+//! caller keeps results).
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use core::future::{poll_fn, Future};
+use core::pin::Pin;
+use core::task::Poll;
+
+use crate::config::ClientConfig;
+use crate::error::{ErrorCode, MailboxError};
+use crate::import::{ImportItem, ImportedItem};
+use crate::importer::{import_item, ItemError, SessionStore};
+use crate::transport::Effects;
+
+/// Most posts a caller may ask to keep in flight (Exchange allows 4 per mailbox; more only earns 429s).
+pub const MAX_CONCURRENCY: usize = 16;
+pub const DEFAULT_CONCURRENCY: usize = 4;
+
+/// What the source gave next.
+pub enum Pulled {
+    Item(ImportItem),
+    /// An entry that is not a valid item: it settles as failed without any request.
+    Invalid(MailboxError),
+    /// No more items.
+    End,
+    /// The source itself failed (an iterator threw): the run stops taking items.
+    Failed,
+}
+
+/// Where items come from: a JavaScript iterable or async iterable, or a test's list.
+#[allow(async_fn_in_trait)]
+pub trait ItemSource {
+    async fn next(&mut self) -> Pulled;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Imported,
+    Failed,
+    OutcomeUnknown,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Imported => "imported",
+            Status::Failed => "failed",
+            Status::OutcomeUnknown => "outcomeUnknown",
+        }
+    }
+}
+
+/// How one item settled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemResult {
+    /// Position in the input, from 0.
+    pub index: u64,
+    pub status: Status,
+    pub imported: Option<ImportedItem>,
+    pub error: Option<MailboxError>,
+}
+
+/// Counts so far; `bytes` is the base64 `Data` of the items imported.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub total: Option<u64>,
+    pub settled: u64,
+    pub imported: u64,
+    pub failed: u64,
+    pub outcome_unknown: u64,
+    pub bytes: u64,
+}
+
+/// Told about every settled item, in settling order. Returning `false` (the caller's callback threw)
+/// stops the run from taking more items.
+pub trait Observer {
+    fn settled(&mut self, result: &ItemResult, progress: &Progress) -> bool;
+}
+
+/// The outcome of a run: counts, and the results in input order when kept.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub progress: Progress,
+    pub results: Vec<ItemResult>,
+}
+
+/// Why a run ended before its source did. The report still covers every item that was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// The run was asked to stop (`Effects::stopping`) or the caller's signal aborted.
+    Aborted,
+    /// The source threw.
+    SourceFailed,
+    /// The observer threw.
+    ObserverFailed,
+}
+
+pub struct BulkOptions {
+    pub concurrency: usize,
+    pub renew_before_ms: u64,
+    pub total: Option<u64>,
+    /// Keep every result for the report (the caller may rely on `onResult` alone for huge runs).
+    pub keep_results: bool,
+}
+
+/// The error reported for an item that was taken but never sent because the run stopped.
+fn not_sent() -> MailboxError {
+    MailboxError::new(
+        ErrorCode::Aborted,
+        "The run was stopped before this item was sent; it was not imported",
+    )
+}
+
+fn result_for(index: u64, outcome: Result<ImportedItem, ItemError>) -> ItemResult {
+    let (status, imported, error) = match outcome {
+        Ok(item) => (Status::Imported, Some(item), None),
+        Err(ItemError::Aborted) => (Status::Failed, None, Some(not_sent())),
+        Err(ItemError::Failed(error)) if error.code == ErrorCode::OutcomeUnknown => {
+            (Status::OutcomeUnknown, None, Some(error))
+        }
+        Err(ItemError::NoSession(error) | ItemError::Failed(error)) => {
+            (Status::Failed, None, Some(error))
+        }
+    };
+    ItemResult {
+        index,
+        status,
+        imported,
+        error,
+    }
+}
+
+/// Session failures that the next item would only meet again: once one happens, the run's later items
+/// for that mailbox fail with it at once instead of each asking Graph for a session.
+fn is_permanent(error: &MailboxError) -> bool {
+    !matches!(
+        error.code,
+        ErrorCode::Throttled
+            | ErrorCode::ServiceUnavailable
+            | ErrorCode::Network
+            | ErrorCode::Timeout
+    )
+}
+
+/// A pull under way: it owns the source until it hands it back with what it pulled.
+type Pull<'a, S> = Pin<Box<dyn Future<Output = (&'a mut S, Pulled)> + 'a>>;
+
+type Flight<'a> = Pin<Box<dyn Future<Output = (u64, u64, Result<ImportedItem, ItemError>)> + 'a>>;
+
+/// Runs an import of everything `source` yields into `mailbox`.
+pub async fn import_items<E: Effects, S: ItemSource, O: Observer>(
+    effects: &E,
+    config: &ClientConfig,
+    store: &SessionStore,
+    mailbox: &str,
+    source: &mut S,
+    observer: &mut O,
+    options: &BulkOptions,
+) -> Result<Report, (Stopped, Report)> {
+    let concurrency = options.concurrency.clamp(1, MAX_CONCURRENCY);
+    let mut progress = Progress {
+        total: options.total,
+        ..Progress::default()
+    };
+    // Results that settled out of order wait here until every earlier index is in.
+    let mut early: BTreeMap<u64, ItemResult> = BTreeMap::new();
+    let mut results: Vec<ItemResult> = Vec::new();
+    let mut flights: Vec<Flight<'_>> = Vec::new();
+    let mut no_session: Option<MailboxError> = None;
+    let mut next_index = 0u64;
+    let mut stopped: Option<Stopped> = None;
+    let mut source_done = false;
+
+    let mut settle =
+        |result: ItemResult, bytes: u64, progress: &mut Progress, stopped: &mut Option<Stopped>| {
+            progress.settled += 1;
+            match result.status {
+                Status::Imported => {
+                    progress.imported += 1;
+                    progress.bytes += bytes;
+                }
+                Status::Failed => progress.failed += 1,
+                Status::OutcomeUnknown => progress.outcome_unknown += 1,
+            }
+            if !observer.settled(&result, progress) && stopped.is_none() {
+                *stopped = Some(Stopped::ObserverFailed);
+            }
+            if options.keep_results {
+                early.insert(result.index, result);
+                while let Some(entry) = early.first_entry() {
+                    if *entry.key() != results.len() as u64 {
+                        break;
+                    }
+                    results.push(entry.remove());
+                }
+            }
+        };
+
+    // One pull at a time, polled alongside the flights so a slow source never delays settling. The pull
+    // owns the source while it runs and hands it back with what it pulled.
+    let mut idle_source = Some(source);
+    let mut pull: Option<Pull<'_, S>> = None;
+    loop {
+        if stopped.is_none() && effects.stopping() {
+            stopped = Some(Stopped::Aborted);
+        }
+        if !source_done && stopped.is_none() && flights.len() < concurrency {
+            if let Some(source) = idle_source.take() {
+                pull = Some(Box::pin(async move {
+                    let pulled = source.next().await;
+                    (source, pulled)
+                }));
+            }
+        }
+        if pull.is_none() && flights.is_empty() {
+            break;
+        }
+        enum Event<'s, S> {
+            Pulled((&'s mut S, Pulled)),
+            Landed(u64, u64, Result<ImportedItem, ItemError>),
+        }
+        let event = poll_fn(|cx| {
+            if let Some(pending) = pull.as_mut() {
+                if let Poll::Ready(pulled) = pending.as_mut().poll(cx) {
+                    return Poll::Ready(Event::Pulled(pulled));
+                }
+            }
+            for i in 0..flights.len() {
+                if let Poll::Ready((index, bytes, outcome)) = flights[i].as_mut().poll(cx) {
+                    drop(flights.swap_remove(i));
+                    return Poll::Ready(Event::Landed(index, bytes, outcome));
+                }
+            }
+            Poll::Pending
+        })
+        .await;
+        match event {
+            Event::Pulled((source, pulled)) => {
+                pull = None;
+                idle_source = Some(source);
+                let index = next_index;
+                match pulled {
+                    Pulled::End => source_done = true,
+                    Pulled::Failed => {
+                        source_done = true;
+                        stopped.get_or_insert(Stopped::SourceFailed);
+                    }
+                    Pulled::Invalid(error) => {
+                        next_index += 1;
+                        let result = result_for(index, Err(ItemError::Failed(error)));
+                        settle(result, 0, &mut progress, &mut stopped);
+                    }
+                    Pulled::Item(_) if stopped.is_some() || effects.stopping() => {
+                        // Taken while the run was stopping: settled, never sent.
+                        next_index += 1;
+                        settle(
+                            result_for(index, Err(ItemError::Aborted)),
+                            0,
+                            &mut progress,
+                            &mut stopped,
+                        );
+                    }
+                    Pulled::Item(_) if no_session.is_some() => {
+                        next_index += 1;
+                        let error = no_session.clone().unwrap_or_else(not_sent);
+                        settle(
+                            result_for(index, Err(ItemError::NoSession(error))),
+                            0,
+                            &mut progress,
+                            &mut stopped,
+                        );
+                    }
+                    Pulled::Item(item) => {
+                        next_index += 1;
+                        let bytes = item.data_len() as u64;
+                        flights.push(Box::pin(async move {
+                            let outcome = import_item(
+                                effects,
+                                config,
+                                store,
+                                options.renew_before_ms,
+                                mailbox,
+                                &item,
+                            )
+                            .await;
+                            (index, bytes, outcome)
+                        }));
+                    }
+                }
+            }
+            Event::Landed(index, bytes, outcome) => {
+                if let Err(ItemError::NoSession(error)) = &outcome {
+                    if is_permanent(error) {
+                        no_session.get_or_insert_with(|| error.clone());
+                    }
+                }
+                settle(
+                    result_for(index, outcome),
+                    bytes,
+                    &mut progress,
+                    &mut stopped,
+                );
+            }
+        }
+    }
+    let report = Report { progress, results };
+    match stopped {
+        None => Ok(report),
+        Some(reason) => Err((reason, report)),
+    }
+}

@@ -1,0 +1,331 @@
+//! Posting items: one import session per target mailbox, shared by every post, created on first use,
+//! renewed before it expires or once after the import host refuses it, and switched to the archive
+//! mailbox a 409 names. Concurrent posts that need a new session wait for one createImportSession.
+
+use alloc::collections::BTreeMap;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use core::future::poll_fn;
+use core::task::{Poll, Waker};
+
+use crate::client::{create_import_session, wait_before_retry, Failure, TOO_LONG};
+use crate::config::ClientConfig;
+use crate::error::{ErrorCode, MailboxError};
+use crate::import::{
+    classify_import_answer, import_body, needs_renewal, validate_item, ImportAnswer, ImportItem,
+    ImportedItem, Mode,
+};
+use crate::protocol::{validate_mailbox_id, ImportSession};
+use crate::retry::parse_retry_after;
+use crate::transport::{Effects, HttpRequest, Method, SendError};
+
+/// Renew a session this long before its `expirationDateTime` by default.
+pub const DEFAULT_RENEW_BEFORE_MS: u64 = 5 * 60 * 1000;
+
+enum Slot {
+    /// A createImportSession is under way; these tasks wait for it.
+    Creating {
+        attempt: u64,
+        waiters: Vec<Waker>,
+    },
+    Ready(ImportSession),
+    /// The last creation failed; tasks that waited for that attempt get its error.
+    Failed {
+        attempt: u64,
+        error: MailboxError,
+    },
+}
+
+/// The import sessions of one client, by target mailbox.
+#[derive(Default)]
+pub struct SessionStore {
+    slots: RefCell<BTreeMap<String, Slot>>,
+    attempts: core::cell::Cell<u64>,
+    /// How many sessions were created, for tests and reports.
+    pub created: core::cell::Cell<u64>,
+}
+
+/// Clears a `Creating` slot if the creating task is dropped midway, so waiters are not stranded.
+struct CreatingGuard<'a> {
+    store: &'a SessionStore,
+    mailbox: &'a str,
+    attempt: u64,
+    done: bool,
+}
+
+impl CreatingGuard<'_> {
+    fn settle(mut self, result: &Result<ImportSession, Failure>) {
+        self.done = true;
+        let slot = match result {
+            Ok(session) => Slot::Ready(session.clone()),
+            Err(Failure::Error(error)) => Slot::Failed {
+                attempt: self.attempt,
+                error: error.clone(),
+            },
+            Err(Failure::Aborted) => {
+                self.store.replace(self.mailbox, None);
+                return;
+            }
+        };
+        self.store.replace(self.mailbox, Some(slot));
+    }
+}
+
+impl Drop for CreatingGuard<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.store.replace(self.mailbox, None);
+        }
+    }
+}
+
+impl SessionStore {
+    /// Sets or removes a slot and wakes whoever waited on the one it replaces.
+    fn replace(&self, mailbox: &str, slot: Option<Slot>) {
+        let previous = {
+            let mut slots = self.slots.borrow_mut();
+            match slot {
+                Some(slot) => slots.insert(mailbox.into(), slot),
+                None => slots.remove(mailbox),
+            }
+        };
+        if let Some(Slot::Creating { waiters, .. }) = previous {
+            waiters.into_iter().for_each(Waker::wake);
+        }
+    }
+
+    /// Forgets `mailbox`'s session if it is still the one at `import_url` (another task may already have
+    /// replaced it), so that the next post creates a new one.
+    pub fn invalidate(&self, mailbox: &str, import_url: &str) {
+        let stale = matches!(self.slots.borrow().get(mailbox), Some(Slot::Ready(s)) if s.import_url == import_url);
+        if stale {
+            self.replace(mailbox, None);
+        }
+    }
+
+    /// A usable session for `mailbox`: the current one, or the one another task is creating, or a new one.
+    pub async fn session<E: Effects>(
+        &self,
+        effects: &E,
+        config: &ClientConfig,
+        mailbox: &str,
+        renew_before_ms: u64,
+    ) -> Result<ImportSession, Failure> {
+        let mut waited_for = None;
+        loop {
+            let creating = {
+                let slots = self.slots.borrow();
+                match slots.get(mailbox) {
+                    Some(Slot::Ready(session))
+                        if !needs_renewal(session, effects.now_ms(), renew_before_ms) =>
+                    {
+                        return Ok(session.clone())
+                    }
+                    Some(Slot::Failed { attempt, error }) if Some(*attempt) == waited_for => {
+                        return Err(Failure::Error(error.clone()))
+                    }
+                    Some(Slot::Creating { attempt, .. }) => Some(*attempt),
+                    _ => None,
+                }
+            };
+            match creating {
+                Some(attempt) => {
+                    waited_for = Some(attempt);
+                    self.until_created(mailbox, attempt).await;
+                }
+                None => return self.create(effects, config, mailbox).await,
+            }
+        }
+    }
+
+    async fn create<E: Effects>(
+        &self,
+        effects: &E,
+        config: &ClientConfig,
+        mailbox: &str,
+    ) -> Result<ImportSession, Failure> {
+        let attempt = self.attempts.get() + 1;
+        self.attempts.set(attempt);
+        self.slots.borrow_mut().insert(
+            mailbox.into(),
+            Slot::Creating {
+                attempt,
+                waiters: Vec::new(),
+            },
+        );
+        let guard = CreatingGuard {
+            store: self,
+            mailbox,
+            attempt,
+            done: false,
+        };
+        let result = create_import_session(effects, config, mailbox).await;
+        if result.is_ok() {
+            self.created.set(self.created.get() + 1);
+        }
+        guard.settle(&result);
+        result
+    }
+
+    /// Resolves once `mailbox`'s slot is no longer creation `attempt`.
+    async fn until_created(&self, mailbox: &str, attempt: u64) {
+        poll_fn(|cx| match self.slots.borrow_mut().get_mut(mailbox) {
+            Some(Slot::Creating {
+                attempt: current,
+                waiters,
+            }) if *current == attempt => {
+                // A bulk run polls every flight on each wake-up: register each task once.
+                if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                    waiters.push(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+            _ => Poll::Ready(()),
+        })
+        .await
+    }
+}
+
+/// Why an item was not imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemError {
+    /// The caller's signal aborted before the item was sent: it was not imported.
+    Aborted,
+    /// No session could be had for the mailbox; every item for it fails the same way.
+    NoSession(MailboxError),
+    /// This item failed (or, code `outcomeUnknown`, may have been imported).
+    Failed(MailboxError),
+}
+
+impl From<ItemError> for Failure {
+    fn from(error: ItemError) -> Self {
+        match error {
+            ItemError::Aborted => Failure::Aborted,
+            ItemError::NoSession(error) | ItemError::Failed(error) => Failure::Error(error),
+        }
+    }
+}
+
+fn outcome_unknown(detail: &str, attempts: u32) -> ItemError {
+    let mut error = MailboxError::new(
+        ErrorCode::OutcomeUnknown,
+        [
+            "The item was sent but no answer came back (",
+            detail,
+            "): it may have been imported. It was not sent again; check the folder before retrying it",
+        ]
+        .concat(),
+    );
+    error.attempts = attempts;
+    ItemError::Failed(error)
+}
+
+/// Imports one item into `mailbox` through the shared sessions of `store`.
+///
+/// A `create` is never sent twice once it may have reached the server: a lost answer, a timeout or an
+/// abort during the post settles it as `outcomeUnknown`. Throttling (the server refused it) and refused
+/// sessions are retried; an `update` is also retried after network failures, its change key guarding it.
+pub async fn import_item<E: Effects>(
+    effects: &E,
+    config: &ClientConfig,
+    store: &SessionStore,
+    renew_before_ms: u64,
+    mailbox: &str,
+    item: &ImportItem,
+) -> Result<ImportedItem, ItemError> {
+    validate_mailbox_id(mailbox).map_err(ItemError::Failed)?;
+    validate_item(item).map_err(ItemError::Failed)?;
+    let body: Rc<str> = import_body(item).into();
+    let mut target = String::from(mailbox);
+    let mut renewed = false;
+    let mut switched = false;
+    let mut retries = 0;
+    let mut sent = 0;
+    loop {
+        let session = match store
+            .session(effects, config, &target, renew_before_ms)
+            .await
+        {
+            Ok(session) => session,
+            Err(Failure::Aborted) => return Err(ItemError::Aborted),
+            Err(Failure::Error(error)) => return Err(ItemError::NoSession(error)),
+        };
+        let request = HttpRequest {
+            method: Method::Post,
+            url: session.import_url.clone(),
+            // Nothing else: the importUrl carries its own credential, and pre-authenticated upload hosts
+            // have refused unknown headers in CORS preflight.
+            headers: vec![("content-type", "application/json".into())],
+            body: Some(body.clone()),
+        };
+        sent += 1;
+        let fail = |mut error: MailboxError| {
+            error.attempts = sent;
+            ItemError::Failed(error)
+        };
+        let response = match effects.send(&request, config.timeout_ms).await {
+            Ok(response) => response,
+            Err(SendError::Aborted) if item.mode == Mode::Create => {
+                return Err(outcome_unknown("aborted", sent))
+            }
+            Err(SendError::Aborted) => return Err(ItemError::Aborted),
+            Err(SendError::Timeout) if item.mode == Mode::Create => {
+                return Err(outcome_unknown("timed out", sent))
+            }
+            Err(SendError::Network(_)) if item.mode == Mode::Create => {
+                return Err(outcome_unknown("the connection failed", sent))
+            }
+            Err(SendError::HiddenRedirect) => return Err(fail(MailboxError::new(
+                ErrorCode::UntrustedImportUrl,
+                "The import host answered with a redirect; redirects from it are never followed",
+            ))),
+            Err(failure) => {
+                // An update: the change key makes a second attempt safe.
+                let (code, what) = match failure {
+                    SendError::Timeout => {
+                        (ErrorCode::Timeout, "The import host did not answer in time")
+                    }
+                    _ => (ErrorCode::Network, "Could not reach the import host"),
+                };
+                match wait_before_retry(effects, config, &mut retries, None).await {
+                    Ok(true) => continue,
+                    Ok(false) => return Err(fail(MailboxError::new(code, what))),
+                    Err(_) => return Err(ItemError::Aborted),
+                }
+            }
+        };
+        match classify_import_answer(&response) {
+            ImportAnswer::Imported(imported) => return Ok(imported),
+            ImportAnswer::SessionRejected(_) if !renewed => {
+                renewed = true;
+                store.invalidate(&target, &session.import_url);
+            }
+            ImportAnswer::WrongMailbox(archive, _) if !switched && archive != target => {
+                switched = true;
+                target = archive;
+            }
+            ImportAnswer::Retryable(mut error) => {
+                let retry_after = response
+                    .header("retry-after")
+                    .and_then(|v| parse_retry_after(v, effects.now_ms()));
+                error.retry_after_ms = retry_after;
+                if retry_after.is_some_and(|ms| ms > config.max_retry_delay_ms) {
+                    error.message.push_str(TOO_LONG);
+                    return Err(fail(error));
+                }
+                match wait_before_retry(effects, config, &mut retries, retry_after).await {
+                    Ok(true) => {}
+                    Ok(false) => return Err(fail(error)),
+                    Err(_) => return Err(ItemError::Aborted),
+                }
+            }
+            ImportAnswer::SessionRejected(error)
+            | ImportAnswer::WrongMailbox(_, error)
+            | ImportAnswer::Unreadable(error)
+            | ImportAnswer::Final(error) => return Err(fail(error)),
+        }
+    }
+}

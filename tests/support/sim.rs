@@ -1,0 +1,377 @@
+//! A deterministic simulation for the importer: a single-threaded executor on a virtual clock, a host
+//! whose requests take a set latency, and a scripted Graph + import host. Time only moves when every task
+//! waits, so concurrency, waits and expiries are exact and a run of hours takes milliseconds.
+
+#![allow(dead_code)]
+
+use std::cell::{Cell, RefCell};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+use graph_mailbox_import::transport::{
+    Aborted, Effects, HttpRequest, HttpResponse, SendError, TokenError, TokenRequest,
+};
+
+/// Epoch of the simulation: 2026-01-01T00:00:00Z.
+pub const START_MS: f64 = 1_767_225_600_000.0;
+
+struct Flag(AtomicBool);
+
+impl Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[derive(Default)]
+pub struct Clock {
+    pub now: Cell<f64>,
+    timers: RefCell<BinaryHeap<Reverse<(u64, u64)>>>,
+    sequence: Cell<u64>,
+}
+
+impl Clock {
+    fn register(&self, deadline: f64) {
+        let id = self.sequence.get() + 1;
+        self.sequence.set(id);
+        self.timers
+            .borrow_mut()
+            .push(Reverse((deadline as u64, id)));
+    }
+
+    pub async fn sleep(&self, ms: f64) {
+        let deadline = self.now.get() + ms;
+        self.register(deadline);
+        std::future::poll_fn(|_| {
+            if self.now.get() >= deadline {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
+
+/// Runs `future` to completion on the virtual clock.
+pub fn run<F: Future>(clock: &Clock, future: F) -> F::Output {
+    let flag = Arc::new(Flag(AtomicBool::new(true)));
+    let waker = Waker::from(flag.clone());
+    let mut context = Context::from_waker(&waker);
+    let mut future = pin!(future);
+    loop {
+        flag.0.store(false, Ordering::SeqCst);
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+        if flag.0.load(Ordering::SeqCst) {
+            continue; // something was woken without time passing
+        }
+        let next = clock.timers.borrow_mut().pop();
+        match next {
+            Some(Reverse((deadline, _))) => {
+                if deadline as f64 > clock.now.get() {
+                    clock.now.set(deadline as f64);
+                }
+            }
+            None => panic!("deadlock: every task waits and no timer is set"),
+        }
+    }
+}
+
+/// One request the host saw.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub at: f64,
+    pub request: HttpRequest,
+    pub status: Option<u16>,
+}
+
+/// What the scripted services answer; `None` drops the connection after the request was processed.
+pub type Responder = Box<dyn FnMut(&HttpRequest, f64) -> Result<HttpResponse, SendError>>;
+
+pub struct SimHost {
+    pub clock: Clock,
+    pub latency_ms: f64,
+    pub responder: RefCell<Responder>,
+    pub seen: RefCell<Vec<Seen>>,
+    pub in_flight: Cell<usize>,
+    pub peak_in_flight: Cell<usize>,
+    pub stop_at: Cell<Option<f64>>,
+    ids: Cell<u64>,
+}
+
+impl SimHost {
+    pub fn new(latency_ms: f64, responder: Responder) -> Self {
+        let clock = Clock::default();
+        clock.now.set(START_MS);
+        SimHost {
+            clock,
+            latency_ms,
+            responder: RefCell::new(responder),
+            seen: RefCell::default(),
+            in_flight: Cell::new(0),
+            peak_in_flight: Cell::new(0),
+            stop_at: Cell::new(None),
+            ids: Cell::new(0),
+        }
+    }
+
+    pub fn run<F: Future>(&self, future: F) -> F::Output {
+        run(&self.clock, future)
+    }
+
+    pub fn graph_calls(&self) -> usize {
+        self.seen
+            .borrow()
+            .iter()
+            .filter(|s| s.request.url.contains("/createImportSession"))
+            .count()
+    }
+
+    pub fn import_posts(&self) -> Vec<Seen> {
+        self.seen
+            .borrow()
+            .iter()
+            .filter(|s| s.request.url.contains("/importItem"))
+            .cloned()
+            .collect()
+    }
+}
+
+impl Effects for SimHost {
+    async fn send(
+        &self,
+        request: &HttpRequest,
+        _timeout_ms: u32,
+    ) -> Result<HttpResponse, SendError> {
+        let index = self.seen.borrow().len();
+        self.seen.borrow_mut().push(Seen {
+            at: self.clock.now.get(),
+            request: request.clone(),
+            status: None,
+        });
+        let is_import = request.url.contains("/importItem");
+        if is_import {
+            self.in_flight.set(self.in_flight.get() + 1);
+            self.peak_in_flight
+                .set(self.peak_in_flight.get().max(self.in_flight.get()));
+        }
+        self.clock.sleep(self.latency_ms).await;
+        let answer = (self.responder.borrow_mut())(request, self.clock.now.get());
+        if is_import {
+            self.in_flight.set(self.in_flight.get() - 1);
+        }
+        if let Ok(response) = &answer {
+            self.seen.borrow_mut()[index].status = Some(response.status);
+        }
+        answer
+    }
+
+    async fn sleep(&self, ms: u64) -> Result<(), Aborted> {
+        let deadline = self.clock.now.get() + ms as f64;
+        // A stop cuts waits short, as the bulk signal does in JavaScript.
+        let stop = self.stop_at.get().filter(|&t| t < deadline);
+        self.clock
+            .sleep(stop.map_or(ms as f64, |t| (t - self.clock.now.get()).max(0.0)))
+            .await;
+        Ok(())
+    }
+
+    async fn token(&self, _request: &TokenRequest<'_>) -> Result<String, TokenError> {
+        Ok("sim-token".into())
+    }
+
+    fn can_refresh_token(&self) -> bool {
+        false
+    }
+
+    fn now_ms(&self) -> f64 {
+        self.clock.now.get()
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) {
+        let id = self.ids.get() + 1;
+        self.ids.set(id);
+        for (i, byte) in buf.iter_mut().enumerate() {
+            *byte = (id >> ((i % 8) * 8)) as u8 ^ (i as u8).wrapping_mul(31);
+        }
+    }
+
+    fn stopping(&self) -> bool {
+        self.stop_at
+            .get()
+            .is_some_and(|t| self.clock.now.get() >= t)
+    }
+}
+
+/// Milliseconds since the epoch as ISO 8601 with seven fractional digits, as Graph writes it.
+pub fn iso(ms: f64) -> String {
+    let total_seconds = (ms / 1000.0).floor() as i64;
+    let millis = (ms - total_seconds as f64 * 1000.0) as i64;
+    let days = total_seconds.div_euclid(86_400);
+    let seconds = total_seconds.rem_euclid(86_400);
+    // Civil from days (Howard Hinnant).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}0000Z",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    )
+}
+
+pub fn json_response(status: u16, body: &str) -> Result<HttpResponse, SendError> {
+    Ok(HttpResponse {
+        status,
+        headers: vec![("request-id".into(), "sim-req".into())],
+        body: body.into(),
+    })
+}
+
+/// A scripted tenant: Graph's createImportSession and the import host, with sessions that expire and a
+/// store of imported items. Faults are injected by tests through `fault`.
+pub struct Tenant {
+    pub lifetime_ms: f64,
+    /// authtoken -> (mailbox, expires at).
+    pub sessions: BTreeMap<String, (String, f64)>,
+    /// (mailbox, folder, data) of every stored item, in order.
+    pub items: Vec<(String, String, String)>,
+    /// Folder ids that live in an auto-expanded archive, with that archive's mailbox id.
+    pub archive_folders: BTreeMap<String, String>,
+    /// Called for each import post before the normal handling; `Some` replaces the answer.
+    pub fault: FaultScript,
+    /// Graph's answer to createImportSession, if not the normal one.
+    pub graph_status: Option<u16>,
+    posts: usize,
+    issued: usize,
+}
+
+/// Chooses a fault for import post number N (from 0), or none.
+pub type FaultScript = Box<dyn FnMut(usize, &HttpRequest) -> Option<Fault>>;
+
+pub enum Fault {
+    Answer(Result<HttpResponse, SendError>),
+    /// Store the item, then lose the answer.
+    ProcessThenDrop,
+}
+
+impl Tenant {
+    pub fn new(lifetime_ms: f64) -> Rc<RefCell<Tenant>> {
+        Rc::new(RefCell::new(Tenant {
+            lifetime_ms,
+            sessions: BTreeMap::new(),
+            items: Vec::new(),
+            archive_folders: BTreeMap::new(),
+            fault: Box::new(|_, _| None),
+            graph_status: None,
+            posts: 0,
+            issued: 0,
+        }))
+    }
+
+    pub fn responder(tenant: &Rc<RefCell<Tenant>>) -> Responder {
+        let tenant = tenant.clone();
+        Box::new(move |request, now| tenant.borrow_mut().answer(request, now))
+    }
+
+    fn answer(&mut self, request: &HttpRequest, now: f64) -> Result<HttpResponse, SendError> {
+        const PREFIX: &str = "https://graph.microsoft.com/v1.0/admin/exchange/mailboxes/";
+        if let Some(rest) = request.url.strip_prefix(PREFIX) {
+            if let Some(status) = self.graph_status {
+                return json_response(
+                    status,
+                    r#"{"error":{"code":"ErrorAccessDenied","message":"Access is denied."}}"#,
+                );
+            }
+            let encoded = rest
+                .strip_suffix("/createImportSession")
+                .expect("only createImportSession is scripted");
+            let mailbox = percent_decode(encoded);
+            self.issued += 1;
+            let token = format!("tok{}", self.issued);
+            let expires = now + self.lifetime_ms;
+            self.sessions
+                .insert(token.clone(), (mailbox.clone(), expires));
+            let body = format!(
+                r#"{{"@odata.context":"x","importUrl":"https://outlook.office365.com/api/gv1.0/Mailboxes('{mailbox}')/importItem?authtoken={token}","expirationDateTime":"{}"}}"#,
+                iso(expires)
+            );
+            return json_response(200, &body);
+        }
+        let token = request
+            .url
+            .split("authtoken=")
+            .nth(1)
+            .expect("import posts carry an authtoken")
+            .to_string();
+        let index = self.posts;
+        self.posts += 1;
+        let fault = (self.fault)(index, request);
+        let store = |this: &mut Tenant| -> Result<HttpResponse, SendError> {
+            let Some((mailbox, expires)) = this.sessions.get(&token).cloned() else {
+                return json_response(401, r#"{"Message":"Invalid or expired session."}"#);
+            };
+            if now >= expires {
+                this.sessions.remove(&token);
+                return json_response(401, r#"{"Message":"Invalid or expired session."}"#);
+            }
+            let body = graph_mailbox_import::json::parse(request.body.as_deref().unwrap_or(""))
+                .expect("import bodies are JSON");
+            let folder = body.get_str("FolderId").unwrap_or_default().to_string();
+            if let Some(archive) = this.archive_folders.get(&folder) {
+                if *archive != mailbox {
+                    let message = format!(
+                        r#"{{"Message":"Invalid import session. The target session is expected in mailbox {archive}."}}"#
+                    );
+                    return json_response(409, &message);
+                }
+            }
+            let data = body.get_str("Data").unwrap_or_default().to_string();
+            this.items.push((mailbox, folder, data));
+            let n = this.items.len();
+            json_response(
+                200,
+                &format!(r#"{{"@odata.context":"x","itemId":"item{n}","changeKey":"ck{n}"}}"#),
+            )
+        };
+        match fault {
+            Some(Fault::Answer(answer)) => answer,
+            Some(Fault::ProcessThenDrop) => {
+                let _ = store(self);
+                Err(SendError::Network("fetch failed: ECONNRESET".into()))
+            }
+            None => store(self),
+        }
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() + 1 {
+            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).expect("valid escape"));
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).expect("UTF-8 id")
+}
