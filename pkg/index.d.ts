@@ -2,10 +2,16 @@
 // graph_mailbox_import.d.ts. Only the wasm-bindgen loader (`initSync`, the default `init`, their input
 // types) is left out: every entry point behind "graph-mailbox-import" initialises itself.
 export type {
+  BulkOptions,
   ClientOptions,
+  ImportedItem,
+  ImportItem,
+  ImportReport,
+  ItemResult,
   MailboxError,
   MailboxErrorCode,
   MailboxItemImportSession,
+  Progress,
   TokenProvider,
 } from "./graph_mailbox_import.js";
-export { createImportSession, isMailboxError } from "./graph_mailbox_import.js";
+export { createImportSession, isMailboxError, MailboxClient } from "./graph_mailbox_import.js";

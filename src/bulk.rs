@@ -4,7 +4,6 @@
 //! caller keeps results).
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::future::{poll_fn, Future};
 use core::pin::Pin;
@@ -101,7 +100,6 @@ pub enum Stopped {
 
 pub struct BulkOptions {
     pub concurrency: usize,
-    pub renew_before_ms: u64,
     pub total: Option<u64>,
     /// Keep every result for the report (the caller may rely on `onResult` alone for huge runs).
     pub keep_results: bool,
@@ -166,9 +164,8 @@ pub async fn import_items<E: Effects, S: ItemSource, O: Observer>(
         total: options.total,
         ..Progress::default()
     };
-    // Results that settled out of order wait here until every earlier index is in.
-    let mut early: BTreeMap<u64, ItemResult> = BTreeMap::new();
-    let mut results: Vec<ItemResult> = Vec::new();
+    // Slot `index` holds that item's result once it settles (items settle out of order).
+    let mut results: Vec<Option<ItemResult>> = Vec::new();
     let mut flights: Vec<Flight<'_>> = Vec::new();
     let mut no_session: Option<MailboxError> = None;
     let mut next_index = 0u64;
@@ -190,13 +187,11 @@ pub async fn import_items<E: Effects, S: ItemSource, O: Observer>(
                 *stopped = Some(Stopped::ObserverFailed);
             }
             if options.keep_results {
-                early.insert(result.index, result);
-                while let Some(entry) = early.first_entry() {
-                    if *entry.key() != results.len() as u64 {
-                        break;
-                    }
-                    results.push(entry.remove());
+                let slot = result.index as usize;
+                if results.len() <= slot {
+                    results.resize(slot + 1, None);
                 }
+                results[slot] = Some(result);
             }
         };
 
@@ -278,15 +273,7 @@ pub async fn import_items<E: Effects, S: ItemSource, O: Observer>(
                         next_index += 1;
                         let bytes = item.data_len() as u64;
                         flights.push(Box::pin(async move {
-                            let outcome = import_item(
-                                effects,
-                                config,
-                                store,
-                                options.renew_before_ms,
-                                mailbox,
-                                &item,
-                            )
-                            .await;
+                            let outcome = import_item(effects, config, store, mailbox, &item).await;
                             (index, bytes, outcome)
                         }));
                     }
@@ -307,7 +294,10 @@ pub async fn import_items<E: Effects, S: ItemSource, O: Observer>(
             }
         }
     }
-    let report = Report { progress, results };
+    let report = Report {
+        progress,
+        results: results.into_iter().flatten().collect(),
+    };
     match stopped {
         None => Ok(report),
         Some(reason) => Err((reason, report)),

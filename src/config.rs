@@ -18,6 +18,7 @@ pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
 pub const DEFAULT_RETRY_BASE_DELAY_MS: u64 = 1_000;
 pub const DEFAULT_MAX_RETRY_DELAY_MS: u64 = 60_000;
+pub const DEFAULT_RENEW_BEFORE_MS: u64 = 5 * 60 * 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiVersion {
@@ -46,6 +47,7 @@ pub struct RawOptions {
     pub retry_base_delay_ms: Option<f64>,
     pub max_retry_delay_ms: Option<f64>,
     pub scopes: Option<Vec<String>>,
+    pub renew_before_ms: Option<f64>,
 }
 
 /// Validated settings shared by every call of a client.
@@ -62,6 +64,8 @@ pub struct ClientConfig {
     pub max_retry_delay_ms: u64,
     /// What the token provider is asked for.
     pub scopes: Vec<String>,
+    /// Import sessions are replaced this long before their `expirationDateTime`.
+    pub renew_before_ms: u64,
 }
 
 fn option_error(name: &str, requirement: &str) -> MailboxError {
@@ -203,6 +207,12 @@ impl ClientConfig {
             0.0,
             DEFAULT_MAX_RETRY_DELAY_MS,
         )?;
+        let renew_before_ms = milliseconds(
+            raw.renew_before_ms,
+            "renewBeforeMs",
+            0.0,
+            DEFAULT_RENEW_BEFORE_MS,
+        )?;
         let scopes = match raw.scopes {
             None => default_scopes(&graph_root),
             Some(scopes) if !scopes.is_empty() && scopes.iter().all(|s| !s.trim().is_empty()) => {
@@ -224,6 +234,7 @@ impl ClientConfig {
             retry_base_delay_ms,
             max_retry_delay_ms,
             scopes,
+            renew_before_ms,
         })
     }
 

@@ -2,7 +2,6 @@
 //! renewed before it expires or once after the import host refuses it, and switched to the archive
 //! mailbox a 409 names. Concurrent posts that need a new session wait for one createImportSession.
 
-use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec;
@@ -22,8 +21,41 @@ use crate::protocol::{validate_mailbox_id, ImportSession};
 use crate::retry::parse_retry_after;
 use crate::transport::{Effects, HttpRequest, Method, SendError};
 
-/// Renew a session this long before its `expirationDateTime` by default.
-pub const DEFAULT_RENEW_BEFORE_MS: u64 = 5 * 60 * 1000;
+/// Mailbox id -> slot, as a list: a client imports into a handful of mailboxes (and their archives), and
+/// a list costs far less wasm than a map.
+#[derive(Default)]
+struct Slots(Vec<(String, Slot)>);
+
+impl Slots {
+    fn get(&self, mailbox: &str) -> Option<&Slot> {
+        self.0
+            .iter()
+            .find(|(m, _)| m == mailbox)
+            .map(|(_, slot)| slot)
+    }
+
+    fn get_mut(&mut self, mailbox: &str) -> Option<&mut Slot> {
+        self.0
+            .iter_mut()
+            .find(|(m, _)| m == mailbox)
+            .map(|(_, slot)| slot)
+    }
+
+    fn insert(&mut self, mailbox: &str, slot: Slot) -> Option<Slot> {
+        match self.get_mut(mailbox) {
+            Some(existing) => Some(core::mem::replace(existing, slot)),
+            None => {
+                self.0.push((mailbox.into(), slot));
+                None
+            }
+        }
+    }
+
+    fn remove(&mut self, mailbox: &str) -> Option<Slot> {
+        let at = self.0.iter().position(|(m, _)| m == mailbox)?;
+        Some(self.0.swap_remove(at).1)
+    }
+}
 
 enum Slot {
     /// A createImportSession is under way; these tasks wait for it.
@@ -42,7 +74,7 @@ enum Slot {
 /// The import sessions of one client, by target mailbox.
 #[derive(Default)]
 pub struct SessionStore {
-    slots: RefCell<BTreeMap<String, Slot>>,
+    slots: RefCell<Slots>,
     attempts: core::cell::Cell<u64>,
     /// How many sessions were created, for tests and reports.
     pub created: core::cell::Cell<u64>,
@@ -88,7 +120,7 @@ impl SessionStore {
         let previous = {
             let mut slots = self.slots.borrow_mut();
             match slot {
-                Some(slot) => slots.insert(mailbox.into(), slot),
+                Some(slot) => slots.insert(mailbox, slot),
                 None => slots.remove(mailbox),
             }
         };
@@ -112,8 +144,8 @@ impl SessionStore {
         effects: &E,
         config: &ClientConfig,
         mailbox: &str,
-        renew_before_ms: u64,
     ) -> Result<ImportSession, Failure> {
+        let renew_before_ms = config.renew_before_ms;
         let mut waited_for = None;
         loop {
             let creating = {
@@ -150,7 +182,7 @@ impl SessionStore {
         let attempt = self.attempts.get() + 1;
         self.attempts.set(attempt);
         self.slots.borrow_mut().insert(
-            mailbox.into(),
+            mailbox,
             Slot::Creating {
                 attempt,
                 waiters: Vec::new(),
@@ -232,7 +264,6 @@ pub async fn import_item<E: Effects>(
     effects: &E,
     config: &ClientConfig,
     store: &SessionStore,
-    renew_before_ms: u64,
     mailbox: &str,
     item: &ImportItem,
 ) -> Result<ImportedItem, ItemError> {
@@ -245,10 +276,7 @@ pub async fn import_item<E: Effects>(
     let mut retries = 0;
     let mut sent = 0;
     loop {
-        let session = match store
-            .session(effects, config, &target, renew_before_ms)
-            .await
-        {
+        let session = match store.session(effects, config, &target).await {
             Ok(session) => session,
             Err(Failure::Aborted) => return Err(ItemError::Aborted),
             Err(Failure::Error(error)) => return Err(ItemError::NoSession(error)),

@@ -16,9 +16,7 @@ use graph_mailbox_import::bulk::{
 };
 use graph_mailbox_import::config::{ClientConfig, RawOptions};
 use graph_mailbox_import::import::{ImportItem, ImportedItem, ItemData, Mode};
-use graph_mailbox_import::importer::{
-    import_item, ItemError, SessionStore, DEFAULT_RENEW_BEFORE_MS,
-};
+use graph_mailbox_import::importer::{import_item, ItemError, SessionStore};
 use graph_mailbox_import::transport::SendError;
 use graph_mailbox_import::ErrorCode;
 use sim::{json_response, Fault, SimHost, Tenant};
@@ -55,14 +53,7 @@ fn import_one(
     store: &SessionStore,
     item: &ImportItem,
 ) -> Result<ImportedItem, ItemError> {
-    host.run(import_item(
-        host,
-        &config(),
-        store,
-        DEFAULT_RENEW_BEFORE_MS,
-        MAILBOX,
-        item,
-    ))
+    host.run(import_item(host, &config(), store, MAILBOX, item))
 }
 
 fn failed_code(result: Result<ImportedItem, ItemError>) -> ErrorCode {
@@ -151,16 +142,9 @@ fn concurrent_posts_needing_a_session_share_one_create_import_session() {
         .map(|i| create("f", format!("item {i}").as_bytes()))
         .collect();
     let results = host.run(async {
-        let futures = items.iter().map(|item| {
-            import_item(
-                &host,
-                &config,
-                &store,
-                DEFAULT_RENEW_BEFORE_MS,
-                MAILBOX,
-                item,
-            )
-        });
+        let futures = items
+            .iter()
+            .map(|item| import_item(&host, &config, &store, MAILBOX, item));
         join_all(futures.collect()).await
     });
     assert!(results.iter().all(Result::is_ok));
@@ -207,7 +191,6 @@ fn a_refused_session_is_renewed_once() {
         &host,
         &config(),
         &store,
-        DEFAULT_RENEW_BEFORE_MS,
         MAILBOX,
         &create("f", b"c"),
     ));
@@ -343,7 +326,6 @@ fn bulk(
     let store = SessionStore::default();
     let options = BulkOptions {
         concurrency: 4,
-        renew_before_ms: DEFAULT_RENEW_BEFORE_MS,
         total,
         keep_results: true,
     };

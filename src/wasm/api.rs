@@ -1,26 +1,28 @@
-//! The JavaScript surface: exported functions, their TypeScript declarations, and the conversion of
-//! results and errors into plain JavaScript values.
+//! The JavaScript surface: exported functions and the `MailboxClient` class, with their TypeScript
+//! declarations. Every export returns a promise and never throws: bad input rejects with `invalidArgument`.
 
-use alloc::string::String;
-use core::cell::RefCell;
+use alloc::rc::Rc;
+use alloc::vec::Vec;
 
-use js_sys::{Array, Object, Promise, Reflect};
+use js_sys::{Array, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
-use super::host;
-use super::options::{read_options, TokenSource};
+use super::convert::{
+    imported_object, read_item, rejection, report_object, session_object, to_js_error,
+};
+use super::effects::JsEffects;
+use super::options::{read_bulk_options, read_options};
+use super::source::{JsItems, JsObserver};
+use crate::bulk::{import_items, BulkOptions, Stopped};
 use crate::client::{self, Failure};
 use crate::config::ClientConfig;
 use crate::error::MailboxError;
-use crate::protocol::ImportSession;
-use crate::transport::{
-    Aborted, Effects, HttpRequest, HttpResponse, SendError, TokenError, TokenRequest,
-};
+use crate::importer::{import_item, SessionStore};
 
 #[wasm_bindgen(typescript_custom_section)]
-const TYPESCRIPT: &'static str = r#"
+const TYPESCRIPT: &str = r#"
 /** Graph's `mailboxItemImportSession`: a plain, JSON-able object. */
 export interface MailboxItemImportSession {
   /** Pre-authenticated upload URL; its `authtoken` query parameter is a credential: never log it. */
@@ -54,6 +56,8 @@ export interface ClientOptions {
   /** Scopes passed to the token provider. Default ["https://graph.microsoft.com/MailboxItem.ImportExport"]
    *  (the resource follows graphBaseUrl for national clouds). */
   scopes?: string[];
+  /** Import sessions are renewed this long before their expirationDateTime. Default 300000 (5 minutes). */
+  renewBeforeMs?: number;
   /** Cancels everything, waits between retries included; the call rejects with `signal.reason`. */
   signal?: AbortSignal;
 }
@@ -61,7 +65,9 @@ export interface ClientOptions {
 export type MailboxErrorCode =
   | "invalidArgument" | "unauthorized" | "forbidden" | "notFound" | "throttled" | "serviceUnavailable"
   | "graphError" | "network" | "timeout" | "outcomeUnknown" | "sessionExpired" | "untrustedImportUrl"
-  | "invalidResponse" | "tokenProviderFailed";
+  | "invalidResponse" | "tokenProviderFailed"
+  /** Only in a bulk report: the run was aborted before this item was sent; it was not imported. */
+  | "aborted";
 
 /** Every failure rejects with an `Error` named "MailboxError". Its message never holds a token or an importUrl. */
 export interface MailboxError extends Error {
@@ -86,203 +92,126 @@ export interface MailboxError extends Error {
 /** Creates an import session for one mailbox. Never throws synchronously: every failure is a rejected promise. */
 export function createImportSession(mailboxId: string, options: ClientOptions): Promise<MailboxItemImportSession>;
 
+/** One item to import: its FastTransfer stream as bytes, or as base64 text (as exportItems returns it),
+ *  which is sent as it is, never decoded and re-encoded. */
+export interface ImportItem {
+  folderId: string;
+  data: Uint8Array | ArrayBuffer | ArrayBufferView | string;
+  /** Default "create". */
+  mode?: "create" | "update";
+  /** Required with "update", refused with "create". */
+  itemId?: string;
+  /** Required with "update", refused with "create". */
+  changeKey?: string;
+}
+
+export interface ImportedItem { itemId: string; changeKey: string }
+
+export interface BulkOptions {
+  /** Posts in flight at once, 1 to 16. Default 4, Exchange's per-mailbox limit. */
+  concurrency?: number;
+  /** Stops taking items; posts under way settle and are reported; then the call rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  /** Called once per item as it settles, in settling order. Throwing stops the run (it rejects with what was thrown). */
+  onResult?: (result: ItemResult) => void;
+  /** Called after each settled item. Throwing stops the run. */
+  onProgress?: (progress: Progress) => void;
+  /** Keep one result per item for the report. Default true; set false for huge runs and use onResult. */
+  keepResults?: boolean;
+}
+
+export interface Progress {
+  /** Known when the items are an array. */
+  total?: number;
+  settled: number;
+  imported: number;
+  failed: number;
+  outcomeUnknown: number;
+  /** base64 bytes of the items imported so far. */
+  bytes: number;
+}
+
+export interface ItemResult {
+  /** Position of the item in the input, from 0. */
+  index: number;
+  /** "outcomeUnknown": sent, but no answer came back; it may exist. It is never sent again automatically. */
+  status: "imported" | "failed" | "outcomeUnknown";
+  itemId?: string;
+  changeKey?: string;
+  sourceItemId?: string;
+  error?: MailboxError;
+}
+
+export interface ImportReport {
+  imported: number;
+  failed: number;
+  outcomeUnknown: number;
+  /** One per item, in input order (empty when keepResults is false). */
+  results: ItemResult[];
+}
+
+/** Holds options and one import session per target mailbox, shared by all its calls. The constructor never
+ *  throws: bad options reject every call with `invalidArgument`. */
+export class MailboxClient {
+  constructor(options: ClientOptions);
+  /** A new import session, not shared with the client's imports. */
+  createImportSession(mailboxId: string): Promise<MailboxItemImportSession>;
+  /** Posts one item through the mailbox's session (created, renewed and switched as needed). */
+  importItem(mailboxId: string, item: ImportItem): Promise<ImportedItem>;
+  /** Imports every item, pulled lazily, at most `concurrency` at a time; settles each exactly once. */
+  importItems(
+    mailboxId: string,
+    items: Iterable<ImportItem> | AsyncIterable<ImportItem>,
+    options?: BulkOptions,
+  ): Promise<ImportReport>;
+  /** Releases the client's wasm memory now rather than at garbage collection. */
+  free(): void;
+}
+
 /** Whether `value` is an error from this package. */
 export function isMailboxError(value: unknown): value is MailboxError;
 "#;
 
-/// [`Effects`] over the JavaScript globals, for one call with its options.
-struct JsEffects {
-    token: TokenSource,
-    signal: Option<AbortSignal>,
-    /// What a failing token provider threw, attached as the error's `cause`.
-    provider_error: RefCell<Option<JsValue>>,
+/// A mailbox id from JavaScript: a string of valid Unicode (a lone surrogate would silently become U+FFFD).
+fn read_mailbox_id(value: &JsValue) -> Result<alloc::string::String, MailboxError> {
+    value
+        .as_string()
+        .filter(|_| js_sys::JsString::from(value.clone()).is_valid_utf16())
+        .ok_or_else(|| {
+            MailboxError::invalid_argument("mailboxId must be a string of valid Unicode text")
+        })
 }
 
-/// The error's `name` and, for MSAL errors, `errorCode`: enough to tell "interaction_required" from a bug
-/// without copying a message that could quote a credential.
-fn describe_thrown(value: &JsValue) -> String {
-    let text = |key: &str| {
-        Reflect::get(value, &JsValue::from_str(key))
-            .ok()
-            .and_then(|v| v.as_string())
-            .filter(|s| !s.is_empty())
-    };
-    let mut detail = if value.is_object() {
-        text("name").unwrap_or_else(|| "an error".into())
-    } else {
-        "a non-Error value".into()
-    };
-    if let Some(code) = text("errorCode") {
-        detail.push_str(" (");
-        detail.push_str(&code);
-        detail.push(')');
-    }
-    detail.push_str("; see the error's cause");
-    detail
-}
-
-impl Effects for JsEffects {
-    async fn send(
-        &self,
-        request: &HttpRequest,
-        timeout_ms: u32,
-    ) -> Result<HttpResponse, SendError> {
-        host::send(request, timeout_ms, self.signal.as_ref()).await
-    }
-
-    async fn sleep(&self, ms: u64) -> Result<(), Aborted> {
-        host::sleep(ms, self.signal.as_ref()).await
-    }
-
-    async fn token(&self, request: &TokenRequest<'_>) -> Result<String, TokenError> {
-        let provider = match &self.token {
-            TokenSource::Fixed(token) => return Ok(token.clone()),
-            TokenSource::Provider(provider) => provider,
-        };
-        let argument = Object::new();
-        let scopes: Array = request
-            .scopes
-            .iter()
-            .map(|s| JsValue::from_str(s))
-            .collect();
-        let _ = Reflect::set(&argument, &JsValue::from_str("scopes"), &scopes);
-        let _ = Reflect::set(
-            &argument,
-            &JsValue::from_str("forceRefresh"),
-            &JsValue::from_bool(request.force_refresh),
-        );
-        let threw = |error: JsValue| {
-            let detail = describe_thrown(&error);
-            *self.provider_error.borrow_mut() = Some(error);
-            TokenError::Threw(detail)
-        };
-        let returned = provider
-            .call1(&JsValue::UNDEFINED, &argument)
-            .map_err(threw)?;
-        match host::until_aborted(Promise::resolve(&returned), self.signal.as_ref()).await {
-            Ok(value) => value.as_string().ok_or(TokenError::NotAString),
-            Err(None) => Err(TokenError::Aborted),
-            Err(Some(error)) => Err(threw(error)),
-        }
-    }
-
-    fn can_refresh_token(&self) -> bool {
-        matches!(self.token, TokenSource::Provider(_))
-    }
-
-    fn now_ms(&self) -> f64 {
-        host::now_ms()
-    }
-
-    fn fill_random(&self, buf: &mut [u8]) {
-        host::fill_random(buf);
-    }
-}
-
-fn set(target: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(target, &JsValue::from_str(key), value);
-}
-
-fn set_optional_str(target: &Object, key: &str, value: Option<&str>) {
-    if let Some(value) = value {
-        set(target, key, &JsValue::from_str(value));
-    }
-}
-
-/// A `MailboxError` as a real JavaScript `Error` with its documented fields.
-fn to_js_error(error: &MailboxError, cause: Option<JsValue>) -> JsValue {
-    let js_error = js_sys::Error::new(&error.message);
-    js_error.set_name("MailboxError");
-    let object: &Object = js_error.as_ref();
-    set(object, "code", &JsValue::from_str(error.code.as_str()));
-    if let Some(status) = error.status {
-        set(object, "status", &JsValue::from_f64(f64::from(status)));
-    }
-    set_optional_str(object, "graphCode", error.graph_code.as_deref());
-    set_optional_str(object, "requestId", error.request_id.as_deref());
-    set_optional_str(
-        object,
-        "clientRequestId",
-        error.client_request_id.as_deref(),
-    );
-    if let Some(ms) = error.retry_after_ms {
-        set(object, "retryAfterMs", &JsValue::from_f64(ms as f64));
-    }
-    set(
-        object,
-        "attempts",
-        &JsValue::from_f64(f64::from(error.attempts)),
-    );
-    if let Some(cause) = cause {
-        set(object, "cause", &cause);
-    }
-    js_error.into()
-}
-
-/// What the promise rejects with: `signal.reason` for an abort (as `fetch` does), else a MailboxError.
-fn rejection(failure: Failure, effects: Option<&JsEffects>) -> JsValue {
-    match failure {
-        Failure::Aborted => effects
-            .and_then(|fx| fx.signal.as_ref())
-            .map(AbortSignal::reason)
-            .filter(|reason| !reason.is_undefined())
-            .unwrap_or_else(|| {
-                let error = js_sys::Error::new("The operation was aborted");
-                error.set_name("AbortError");
-                error.into()
-            }),
-        Failure::Error(error) => {
-            let cause = effects.and_then(|fx| fx.provider_error.borrow_mut().take());
-            to_js_error(&error, cause)
-        }
-    }
-}
-
-fn session_object(session: &ImportSession) -> JsValue {
-    let object = Object::new();
-    set(
-        &object,
-        "importUrl",
-        &JsValue::from_str(&session.import_url),
-    );
-    set(
-        &object,
-        "expirationDateTime",
-        &JsValue::from_str(&session.expiration_date_time),
-    );
-    object.into()
-}
-
-/// Validates the options of one call and builds its effects.
-fn prepare(options: &JsValue) -> Result<(ClientConfig, JsEffects), Failure> {
+/// Options read and validated, with effects bound to them.
+fn prepare(options: &JsValue) -> Result<(ClientConfig, JsEffects), MailboxError> {
     let options = read_options(options)?;
     let config = ClientConfig::from_raw(options.raw)?;
-    let effects = JsEffects {
-        token: options.token,
-        signal: options.signal,
-        provider_error: RefCell::new(None),
-    };
-    Ok((config, effects))
+    Ok((config, JsEffects::new(options.token, options.signal)))
+}
+
+fn reject(error: MailboxError) -> JsValue {
+    to_js_error(&error, None)
 }
 
 /// `createImportSession(mailboxId, options)`.
 #[wasm_bindgen(js_name = createImportSession, skip_typescript)]
 pub fn create_import_session(mailbox_id: JsValue, options: JsValue) -> Promise {
     future_to_promise(async move {
-        let (config, effects) = prepare(&options).map_err(|failure| rejection(failure, None))?;
-        let Some(mailbox_id) = mailbox_id
-            .as_string()
-            .filter(|_| js_sys::JsString::from(mailbox_id.clone()).is_valid_utf16())
-        else {
-            let error =
-                MailboxError::invalid_argument("mailboxId must be a string of valid Unicode text");
-            return Err(rejection(Failure::Error(error), None));
-        };
+        let (config, effects) = prepare(&options).map_err(reject)?;
+        let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
         client::create_import_session(&effects, &config, &mailbox_id)
             .await
             .map(|session| session_object(&session))
-            .map_err(|failure| rejection(failure, Some(&effects)))
+            .map_err(|failure| effects.reject(failure))
     })
+}
+
+impl JsEffects {
+    /// What a call of this client rejects with.
+    fn reject(&self, failure: Failure) -> JsValue {
+        let cause = self.provider_error.borrow_mut().take();
+        rejection(failure, &[self.signal.as_ref()], cause)
+    }
 }
 
 /// `isMailboxError(value)`.
@@ -295,4 +224,120 @@ pub fn is_mailbox_error(value: JsValue) -> bool {
             .as_deref()
             == Some("MailboxError")
         && Reflect::get(&value, &JsValue::from_str("code")).is_ok_and(|c| c.is_string())
+}
+
+struct ClientState {
+    config: ClientConfig,
+    effects: JsEffects,
+    sessions: SessionStore,
+}
+
+/// `new MailboxClient(options)`.
+#[wasm_bindgen(js_name = MailboxClient, skip_typescript)]
+pub struct MailboxClient {
+    /// Shared with every call under way, so `free()` during a call cannot pull state from under it.
+    state: Result<Rc<ClientState>, MailboxError>,
+}
+
+#[wasm_bindgen(js_class = MailboxClient)]
+impl MailboxClient {
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: JsValue) -> MailboxClient {
+        let state = prepare(&options).map(|(config, effects)| {
+            Rc::new(ClientState {
+                config,
+                effects,
+                sessions: SessionStore::default(),
+            })
+        });
+        MailboxClient { state }
+    }
+
+    fn state(&self) -> Result<Rc<ClientState>, JsValue> {
+        self.state.clone().map_err(reject)
+    }
+
+    #[wasm_bindgen(js_name = createImportSession)]
+    pub fn create_import_session(&self, mailbox_id: JsValue) -> Promise {
+        let state = self.state();
+        future_to_promise(async move {
+            let state = state?;
+            let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
+            client::create_import_session(&state.effects, &state.config, &mailbox_id)
+                .await
+                .map(|session| session_object(&session))
+                .map_err(|failure| state.effects.reject(failure))
+        })
+    }
+
+    #[wasm_bindgen(js_name = importItem)]
+    pub fn import_item(&self, mailbox_id: JsValue, item: JsValue) -> Promise {
+        let state = self.state();
+        future_to_promise(async move {
+            let state = state?;
+            let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
+            let item = read_item(&item).map_err(reject)?;
+            import_item(
+                &state.effects,
+                &state.config,
+                &state.sessions,
+                &mailbox_id,
+                &item,
+            )
+            .await
+            .map(|imported| imported_object(&imported))
+            .map_err(|error| state.effects.reject(error.into()))
+        })
+    }
+
+    #[wasm_bindgen(js_name = importItems)]
+    pub fn import_items(&self, mailbox_id: JsValue, items: JsValue, options: JsValue) -> Promise {
+        let state = self.state();
+        future_to_promise(async move {
+            let state = state?;
+            let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
+            let bulk = read_bulk_options(&options).map_err(reject)?;
+            let stop_signals: Vec<AbortSignal> = bulk
+                .signal
+                .iter()
+                .chain(state.effects.signal.iter())
+                .cloned()
+                .collect();
+            let mut source = JsItems::new(&items, stop_signals).map_err(reject)?;
+            let total = Array::is_array(&items).then(|| Array::from(&items).length() as u64);
+            let mut observer = JsObserver {
+                on_result: bulk.on_result,
+                on_progress: bulk.on_progress,
+                thrown: None,
+            };
+            let effects = state.effects.for_run(bulk.signal.clone());
+            let options = BulkOptions {
+                concurrency: bulk.concurrency,
+                total,
+                keep_results: bulk.keep_results,
+            };
+            let outcome = import_items(
+                &effects,
+                &state.config,
+                &state.sessions,
+                &mailbox_id,
+                &mut source,
+                &mut observer,
+                &options,
+            )
+            .await;
+            match outcome {
+                Ok(report) => Ok(report_object(&report)),
+                Err((Stopped::Aborted, _)) => Err(rejection(
+                    Failure::Aborted,
+                    &[bulk.signal.as_ref(), state.effects.signal.as_ref()],
+                    None,
+                )),
+                Err((Stopped::SourceFailed, _)) => Err(source.thrown.unwrap_or(JsValue::UNDEFINED)),
+                Err((Stopped::ObserverFailed, _)) => {
+                    Err(observer.thrown.unwrap_or(JsValue::UNDEFINED))
+                }
+            }
+        })
+    }
 }

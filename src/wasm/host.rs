@@ -2,6 +2,7 @@
 //! `crypto.getRandomValues`. Globals, never `window`, so one build runs in pages, workers, Node and workerd.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -77,38 +78,59 @@ impl Drop for Timer {
     }
 }
 
-/// Awaits `promise`, or rejects as soon as `signal` aborts. `Err(None)` means aborted; `Err(Some(e))` is
-/// the promise's own rejection.
+/// Awaits `promise`, or gives up as soon as any of `signals` aborts. `Err(None)` means aborted;
+/// `Err(Some(e))` is the promise's own rejection.
 pub async fn until_aborted(
     promise: Promise,
-    signal: Option<&AbortSignal>,
+    signals: &[&AbortSignal],
 ) -> Result<JsValue, Option<JsValue>> {
-    let Some(signal) = signal else {
-        return JsFuture::from(promise).await.map_err(Some);
-    };
-    if signal.aborted() {
+    if signals.iter().any(|s| s.aborted()) {
         return Err(None);
     }
-    let mut listener = None;
-    let aborted =
-        Promise::new(&mut |_resolve, reject| listener = Some(AbortListener::new(signal, reject)));
+    if signals.is_empty() {
+        return JsFuture::from(promise).await.map_err(Some);
+    }
+    let mut listeners = Vec::new();
+    let aborted = Promise::new(&mut |_resolve, reject| {
+        listeners.extend(
+            signals
+                .iter()
+                .map(|s| AbortListener::new(s, reject.clone())),
+        );
+    });
     let race = Promise::race(&js_sys::Array::of2(&promise, &aborted));
     let result = JsFuture::from(race).await;
-    drop(listener);
+    drop(listeners);
     match result {
-        Err(_) if signal.aborted() => Err(None),
+        Err(_) if signals.iter().any(|s| s.aborted()) => Err(None),
         other => other.map_err(Some),
     }
 }
 
-/// Waits `ms` or until `signal` aborts; the timer is cleared either way, so an aborted wait does not keep
-/// a Node process alive.
-pub async fn sleep(ms: u64, signal: Option<&AbortSignal>) -> Result<(), Aborted> {
+/// Waits `ms`, ending early without error when `interrupt` aborts (a bulk run stopping), and failing
+/// when `abort` does (the caller's signal). The timer is cleared either way, so an ended wait does not
+/// keep a Node process alive.
+pub async fn sleep(
+    ms: u64,
+    abort: Option<&AbortSignal>,
+    interrupt: Option<&AbortSignal>,
+) -> Result<(), Aborted> {
+    if abort.is_some_and(AbortSignal::aborted) {
+        return Err(Aborted);
+    }
+    if interrupt.is_some_and(AbortSignal::aborted) {
+        return Ok(());
+    }
     let mut timer = None;
-    let elapsed =
-        Promise::new(&mut |resolve, _reject| timer = Some(Timer(set_timeout(&resolve, ms as f64))));
-    let result = until_aborted(elapsed, signal).await;
+    let mut early = None;
+    let elapsed = Promise::new(&mut |resolve, _reject| {
+        timer = Some(Timer(set_timeout(&resolve, ms as f64)));
+        early = interrupt.map(|signal| AbortListener::new(signal, resolve));
+    });
+    let signals: Vec<&AbortSignal> = abort.into_iter().collect();
+    let result = until_aborted(elapsed, &signals).await;
     drop(timer);
+    drop(early);
     result.map(drop).map_err(|_| Aborted)
 }
 

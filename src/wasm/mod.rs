@@ -2,5 +2,8 @@
 //! globals ([`host`]), options read off JavaScript objects ([`options`]), and the exported API ([`api`]).
 
 pub mod api;
+pub mod convert;
+pub mod effects;
 pub mod host;
 pub mod options;
+pub mod source;

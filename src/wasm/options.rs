@@ -123,10 +123,61 @@ pub fn read_options(options: &JsValue) -> Result<JsOptions, MailboxError> {
         retry_base_delay_ms: number_field(options, "retryBaseDelayMs")?,
         max_retry_delay_ms: number_field(options, "maxRetryDelayMs")?,
         scopes: string_array_field(options, "scopes")?,
+        renew_before_ms: number_field(options, "renewBeforeMs")?,
     };
     Ok(JsOptions {
         raw,
         token,
         signal: signal_field(options)?,
+    })
+}
+
+/// `importItems`' options.
+pub struct JsBulkOptions {
+    pub concurrency: usize,
+    pub signal: Option<AbortSignal>,
+    pub on_result: Option<Function>,
+    pub on_progress: Option<Function>,
+    pub keep_results: bool,
+}
+
+fn function_field(options: &JsValue, name: &str) -> Result<Option<Function>, MailboxError> {
+    field(options, name)
+        .map(|value| match value.is_function() {
+            true => Ok(value.unchecked_into()),
+            false => Err(type_error(name, "a function")),
+        })
+        .transpose()
+}
+
+pub fn read_bulk_options(options: &JsValue) -> Result<JsBulkOptions, MailboxError> {
+    if options.is_undefined() || options.is_null() {
+        return read_bulk_options(&js_sys::Object::new());
+    }
+    if !options.is_object() {
+        return Err(MailboxError::invalid_argument("options must be an object"));
+    }
+    let concurrency = match number_field(options, "concurrency")? {
+        None => crate::bulk::DEFAULT_CONCURRENCY,
+        Some(n)
+            if (1.0..=crate::bulk::MAX_CONCURRENCY as f64).contains(&n)
+                && n == f64::from(n as u32) =>
+        {
+            n as usize
+        }
+        Some(_) => return Err(type_error("concurrency", "a whole number from 1 to 16")),
+    };
+    let keep_results = match field(options, "keepResults") {
+        None => true,
+        Some(value) => value
+            .as_bool()
+            .ok_or_else(|| type_error("keepResults", "a boolean"))?,
+    };
+    Ok(JsBulkOptions {
+        concurrency,
+        signal: signal_field(options)?,
+        on_result: function_field(options, "onResult")?,
+        on_progress: function_field(options, "onProgress")?,
+        keep_results,
     })
 }

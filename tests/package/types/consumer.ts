@@ -2,10 +2,16 @@
 // `@ts-expect-error` below must be needed (tsc reports an unused one as an error), so wrong usage is proven
 // to be rejected, not just right usage accepted.
 
-import { createImportSession, isMailboxError } from "graph-mailbox-import";
+import { createImportSession, isMailboxError, MailboxClient } from "graph-mailbox-import";
 import * as main from "graph-mailbox-import";
 import type {
+  BulkOptions,
   ClientOptions,
+  ImportedItem,
+  ImportItem,
+  ImportReport,
+  ItemResult,
+  Progress,
   MailboxError,
   MailboxErrorCode,
   MailboxItemImportSession,
@@ -106,4 +112,37 @@ export async function explicitInit(module: WebAssembly.Module, bytes: ArrayBuffe
   initSync({ module });
   initSync({ module: syncInput });
   await createAfterInit("MBX:a@b", { token: syncProvider });
+}
+
+// The stateful client: imports one item or many, with typed results and a typed report.
+export async function bulkImport(items: AsyncIterable<ImportItem>, bytes: Uint8Array): Promise<ImportReport> {
+  const client = new MailboxClient({ token: asyncProvider, renewBeforeMs: 120000 });
+  const session: MailboxItemImportSession = await client.createImportSession("MBX:a@b");
+  const imported: ImportedItem = await client.importItem("MBX:a@b", { folderId: "AAMk", data: bytes });
+  const update: ImportItem = { folderId: "AAMk", data: "Zm9v", mode: "update", itemId: imported.itemId, changeKey: imported.changeKey };
+  await client.importItem("MBX:a@b", update);
+  const options: BulkOptions = {
+    concurrency: 4,
+    signal: new AbortController().signal,
+    keepResults: false,
+    onResult: (result: ItemResult) => {
+      const status: "imported" | "failed" | "outcomeUnknown" = result.status;
+      const code: MailboxErrorCode | undefined = result.error?.code;
+      void [status, code, result.index, result.itemId];
+    },
+    onProgress: (progress: Progress) => void [progress.settled, progress.bytes, progress.total],
+  };
+  const report: ImportReport = await client.importItems("MBX:a@b", items, options);
+  const first: ItemResult | undefined = report.results[0];
+  // @ts-expect-error: mode is "create" or "update"
+  await client.importItem("MBX:a@b", { folderId: "AAMk", data: bytes, mode: "upsert" });
+  // @ts-expect-error: an item needs its data
+  await client.importItem("MBX:a@b", { folderId: "AAMk" });
+  // @ts-expect-error: items are ImportItem objects
+  await client.importItems("MBX:a@b", [1, 2, 3]);
+  // @ts-expect-error: concurrency is a number
+  await client.importItems("MBX:a@b", items, { concurrency: "4" });
+  void [session, first, report.imported + report.failed + report.outcomeUnknown];
+  client.free();
+  return report;
 }

@@ -1,0 +1,240 @@
+//! Values across the boundary: results and errors out as plain JavaScript objects, items in from them.
+
+use alloc::string::String;
+
+use js_sys::{Array, ArrayBuffer, Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use web_sys::AbortSignal;
+
+use crate::bulk::{ItemResult, Progress, Report};
+use crate::client::Failure;
+use crate::error::MailboxError;
+use crate::import::{ImportItem, ImportedItem, ItemData, Mode};
+use crate::protocol::ImportSession;
+
+pub fn set(target: &Object, key: &str, value: &JsValue) {
+    let _ = Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+fn set_str(target: &Object, key: &str, value: Option<&str>) {
+    if let Some(value) = value {
+        set(target, key, &JsValue::from_str(value));
+    }
+}
+
+fn set_number(target: &Object, key: &str, value: Option<f64>) {
+    if let Some(value) = value {
+        set(target, key, &JsValue::from_f64(value));
+    }
+}
+
+pub fn get(source: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(source, &JsValue::from_str(key))
+        .ok()
+        .filter(|value| !value.is_undefined() && !value.is_null())
+}
+
+/// A `MailboxError` as a real JavaScript `Error` with its documented fields.
+pub fn to_js_error(error: &MailboxError, cause: Option<JsValue>) -> JsValue {
+    let js_error = js_sys::Error::new(&error.message);
+    js_error.set_name("MailboxError");
+    let object: &Object = js_error.as_ref();
+    set(object, "code", &JsValue::from_str(error.code.as_str()));
+    set_number(object, "status", error.status.map(f64::from));
+    set_str(object, "graphCode", error.graph_code.as_deref());
+    set_str(object, "requestId", error.request_id.as_deref());
+    set_str(
+        object,
+        "clientRequestId",
+        error.client_request_id.as_deref(),
+    );
+    set_number(
+        object,
+        "retryAfterMs",
+        error.retry_after_ms.map(|ms| ms as f64),
+    );
+    set(
+        object,
+        "attempts",
+        &JsValue::from_f64(f64::from(error.attempts)),
+    );
+    if let Some(cause) = cause {
+        set(object, "cause", &cause);
+    }
+    js_error.into()
+}
+
+/// `signal.reason` of the first aborted signal, as `fetch` rejects; an `AbortError` if it has none.
+pub fn abort_reason(signals: &[Option<&AbortSignal>]) -> JsValue {
+    signals
+        .iter()
+        .flatten()
+        .find(|s| s.aborted())
+        .map(|s| s.reason())
+        .filter(|reason| !reason.is_undefined())
+        .unwrap_or_else(|| {
+            let error = js_sys::Error::new("The operation was aborted");
+            error.set_name("AbortError");
+            error.into()
+        })
+}
+
+/// What a promise rejects with for `failure`.
+pub fn rejection(
+    failure: Failure,
+    signals: &[Option<&AbortSignal>],
+    cause: Option<JsValue>,
+) -> JsValue {
+    match failure {
+        Failure::Aborted => abort_reason(signals),
+        Failure::Error(error) => to_js_error(&error, cause),
+    }
+}
+
+pub fn session_object(session: &ImportSession) -> JsValue {
+    let object = Object::new();
+    set(
+        &object,
+        "importUrl",
+        &JsValue::from_str(&session.import_url),
+    );
+    set(
+        &object,
+        "expirationDateTime",
+        &JsValue::from_str(&session.expiration_date_time),
+    );
+    object.into()
+}
+
+pub fn imported_object(item: &ImportedItem) -> JsValue {
+    let object = Object::new();
+    set(&object, "itemId", &JsValue::from_str(&item.item_id));
+    set(&object, "changeKey", &JsValue::from_str(&item.change_key));
+    object.into()
+}
+
+pub fn result_object(result: &ItemResult) -> JsValue {
+    let object = Object::new();
+    set(&object, "index", &JsValue::from_f64(result.index as f64));
+    set(
+        &object,
+        "status",
+        &JsValue::from_str(result.status.as_str()),
+    );
+    if let Some(item) = &result.imported {
+        set(&object, "itemId", &JsValue::from_str(&item.item_id));
+        set(&object, "changeKey", &JsValue::from_str(&item.change_key));
+    }
+    if let Some(error) = &result.error {
+        set(&object, "error", &to_js_error(error, None));
+    }
+    object.into()
+}
+
+pub fn progress_object(progress: &Progress) -> JsValue {
+    let object = Object::new();
+    set_number(&object, "total", progress.total.map(|n| n as f64));
+    set(
+        &object,
+        "settled",
+        &JsValue::from_f64(progress.settled as f64),
+    );
+    set(
+        &object,
+        "imported",
+        &JsValue::from_f64(progress.imported as f64),
+    );
+    set(
+        &object,
+        "failed",
+        &JsValue::from_f64(progress.failed as f64),
+    );
+    set(
+        &object,
+        "outcomeUnknown",
+        &JsValue::from_f64(progress.outcome_unknown as f64),
+    );
+    set(&object, "bytes", &JsValue::from_f64(progress.bytes as f64));
+    object.into()
+}
+
+pub fn report_object(report: &Report) -> JsValue {
+    let object = Object::new();
+    set(
+        &object,
+        "imported",
+        &JsValue::from_f64(report.progress.imported as f64),
+    );
+    set(
+        &object,
+        "failed",
+        &JsValue::from_f64(report.progress.failed as f64),
+    );
+    set(
+        &object,
+        "outcomeUnknown",
+        &JsValue::from_f64(report.progress.outcome_unknown as f64),
+    );
+    let results: Array = report.results.iter().map(result_object).collect();
+    set(&object, "results", &results);
+    object.into()
+}
+
+fn item_error(requirement: &str) -> MailboxError {
+    MailboxError::invalid_argument(["item", requirement].concat())
+}
+
+fn optional_string(value: &JsValue, key: &str) -> Result<Option<String>, MailboxError> {
+    match get(value, key) {
+        None => Ok(None),
+        Some(v) => v
+            .as_string()
+            .map(Some)
+            .ok_or_else(|| item_error(&[".", key, " must be a string"].concat())),
+    }
+}
+
+/// Reads `{ folderId, data, mode?, itemId?, changeKey? }`. Bytes are copied into wasm memory once; a
+/// string is taken as base64 and never decoded.
+pub fn read_item(value: &JsValue) -> Result<ImportItem, MailboxError> {
+    if !value.is_object() {
+        return Err(item_error(" must be an object { folderId, data }"));
+    }
+    let folder_id = optional_string(value, "folderId")?
+        .ok_or_else(|| item_error(".folderId must be a string"))?;
+    let data = match get(value, "data") {
+        Some(data) if data.is_string() => ItemData::Base64(data.as_string().unwrap_or_default()),
+        Some(data) if ArrayBuffer::is_view(&data) => {
+            // Any typed array or DataView (Node's Buffer included): its bytes, read through the generic
+            // `buffer`/`byteOffset`/`byteLength` properties every view has.
+            let number = |key| get(&data, key).and_then(|v| v.as_f64()).unwrap_or(0.0) as u32;
+            let buffer = get(&data, "buffer").unwrap_or(JsValue::UNDEFINED);
+            let bytes = Uint8Array::new_with_byte_offset_and_length(
+                &buffer,
+                number("byteOffset"),
+                number("byteLength"),
+            );
+            ItemData::Bytes(bytes.to_vec())
+        }
+        Some(data) if data.is_instance_of::<ArrayBuffer>() => {
+            ItemData::Bytes(Uint8Array::new(&data).to_vec())
+        }
+        _ => {
+            return Err(item_error(
+                ".data must be a Uint8Array, an ArrayBuffer or a base64 string",
+            ))
+        }
+    };
+    let mode = match optional_string(value, "mode")?.as_deref() {
+        None | Some("create") => Mode::Create,
+        Some("update") => Mode::Update,
+        Some(_) => return Err(item_error(".mode must be \"create\" or \"update\"")),
+    };
+    Ok(ImportItem {
+        folder_id,
+        data,
+        mode,
+        item_id: optional_string(value, "itemId")?,
+        change_key: optional_string(value, "changeKey")?,
+    })
+}
