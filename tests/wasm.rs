@@ -428,3 +428,89 @@ async fn bad_arguments_reject_with_invalid_argument_and_send_nothing() {
     }
     assert!(requests_for(&mailbox).await.is_empty());
 }
+
+use graph_mailbox_import::wasm::api::MailboxClient;
+
+fn item(folder: &str, data: &[u8]) -> JsValue {
+    obj(&[
+        ("folderId", JsValue::from_str(folder)),
+        ("data", js_sys::Uint8Array::from(data).into()),
+    ])
+}
+
+#[wasm_bindgen_test]
+async fn a_client_imports_an_item_with_only_its_json_body() {
+    let mailbox = unique_mailbox("import");
+    let client = MailboxClient::new(options("t0k3n".into(), &[]));
+    let imported = JsFuture::from(
+        client.import_item(JsValue::from_str(&mailbox), item("AAMkInbox", b"foobar")),
+    )
+    .await
+    .unwrap();
+    assert!(get_str(&imported, "itemId").is_some_and(|id| !id.is_empty()));
+    assert!(get_str(&imported, "changeKey").is_some());
+
+    let seen = requests_for(&mailbox).await;
+    let servers: Vec<String> = seen.iter().filter_map(|r| get_str(r, "server")).collect();
+    assert_eq!(servers, ["graph", "import"]);
+    let post = &seen[1];
+    assert_eq!(
+        get_str(post, "body").as_deref(),
+        Some(r#"{"FolderId":"AAMkInbox","Mode":"create","Data":"Zm9vYmFy"}"#)
+    );
+    let headers = get(post, "headers");
+    assert_eq!(
+        get_str(&headers, "content-type").as_deref(),
+        Some("application/json")
+    );
+    assert!(
+        get(&headers, "authorization").is_undefined(),
+        "the bearer token never goes to the import host"
+    );
+    assert!(get(&headers, "client-request-id").is_undefined());
+}
+
+#[wasm_bindgen_test]
+async fn a_client_imports_an_async_generator_through_throttling_in_input_order() {
+    let mailbox = unique_mailbox("bulk");
+    add_fault(
+        &mailbox,
+        r#""target":"import","kind":"status","status":429,"times":3"#,
+    )
+    .await;
+    let generator = Function::new_with_args(
+        "n",
+        "return (async function* () { for (let i = 0; i < n; i++) { \
+           yield { folderId: 'AAMkInbox', data: new TextEncoder().encode('message ' + i) }; } })();",
+    );
+    let items = generator
+        .call1(&JsValue::NULL, &JsValue::from_f64(20.0))
+        .unwrap();
+    let settled = Array::new();
+    let on_result = Function::new_with_args("settled, r", "settled.push(r.index);")
+        .bind1(&JsValue::NULL, &settled);
+    let bulk_options = obj(&[("onResult", on_result.into())]);
+    let client = MailboxClient::new(options(
+        "t0k3n".into(),
+        &[("retryBaseDelayMs", JsValue::from_f64(10.0))],
+    ));
+    let report =
+        JsFuture::from(client.import_items(JsValue::from_str(&mailbox), items, bulk_options))
+            .await
+            .unwrap();
+    assert_eq!(get(&report, "imported").as_f64(), Some(20.0));
+    assert_eq!(get(&report, "failed").as_f64(), Some(0.0));
+    let results: Array = get(&report, "results").unchecked_into();
+    let indexes: Vec<f64> = results
+        .iter()
+        .filter_map(|r| get(&r, "index").as_f64())
+        .collect();
+    assert_eq!(indexes, (0..20).map(f64::from).collect::<Vec<_>>());
+    assert_eq!(settled.length(), 20, "onResult once per item");
+    let posts = requests_for(&mailbox)
+        .await
+        .into_iter()
+        .filter(|r| get_str(r, "server").as_deref() == Some("import"))
+        .count();
+    assert_eq!(posts, 23, "20 items and 3 throttled retries");
+}
