@@ -5,6 +5,8 @@
 // Starts the mock tenant (tests/mock/server.mjs) and a small static server that serves
 //   /             www/ (index.html gets an import map pointing at the package's browser entry)
 //   /pkg/         the built package (scripts/build.sh writes it)
+//   /vendor/      @azure/msal-browser and its @azure/msal-common, as installed in node_modules (their ESM
+//                 builds, unbundled; the import map names their entries), for sign-in with a real tenant
 //   /config.json  the mock tenant's URLs, for the page
 // then prints one line, "Demo: http://127.0.0.1:PORT/", and runs until SIGINT or SIGTERM.
 // The port comes from --port, else PORT, else 8080; when it is taken a free one is used instead.
@@ -13,12 +15,14 @@
 //
 // In-process: `const demo = await startDemo({ port: 0 }); ... await demo.close();`
 //
-// Only node: built-ins and the repo's own mock; nothing to install.
+// Only node: built-ins and the repo's own mock; msal-browser comes from the root node_modules (npm ci). Without
+// it the page still works against the mock tenant; only the real-tenant sign-in is unavailable.
 
 import http from "node:http";
 import { readFile, stat } from "node:fs/promises";
-import { realpathSync } from "node:fs";
-import { extname, join, resolve, sep } from "node:path";
+import { readFileSync, realpathSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { startMockTenant } from "../tests/mock/server.mjs";
 
@@ -100,6 +104,44 @@ async function browserEntry(pkgDir) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// msal-browser, served from node_modules
+
+/** The packages under /vendor/, and the import map entries (specifier -> URL) for their ESM builds. */
+const VENDOR = [
+  { name: "@azure/msal-browser", prefix: "/vendor/msal-browser", subpaths: [".", "./redirect-bridge"] },
+  // msal-browser's ESM build imports "@azure/msal-common/browser"; resolved from msal-browser's own folder.
+  { name: "@azure/msal-common", prefix: "/vendor/msal-common", subpaths: ["./browser"], from: "@azure/msal-browser" },
+];
+
+/**
+ * Finds the vendor packages in node_modules. Returns { dirs: Map(prefix -> dir), imports: {specifier: url} },
+ * or { error } when msal-browser is not installed (the page then offers the offline tenant only).
+ */
+function findVendor() {
+  const dirs = new Map();
+  const imports = {};
+  const manifests = new Map();
+  try {
+    for (const pkg of VENDOR) {
+      const base = pkg.from ? manifests.get(pkg.from) : join(ROOT, "package.json");
+      const manifestPath = createRequire(base).resolve(`${pkg.name}/package.json`);
+      manifests.set(pkg.name, manifestPath);
+      const manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+      const dir = dirname(manifestPath);
+      for (const subpath of pkg.subpaths) {
+        const target = resolveConditions(manifest.exports?.[subpath]);
+        if (!target || !isInside(dir, join(dir, target))) throw new Error(`${pkg.name} exports no ESM entry for ${subpath}`);
+        imports[pkg.name + subpath.slice(1)] = `${pkg.prefix}/${target.replace(/^\.\//, "")}`;
+      }
+      dirs.set(pkg.prefix, dir);
+    }
+  } catch (err) {
+    return { error: err.code === "MODULE_NOT_FOUND" ? "@azure/msal-browser is not installed (npm ci)" : err.message };
+  }
+  return { dirs, imports };
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Static files
 
 function isInside(dir, file) {
@@ -127,11 +169,14 @@ async function readStatic(dir, urlPath) {
   }
 }
 
-/** index.html with its import map pointing `graph-mailbox-import` at the package's browser entry. */
-function withImportMap(html, specifierUrl) {
+/**
+ * index.html with its import map pointing `graph-mailbox-import` at the package's browser entry, and the
+ * msal-browser specifiers at their files under /vendor/.
+ */
+function withImportMap(html, specifierUrl, vendorImports = {}) {
   return html.replace(/(<script type="importmap">)([\s\S]*?)(<\/script>)/, (_m, open, body, close) => {
     const map = JSON.parse(body);
-    map.imports = { ...map.imports, [PACKAGE_NAME]: specifierUrl };
+    map.imports = { ...map.imports, ...vendorImports, [PACKAGE_NAME]: specifierUrl };
     return `${open}\n${JSON.stringify(map, null, 2).replace(/^/gm, "      ")}\n    ${close}`;
   });
 }
@@ -163,7 +208,8 @@ function listen(server, port, host) {
  * Starts the mock tenant and the static server.
  * options: { port = 8080 (0 picks a free one; a taken port falls back to a free one), host = "127.0.0.1",
  *            pkgDir = <repo>/pkg }
- * Returns { url, port, config, tenant, entry, close() }.
+ * Returns { url, port, config, tenant, entry, vendorImports, close() }; vendorImports maps the msal-browser
+ * specifiers to their URLs (empty when msal-browser is not installed: config.msal says why).
  */
 export async function startDemo(options = {}) {
   const host = options.host ?? "127.0.0.1";
@@ -173,12 +219,17 @@ export async function startDemo(options = {}) {
   // Fails early with a clear message when the package has not been built.
   const entry = await browserEntry(pkgDir);
 
+  const vendor = findVendor();
+
   const tenant = await startMockTenant({ host });
+  // The page runs against this mock tenant ("offline demo tenant") unless a real tenant is set in its
+  // settings panel (kept in the browser's localStorage, not here).
   const config = {
     mode: "offline",
     graphBaseUrl: tenant.graphUrl,
     trustedImportHosts: [`${host}:${tenant.importPort}`],
     mockControlUrl: `${tenant.graphUrl}/_mock`,
+    msal: vendor.error ? { available: false, reason: vendor.error } : { available: true },
   };
 
   const sockets = new Set();
@@ -208,6 +259,12 @@ export async function startDemo(options = {}) {
       if (!found) return sendText(res, 404, "not found\n", method);
       return send(res, 200, { "Content-Type": MIME[extname(found.file)] ?? "application/octet-stream" }, found.body, method);
     }
+    const vendorPrefix = vendor.dirs && [...vendor.dirs.keys()].find((p) => pathname.startsWith(`${p}/`));
+    if (vendorPrefix) {
+      const found = await readStatic(vendor.dirs.get(vendorPrefix), pathname.slice(vendorPrefix.length));
+      if (!found) return sendText(res, 404, "not found\n", method);
+      return send(res, 200, { "Content-Type": MIME[extname(found.file)] ?? "application/octet-stream" }, found.body, method);
+    }
     // The page's own tests live next to it but are not part of the page.
     if (pathname.endsWith(".test.mjs")) return sendText(res, 404, "not found\n", method);
     const found = await readStatic(WWW_DIR, pathname.endsWith("/") ? `${pathname}index.html` : pathname);
@@ -216,7 +273,7 @@ export async function startDemo(options = {}) {
     if (found.file === join(WWW_DIR, "index.html")) {
       // The entry's file name is whatever the build chose; read it again each time in case of a rebuild.
       const current = await browserEntry(pkgDir).catch(() => entry);
-      body = Buffer.from(withImportMap(body.toString("utf8"), `/pkg/${current}`));
+      body = Buffer.from(withImportMap(body.toString("utf8"), `/pkg/${current}`, vendor.imports));
     }
     return send(res, 200, { "Content-Type": MIME[extname(found.file)] ?? "application/octet-stream" }, body, method);
   }
@@ -247,7 +304,7 @@ export async function startDemo(options = {}) {
     return closing;
   };
 
-  return { url, port, config, tenant, entry, close };
+  return { url, port, config, tenant, entry, vendorImports: vendor.imports ?? {}, close };
 }
 
 /** Fetches what the page needs once and throws if any of it is not served as a browser expects. */
@@ -272,6 +329,12 @@ async function check(demo) {
   const wasmName = /([\w.-]+\.wasm)\b/.exec(entrySource)?.[1] ?? "graph_mailbox_import_bg.wasm";
   const wasm = await expect(`/pkg/${wasmName}`, "application/wasm");
   if (!WebAssembly.validate(wasm)) throw new Error(`/pkg/${wasmName} is not a valid WebAssembly module`);
+  // msal-browser's entries, for sign-in with a real tenant.
+  if (!config.msal?.available) throw new Error(`msal-browser: ${config.msal?.reason ?? "unavailable"}`);
+  for (const [specifier, url] of Object.entries(demo.vendorImports)) {
+    if (!page.includes(`"${specifier}": "${url}"`)) throw new Error(`the page's import map does not name ${specifier}`);
+    await expect(url, "text/javascript");
+  }
   // The mock must answer the page's origin too (CORS), or the page could not reach it.
   const res = await fetch(`${config.mockControlUrl}/faults`, { headers: { origin: new URL(demo.url).origin } });
   if (res.status !== 200) throw new Error(`mock control API: status ${res.status}`);

@@ -1,8 +1,24 @@
 // The admin page: create an import session and show it, or show why it failed.
-// Plain ES module, no build step. "graph-mailbox-import" resolves through the page's import map to the
+// Plain ES modules, no build step. "graph-mailbox-import" resolves through the page's import map to the
 // package's browser entry, which initialises the wasm before this module runs.
+//
+// Two modes. Offline (no tenant in the settings panel): the mock tenant that scripts/demo.mjs starts, with
+// a fixed token. Real tenant (application id and tenant saved in the settings panel): sign-in with
+// @azure/msal-browser, whose acquireTokenSilent is the package's token provider, against Microsoft Graph.
 
 import { createImportSession, isMailboxError } from "graph-mailbox-import";
+import {
+  GRAPH_ROOT,
+  clearSettings,
+  completeAuthResponse,
+  createMsalAuth,
+  describeAuthError,
+  isAuthResponse,
+  loadGraphOverride,
+  loadSettings,
+  saveSettings,
+  validateSettings,
+} from "./auth.js";
 
 // Tells boot.js that the package loaded, so later unrelated errors are not reported as a load failure.
 window.demoStarted = true;
@@ -30,6 +46,7 @@ const els = {
   reveal: $("reveal-button"),
   copy: $("copy-button"),
   copyFeedback: $("copy-feedback"),
+  attemptsLabel: $("attempts-label"),
   attemptsLog: $("attempts-log"),
   error: $("error-panel"),
   errorHint: $("error-hint"),
@@ -40,11 +57,31 @@ const els = {
   simulate: $("simulate"),
   faultState: $("fault-state"),
   banner: $("mode-banner"),
+  bannerOffline: $("banner-offline"),
+  bannerTenant: $("banner-tenant"),
+  bannerTenantName: $("banner-tenant-name"),
+  bannerClientId: $("banner-client-id"),
+  bannerGraphRoot: $("banner-graph-root"),
+  bannerOverride: $("banner-override"),
+  bannerSettingsLink: $("banner-settings-link"),
+  settingsForm: $("settings-form"),
+  clientId: $("client-id"),
+  clientIdError: $("client-id-error"),
+  tenant: $("tenant-id"),
+  tenantError: $("tenant-error"),
+  settingsClear: $("settings-clear"),
+  settingsStatus: $("settings-status"),
+  accountPanel: $("account-panel"),
+  accountState: $("account-state"),
+  signIn: $("sign-in-button"),
+  signOut: $("sign-out-button"),
 };
 
-/** The page's settings from the demo server: the mock tenant's URLs. */
-const config = await loadConfig();
-
+let config = null; // /config.json: the mock tenant's URLs
+let mode = "offline"; // "offline" (mock tenant) or "tenant" (a real tenant, through MSAL)
+let auth = null; // in tenant mode, once MSAL is ready: see auth.js createMsalAuth
+let authGeneration = 0; // settings applied so far; a slower, older MSAL start is dropped
+let signingIn = false;
 let busy = false;
 let current = null; // { importUrl, expiresAt } of the session on show
 let revealed = false;
@@ -54,31 +91,214 @@ let copyFeedbackTimer = null;
 // ---------------------------------------------------------------------------------------------------------
 // Start
 
-async function loadConfig() {
+if (isAuthResponse(window.location)) {
+  // This window is the sign-in's redirect target (a popup, or this tab after a redirect): pass the answer
+  // to MSAL and let it close the popup or go back to the page. The page itself does not start here.
+  await finishSignInResponse();
+} else {
+  await start();
+}
+
+async function finishSignInResponse() {
+  setStatus("Completing sign-in…");
   try {
-    const res = await fetch("/config.json", { cache: "no-store" });
-    if (!res.ok) throw new Error(`status ${res.status}`);
-    return await res.json();
+    await completeAuthResponse();
+    // A popup has closed and a redirect has left by now. Still here: the answer was not for a sign-in this
+    // browser started (an old link, or the popup's opener is gone). Run the page without it.
+    setTimeout(() => {
+      history.replaceState(null, "", window.location.pathname);
+      start();
+    }, 2000);
   } catch (err) {
-    setStatus(`Could not load /config.json (${err.message}). Start the page with scripts/demo.mjs.`, "error");
-    throw err;
+    // Not a response MSAL started (or one it cannot read): drop it from the URL and run the page normally.
+    history.replaceState(null, "", window.location.pathname);
+    await start();
+    setSettingsStatus(`The sign-in answer could not be used (${describeAuthError(err)}). Sign in again.`, "error");
   }
 }
 
-const offline = config.mode === "offline";
-els.banner.hidden = !offline;
-els.simulate.hidden = !offline;
+async function start() {
+  try {
+    config = await loadConfig();
+  } catch (err) {
+    setStatus(`Could not load /config.json (${err.message}). Start the page with scripts/demo.mjs.`, "error");
+    return;
+  }
 
-els.form.addEventListener("submit", onCreate);
-els.reveal.addEventListener("click", onReveal);
-els.copy.addEventListener("click", onCopy);
-for (const button of els.simulate.querySelectorAll("button[data-fault]")) {
-  button.addEventListener("click", () => onSimulate(button.dataset.fault));
+  els.form.addEventListener("submit", onCreate);
+  els.reveal.addEventListener("click", onReveal);
+  els.copy.addEventListener("click", onCopy);
+  for (const button of els.simulate.querySelectorAll("button[data-fault]")) {
+    button.addEventListener("click", () => onSimulate(button.dataset.fault));
+  }
+  els.settingsForm.addEventListener("submit", onSaveSettings);
+  els.settingsClear.addEventListener("click", onClearSettings);
+  els.signIn.addEventListener("click", onSignIn);
+  els.signOut.addEventListener("click", onSignOut);
+  els.bannerSettingsLink.addEventListener("click", (event) => {
+    event.preventDefault();
+    els.clientId.focus();
+  });
+
+  const settings = loadSettings();
+  els.clientId.value = settings?.clientId ?? "";
+  els.tenant.value = settings?.tenant ?? "";
+  const ready = applySettings(settings);
+
+  els.create.disabled = false;
+  setStatus("Ready.");
+  await ready;
 }
 
-els.create.disabled = false;
-setStatus("Ready.");
-if (offline) refreshFaultState();
+async function loadConfig() {
+  const res = await fetch("/config.json", { cache: "no-store" });
+  if (!res.ok) throw new Error(`status ${res.status}`);
+  return await res.json();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Settings and sign-in
+
+/** Switches the page to the offline demo tenant (settings null) or to the real tenant they name. */
+async function applySettings(settings) {
+  const generation = ++authGeneration;
+  auth = null;
+  mode = settings ? "tenant" : "offline";
+  const offline = mode === "offline";
+
+  els.banner.classList.toggle("tenant", !offline);
+  els.bannerOffline.hidden = !offline;
+  els.bannerTenant.hidden = offline;
+  els.simulate.hidden = !offline;
+  els.accountPanel.hidden = offline;
+  for (const el of document.querySelectorAll("[data-mode]")) el.hidden = el.dataset.mode !== mode;
+  els.attemptsLabel.textContent = offline ? "Requests" : "Access token";
+  hideResult();
+  hideError();
+
+  if (offline) {
+    refreshFaultState();
+    return;
+  }
+
+  const override = loadGraphOverride();
+  els.bannerTenantName.textContent = settings.tenant;
+  els.bannerClientId.textContent = settings.clientId;
+  els.bannerGraphRoot.textContent = override?.graphBaseUrl ?? GRAPH_ROOT;
+  els.bannerOverride.hidden = !override;
+
+  renderAccount();
+  if (!config.msal?.available) {
+    els.accountState.textContent = `Sign-in is not available: ${config.msal?.reason ?? "msal-browser is missing"}.`;
+    return;
+  }
+  els.accountState.textContent = "Starting Microsoft sign-in…";
+  try {
+    const created = await createMsalAuth({ ...settings, redirectUri: new URL("./", window.location.href).href });
+    if (generation !== authGeneration) return;
+    auth = created;
+    renderAccount();
+    if (auth.redirectError) setSettingsStatus(`Sign-in failed: ${describeAuthError(auth.redirectError)}`, "error");
+  } catch (err) {
+    if (generation !== authGeneration) return;
+    els.accountState.textContent = `Sign-in is not available: ${describeAuthError(err)}`;
+  }
+}
+
+function accountName(account) {
+  return account.username || account.name || "your account";
+}
+
+function renderAccount() {
+  const account = auth?.account ?? null;
+  if (account) {
+    els.accountState.textContent = `Signed in as ${accountName(account)}${account.name && account.username ? ` (${account.name})` : ""}.`;
+  } else {
+    els.accountState.textContent = auth ? "Not signed in." : "Starting Microsoft sign-in…";
+  }
+  els.signIn.hidden = Boolean(account);
+  els.signIn.disabled = !auth;
+  els.signOut.hidden = !account;
+}
+
+function showFieldError(input, errorEl, message) {
+  errorEl.textContent = message ?? "";
+  errorEl.hidden = !message;
+  if (message) input.setAttribute("aria-invalid", "true");
+  else input.removeAttribute("aria-invalid");
+}
+
+async function onSaveSettings(event) {
+  event.preventDefault();
+  const { settings, errors } = validateSettings({ clientId: els.clientId.value, tenant: els.tenant.value });
+  showFieldError(els.clientId, els.clientIdError, errors.clientId);
+  showFieldError(els.tenant, els.tenantError, errors.tenant);
+  if (errors.clientId || errors.tenant) {
+    (errors.clientId ? els.clientId : els.tenant).focus();
+    setSettingsStatus("Not saved: check the fields above.", "error");
+    return;
+  }
+  if (settings) saveSettings(settings);
+  else clearSettings();
+  els.clientId.value = settings?.clientId ?? "";
+  els.tenant.value = settings?.tenant ?? "";
+  setSettingsStatus(settings ? "Saved. Sign in with Microsoft to continue." : "Using the offline demo tenant.", "ok");
+  setStatus("Ready.");
+  await applySettings(settings);
+  if (settings && auth?.account) setSettingsStatus("Saved.", "ok"); // still signed in from earlier in this tab
+}
+
+async function onClearSettings() {
+  clearSettings();
+  els.clientId.value = "";
+  els.tenant.value = "";
+  showFieldError(els.clientId, els.clientIdError, null);
+  showFieldError(els.tenant, els.tenantError, null);
+  setSettingsStatus("Using the offline demo tenant.", "ok");
+  setStatus("Ready.");
+  await applySettings(null);
+}
+
+function onSignIn() {
+  if (!auth || signingIn) return;
+  signingIn = true;
+  els.signIn.setAttribute("aria-disabled", "true");
+  setSettingsStatus("Signing in (a Microsoft window opens)…");
+  // Called without awaiting anything first, so the popup opens within the click.
+  auth
+    .signIn()
+    .then((result) => {
+      if (result.redirecting) {
+        setSettingsStatus("Going to the Microsoft sign-in page…");
+        return;
+      }
+      renderAccount(); // announced: the account line is a live region
+      setSettingsStatus("");
+      els.create.focus();
+    })
+    .catch((err) => {
+      const cancelled = err?.errorCode === "user_cancelled";
+      setSettingsStatus(cancelled ? "Sign-in cancelled." : `Sign-in failed: ${describeAuthError(err)}`, cancelled ? "" : "error");
+    })
+    .finally(() => {
+      signingIn = false;
+      els.signIn.removeAttribute("aria-disabled");
+    });
+}
+
+async function onSignOut() {
+  if (!auth) return;
+  await auth.signOut();
+  renderAccount();
+  hideResult();
+  setSettingsStatus("");
+  els.signIn.focus();
+}
+
+function setSettingsStatus(text, kind = "") {
+  els.settingsStatus.textContent = text;
+  els.settingsStatus.className = kind ? `status status-${kind}` : "status";
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Create
@@ -93,36 +313,71 @@ async function onCreate(event) {
   els.form.setAttribute("aria-busy", "true");
   hideResult();
   hideError();
-  setStatus("Creating import session…");
 
+  const offline = mode === "offline";
+  const signedIn = auth; // this call's MSAL, even if the settings change while it runs
   const mailboxId = els.mailboxId.value.trim();
   const options = {
-    token: DEMO_TOKEN,
     apiVersion: els.apiVersion.value,
-    graphBaseUrl: config.graphBaseUrl,
-    trustedImportHosts: config.trustedImportHosts,
     maxRetries: MAX_RETRIES,
     retryBaseDelayMs: RETRY_BASE_DELAY_MS,
   };
+  if (offline) {
+    Object.assign(options, {
+      token: DEMO_TOKEN,
+      graphBaseUrl: config.graphBaseUrl,
+      trustedImportHosts: config.trustedImportHosts,
+    });
+  } else {
+    if (!signedIn?.account) {
+      done();
+      setStatus(signedIn ? "Sign in with Microsoft first." : "Microsoft sign-in is not ready yet.", "error");
+      if (signedIn) els.signIn.focus();
+      return;
+    }
+    // Microsoft Graph and its import hosts (the package's defaults), unless the test hook says otherwise.
+    Object.assign(options, { token: signedIn.tokenProvider }, loadGraphOverride() ?? {});
+    signedIn.tokenCalls = [];
+  }
+  setStatus("Creating import session…");
   const seenBefore = offline ? await mockRequestCount() : null;
   try {
     const session = await createImportSession(mailboxId, options);
-    const statuses = await mockStatusesSince(seenBefore);
-    showResult(session, statuses);
-    setStatus(`Import session created${statuses ? ` (${describeStatuses(statuses)})` : ""}.`, "ok");
+    if (offline) {
+      const statuses = await mockStatusesSince(seenBefore);
+      showResult(session, statuses ? `Mock tenant answered ${describeStatuses(statuses)}` : "—");
+      setStatus(`Import session created${statuses ? ` (${describeStatuses(statuses)})` : ""}.`, "ok");
+    } else {
+      showResult(session, describeTokenCalls(signedIn.tokenCalls));
+      setStatus("Import session created.", "ok");
+    }
   } catch (err) {
     showError(err);
     const status = isMailboxError(err) && err.status ? ` (${err.status})` : "";
     setStatus(`Failed: ${isMailboxError(err) ? err.code : "unexpected error"}${status}.`, "error");
   } finally {
+    done();
+    if (offline) refreshFaultState();
+  }
+
+  function done() {
     busy = false;
     els.create.removeAttribute("aria-disabled");
     els.form.removeAttribute("aria-busy");
-    if (offline) refreshFaultState();
   }
 }
 
-function showResult(session, statuses) {
+/** How the access token was obtained, e.g. "from MSAL's cache (acquireTokenSilent)". */
+function describeTokenCalls(calls) {
+  if (!calls.length) return "—";
+  const source = (call) => (call.fromCache ? "from MSAL's cache" : "fetched from Microsoft");
+  const first = `MSAL acquireTokenSilent, ${source(calls[0])}`;
+  const refreshed = calls.slice(1).filter((call) => call.forceRefresh);
+  if (!refreshed.length) return `${first}.`;
+  return `${first}. Graph refused it (401), so a new one was asked for with forceRefresh: ${source(refreshed.at(-1))}.`;
+}
+
+function showResult(session, requestsText) {
   current = {
     importUrl: session.importUrl,
     expiresAt: parseGraphDate(session.expirationDateTime),
@@ -135,7 +390,7 @@ function showResult(session, statuses) {
   }
   renderUrl();
   els.copyFeedback.textContent = "";
-  els.attemptsLog.textContent = statuses ? `Mock tenant answered ${describeStatuses(statuses)}` : "—";
+  els.attemptsLog.textContent = requestsText;
   els.result.hidden = false;
   updateCountdown();
   countdownTimer = setInterval(updateCountdown, 1000);
@@ -220,7 +475,7 @@ function hintFor(err) {
     case "forbidden":
       return "The app lacks the MailboxItem.ImportExport permission (or MailboxItem.ImportExport.All for an app-only token), or an administrator has not consented to it.";
     case "unauthorized":
-      return "The sign-in is no longer valid. Sign in again.";
+      return "Graph refused the access token, even after a fresh one was fetched. Sign in again.";
     case "notFound":
       return "No mailbox has this id. Check the mailbox id (the user's primaryMailboxId).";
     case "throttled": {
@@ -240,7 +495,7 @@ function hintFor(err) {
     case "invalidResponse":
       return "The answer was not what the API documents. Try again; if it keeps happening, report the request id.";
     case "tokenProviderFailed":
-      return "No access token could be obtained. Sign in again.";
+      return "MSAL could not get an access token without asking you (the sign-in expired, or consent or MFA is needed). Sign in again.";
     case "graphError":
       return "Microsoft Graph returned an error. The message and request id say more.";
     default:

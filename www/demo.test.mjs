@@ -2,54 +2,56 @@
 //
 //   node --test www/
 //
-// Needs the package built into pkg/ (scripts/build.sh), playwright-core in the root node_modules and a
-// Chromium (scripts/setup.sh installs both; CHROMIUM_PATH overrides /usr/bin/chromium).
-// Leaves a screenshot of the page in target/demo.png.
+// Needs the package built into pkg/ (scripts/build.sh), playwright-core and @azure/msal-browser in the root
+// node_modules and a Chromium (scripts/setup.sh installs them; CHROMIUM_PATH overrides /usr/bin/chromium).
+// Leaves screenshots in target/: demo.png (a session created), demo-error.png (the 403 panel) and
+// demo-tenant.png (signed in to a real-tenant configuration). UPDATE_DOCS_SCREENSHOT=1 also copies demo.png
+// to docs/demo.png, the README's picture.
+//
+// Two parts. Offline: the page against the mock tenant, as `make demo` shows it. Real tenant: the settings
+// panel configures @azure/msal-browser, which signs in (popup, then the redirect fallback) against a fake
+// login.microsoftonline.com answered inside the browser (Playwright routes); Graph calls go to the mock
+// tenant through the page's loopback-only test hook. Nothing leaves loopback: every other request is
+// aborted and reported.
 
-import { test, before, after } from "node:test";
+import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { startDemo } from "../scripts/demo.mjs";
 
-const SCREENSHOT = fileURLToPath(new URL("../target/demo.png", import.meta.url));
+const TARGET_DIR = fileURLToPath(new URL("../target/", import.meta.url));
+const screenshotPath = (name) => `${TARGET_DIR}${name}`;
+const DOCS_SCREENSHOT = fileURLToPath(new URL("../docs/demo.png", import.meta.url));
 const MASKED = "authtoken=••••••";
 const AUTHTOKEN = /authtoken=[A-Za-z0-9_-]{43}$/;
 
 // Chrome logs every 4xx/5xx answer to fetch as "Failed to load resource"; these are the answers the test
 // provokes on purpose, not faults of the page.
-const EXPECTED_NETWORK_LOG = /^Failed to load resource: the server responded with a status of (429|403) /;
+const EXPECTED_NETWORK_LOG = /^Failed to load resource: the server responded with a status of (429|403|401) /;
+
+const LAUNCH = {
+  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
+};
 
 let demo;
 let browser;
-let page;
-const consoleErrors = [];
 
 before(async () => {
+  mkdirSync(TARGET_DIR, { recursive: true });
   demo = await startDemo({ port: 0 });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-dev-shm-usage",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(demo.url).origin });
-  page = await context.newPage();
-  page.setDefaultTimeout(15000);
-  page.on("console", (msg) => {
-    if (msg.type() === "error" && !EXPECTED_NETWORK_LOG.test(msg.text())) consoleErrors.push(msg.text());
-  });
-  page.on("pageerror", (err) => consoleErrors.push(`uncaught: ${err.message}`));
-  await page.goto(demo.url);
-  await page.locator("#status", { hasText: "Ready." }).waitFor();
+  browser = await chromium.launch(LAUNCH);
 });
 
 after(async () => {
@@ -57,8 +59,35 @@ after(async () => {
   await demo?.close();
 });
 
+function isLoopback(url) {
+  return ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+}
+
+/**
+ * A fresh browser context (own storage) whose pages report console errors and uncaught exceptions, and
+ * where any request that would leave loopback is aborted and noted in `outside`.
+ */
+async function newContext(consoleErrors, outside) {
+  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
+  await context.route(
+    (url) => !isLoopback(url),
+    (route) => {
+      outside.push(`${route.request().method()} ${route.request().url()}`);
+      return route.abort();
+    },
+  );
+  context.on("page", (p) => {
+    p.setDefaultTimeout(15000);
+    p.on("console", (msg) => {
+      if (msg.type() === "error" && !EXPECTED_NETWORK_LOG.test(msg.text())) consoleErrors.push(`${p.url()}: ${msg.text()}`);
+    });
+    p.on("pageerror", (err) => consoleErrors.push(`${p.url()}: uncaught: ${err.message}`));
+  });
+  return context;
+}
+
 /** Submits the form and waits for the call to settle (result or error shown). */
-async function create() {
+async function create(page) {
   await page.click("#create-button");
   await page.waitForFunction(() => {
     const status = document.getElementById("status").textContent;
@@ -66,81 +95,532 @@ async function create() {
   });
 }
 
-async function simulate(buttonText, expectedState) {
-  await page.getByRole("button", { name: buttonText }).click();
-  await page.locator("#fault-state", { hasText: expectedState }).waitFor();
+/** The Graph requests the mock tenant saw, oldest first. */
+function graphRequests() {
+  return demo.tenant.state.requests.filter((r) => r.server === "graph");
 }
 
-/** Statuses of the Graph requests the mock tenant saw, newest last. */
-function graphStatuses() {
-  return demo.tenant.state.requests.filter((r) => r.server === "graph").map((r) => r.status);
+// ---------------------------------------------------------------------------------------------------------
+
+describe("offline demo tenant", () => {
+  let context;
+  let page;
+  const consoleErrors = [];
+  const outside = [];
+
+  before(async () => {
+    context = await newContext(consoleErrors, outside);
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(demo.url).origin });
+    page = await context.newPage();
+    await page.goto(demo.url);
+    await page.locator("#status", { hasText: "Ready." }).waitFor();
+  });
+
+  after(() => context?.close());
+
+  async function simulate(buttonText, expectedState) {
+    await page.getByRole("button", { name: buttonText }).click();
+    await page.locator("#fault-state", { hasText: expectedState }).waitFor();
+  }
+
+  test("the page shows the offline banner, a prefilled form and an empty settings panel", async () => {
+    assert.match(await page.locator("#mode-banner").innerText(), /Offline demo tenant\..*mock tenant/s);
+    assert.equal(await page.getByLabel("Mailbox id").inputValue(), "MBX:e0643f21@a7809c93");
+    assert.equal(await page.getByLabel("API version").inputValue(), "v1.0");
+    assert.equal(await page.getByLabel("Application (client) id").inputValue(), "");
+    assert.equal(await page.getByLabel("Tenant", { exact: true }).inputValue(), "");
+    assert.equal(await page.locator("#account-panel").isVisible(), false);
+    assert.equal(await page.locator("#simulate").isVisible(), true);
+    // The place kept for the import pane.
+    assert.equal(await page.getByRole("heading", { name: "Import items" }).isVisible(), true);
+  });
+
+  test("keyboard: the skip link leads to the content, and focus is visible", async () => {
+    await page.keyboard.press("Tab");
+    const skip = page.getByRole("link", { name: "Skip to content" });
+    assert.equal(await skip.evaluate((el) => el === document.activeElement), true);
+    assert.equal(await skip.evaluate((el) => getComputedStyle(el).outlineStyle), "solid");
+    await page.keyboard.press("Enter");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "main");
+    await page.keyboard.press("Tab");
+    const focused = await page.evaluate(() => ({ id: document.activeElement.id, outline: getComputedStyle(document.activeElement).outlineStyle }));
+    assert.deepEqual(focused, { id: "mailbox-id", outline: "solid" });
+  });
+
+  test("creating a session shows its expiry with a countdown and the import URL masked", async () => {
+    await create(page);
+    assert.equal(await page.locator("#result-panel").isVisible(), true);
+    assert.equal(await page.locator("#error-panel").isVisible(), false);
+    const url = await page.locator("#import-url").textContent();
+    assert.ok(url.endsWith(MASKED), `masked URL, got ${url}`);
+    assert.match(url, /\/api\/gv1\.0\/Mailboxes\('MBX%3Ae0643f21%40a7809c93'\)\/importItem\?/);
+    assert.match(await page.locator("#expiration").textContent(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$/);
+    assert.match(await page.locator("#countdown").textContent(), /^\d+:\d\d(:\d\d)? left$/);
+    // The offline demo sends its fixed token to the mock tenant.
+    assert.equal(graphRequests().at(-1).headers.authorization, "Bearer demo-token");
+  });
+
+  test("Reveal toggles the authtoken, Copy copies the full URL", async () => {
+    const reveal = page.getByRole("button", { name: "Reveal" });
+    await reveal.click();
+    assert.equal(await reveal.getAttribute("aria-pressed"), "true");
+    const full = await page.locator("#import-url").textContent();
+    assert.match(full, AUTHTOKEN);
+    // The one session the mock issued is the one on screen.
+    const issued = [...demo.tenant.state.sessions.values()].map((s) => s.importUrl);
+    assert.ok(issued.includes(full), "the revealed URL is the one the mock tenant issued");
+
+    await page.getByRole("button", { name: "Copy" }).click();
+    await page.locator("#copy-feedback", { hasText: "Copied" }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), full);
+
+    await reveal.click();
+    assert.equal(await reveal.getAttribute("aria-pressed"), "false");
+    assert.ok((await page.locator("#import-url").textContent()).endsWith(MASKED));
+  });
+
+  test("a throttled call is retried and succeeds", async () => {
+    await simulate("Throttle next call once (429)", "Next call: 429 once");
+    const before = graphRequests().length;
+    await create(page);
+    assert.equal(await page.locator("#result-panel").isVisible(), true);
+    assert.deepEqual(graphRequests().slice(before).map((r) => r.status), [429, 200]);
+    assert.match(await page.locator("#status").textContent(), /2 requests: 429 → 200, 1 retry/);
+    assert.ok((await page.locator("#import-url").textContent()).endsWith(MASKED));
+    assert.match(await page.locator("#fault-state").textContent(), /Next call: normal/);
+
+    // The README's picture: a session created after a retry, its authtoken masked.
+    await page.locator("#session-heading").scrollIntoViewIfNeeded();
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: screenshotPath("demo.png"), fullPage: true });
+    if (process.env.UPDATE_DOCS_SCREENSHOT) {
+      mkdirSync(fileURLToPath(new URL("../docs/", import.meta.url)), { recursive: true });
+      copyFileSync(screenshotPath("demo.png"), DOCS_SCREENSHOT);
+    }
+  });
+
+  test("a 403 shows the error panel with code, status, request id and a hint", async () => {
+    await simulate("Deny next call (403)", "Next call: 403 once");
+    // From the keyboard this time: Enter in the mailbox field submits the form.
+    await page.getByLabel("Mailbox id").focus();
+    await page.keyboard.press("Enter");
+    await page.locator("#error-panel").waitFor({ state: "visible" });
+    assert.equal(await page.locator("#result-panel").isVisible(), false);
+    assert.equal(await page.locator("#error-code").textContent(), "forbidden");
+    assert.equal(await page.locator("#error-status").textContent(), "403");
+    const requestId = await page.locator("#error-request-id").textContent();
+    assert.match(requestId, /^[0-9a-f-]{36}$/);
+    assert.match(await page.locator("#error-message").textContent(), /Access is denied/);
+    assert.match(await page.locator("#error-hint").textContent(), /MailboxItem\.ImportExport/);
+    assert.match(await page.locator("#status").textContent(), /Failed: forbidden \(403\)/);
+    await page.screenshot({ path: screenshotPath("demo-error.png"), fullPage: true });
+  });
+
+  test("the settings panel refuses malformed values and says why", async () => {
+    await page.getByLabel("Application (client) id").fill("not-a-guid");
+    await page.getByLabel("Tenant", { exact: true }).fill("contoso");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.locator("#settings-status", { hasText: "Not saved" }).waitFor();
+    assert.equal(await page.getByLabel("Application (client) id").getAttribute("aria-invalid"), "true");
+    assert.equal(await page.getByLabel("Tenant", { exact: true }).getAttribute("aria-invalid"), "true");
+    assert.match(await page.locator("#client-id-error").textContent(), /looks like/);
+    assert.equal(await page.evaluate(() => document.activeElement.id), "client-id");
+    assert.equal(await page.evaluate(() => localStorage.length), 0, "nothing saved");
+    // Still offline.
+    assert.equal(await page.locator("#simulate").isVisible(), true);
+    await page.getByRole("button", { name: "Use offline demo tenant" }).click();
+    assert.equal(await page.getByLabel("Application (client) id").getAttribute("aria-invalid"), null);
+  });
+
+  test("a stale sign-in answer in the URL is dropped and the page starts", async () => {
+    const stale = await context.newPage();
+    await stale.goto(`${demo.url}#code=old-code&state=not-from-this-browser`);
+    await stale.locator("#settings-status", { hasText: "The sign-in answer could not be used" }).waitFor();
+    assert.equal(stale.url(), demo.url);
+    assert.equal(await stale.locator("#status").textContent(), "Ready.");
+    await stale.close();
+  });
+
+  test("no console errors, and no request left loopback", () => {
+    assert.deepEqual(consoleErrors, []);
+    assert.deepEqual(outside, []);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Real-tenant mode, without Microsoft
+
+const CLIENT_ID = "3f2b1c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d";
+const TENANT_ID = "72f988bf-0000-4000-8000-00000000c0de";
+const USER_OID = "d4c3b2a1-0000-4000-8000-0000000a11ce";
+const USERNAME = "adele@contoso.onmicrosoft.com";
+const LOGIN = "https://login.microsoftonline.com";
+const GRAPH_SCOPES = ["https://graph.microsoft.com/MailboxItem.ImportExport", "https://graph.microsoft.com/User.Read.All"];
+
+const b64url = (value) => Buffer.from(typeof value === "string" ? value : JSON.stringify(value)).toString("base64url");
+
+/**
+ * A stand-in for login.microsoftonline.com, answering inside the browser: the v2.0 authorize endpoint
+ * (redirects straight back with a code, as after a successful sign-in), the token endpoint (authorization
+ * code with PKCE, and refresh token), the OpenID configuration and instance discovery. Tokens are well formed
+ * but unsigned (MSAL in the browser does not check signatures). Records every request it sees, and every
+ * request to anywhere else (which it aborts).
+ */
+function fakeIdentityProvider() {
+  const idp = {
+    requests: [], // { kind, method, url, form }
+    unexpected: [], // "METHOD url"
+    accessTokens: [], // issued, in order
+    refreshTokens: [],
+    authorizations: new Map(), // code -> { nonce, challenge, clientId, redirectUri }
+  };
+  let issued = 0;
+
+  const json = (route, body, status = 200) =>
+    route.fulfill({
+      status,
+      headers: { "content-type": "application/json; charset=utf-8", "access-control-allow-origin": "*" },
+      body: JSON.stringify(body),
+    });
+
+  function tokens(clientId, nonce) {
+    issued += 1;
+    const now = Math.floor(Date.now() / 1000);
+    const idToken = [
+      b64url({ typ: "JWT", alg: "RS256", kid: "fake-key" }),
+      b64url({
+        aud: clientId,
+        iss: `${LOGIN}/${TENANT_ID}/v2.0`,
+        iat: now,
+        nbf: now,
+        exp: now + 3600,
+        name: "Adele Vance",
+        oid: USER_OID,
+        preferred_username: USERNAME,
+        sub: "fake-subject",
+        tid: TENANT_ID,
+        ver: "2.0",
+        ...(nonce ? { nonce } : {}),
+      }),
+      b64url("not-a-signature"),
+    ].join(".");
+    const accessToken = `fake-access-token-${issued}`;
+    const refreshToken = `fake-refresh-token-${issued}`;
+    idp.accessTokens.push(accessToken);
+    idp.refreshTokens.push(refreshToken);
+    return {
+      token_type: "Bearer",
+      scope: GRAPH_SCOPES.join(" "),
+      expires_in: 3599,
+      ext_expires_in: 3599,
+      access_token: accessToken,
+      refresh_token: refreshToken,
+      id_token: idToken,
+      client_info: b64url({ uid: USER_OID, utid: TENANT_ID }),
+    };
+  }
+
+  idp.handle = async (route) => {
+    const request = route.request();
+    const url = new URL(request.url());
+    if (url.origin !== LOGIN) {
+      idp.unexpected.push(`${request.method()} ${request.url()}`);
+      return route.abort();
+    }
+    const path = url.pathname;
+    const form = Object.fromEntries(new URLSearchParams(request.postData() ?? ""));
+    const record = (kind) => idp.requests.push({ kind, method: request.method(), url, form });
+
+    if (path === "/common/discovery/instance") {
+      record("instanceDiscovery");
+      return json(route, {
+        tenant_discovery_endpoint: `${LOGIN}/${TENANT_ID}/v2.0/.well-known/openid-configuration`,
+        "api-version": "1.1",
+        metadata: [
+          {
+            preferred_network: "login.microsoftonline.com",
+            preferred_cache: "login.windows.net",
+            aliases: ["login.microsoftonline.com", "login.windows.net", "login.microsoft.com", "sts.windows.net"],
+          },
+        ],
+      });
+    }
+    let m = /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/.exec(path);
+    if (m) {
+      record("openidConfiguration");
+      const base = `${LOGIN}/${m[1]}`;
+      return json(route, {
+        token_endpoint: `${base}/oauth2/v2.0/token`,
+        authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+        end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+        jwks_uri: `${base}/discovery/v2.0/keys`,
+        issuer: `${LOGIN}/${TENANT_ID}/v2.0`,
+        response_modes_supported: ["query", "fragment", "form_post"],
+      });
+    }
+    m = /^\/([^/]+)\/oauth2\/v2\.0\/authorize$/.exec(path);
+    if (m && request.method() === "GET") {
+      record("authorize");
+      const p = url.searchParams;
+      const code = `fake-code-${idp.authorizations.size + 1}`;
+      idp.authorizations.set(code, {
+        nonce: p.get("nonce"),
+        challenge: p.get("code_challenge"),
+        clientId: p.get("client_id"),
+        redirectUri: p.get("redirect_uri"),
+      });
+      const answer = new URLSearchParams({
+        code,
+        client_info: b64url({ uid: USER_OID, utid: TENANT_ID }),
+        state: p.get("state"),
+        session_state: "fake-session",
+      });
+      const separator = p.get("response_mode") === "query" ? "?" : "#";
+      return route.fulfill({ status: 302, headers: { location: `${p.get("redirect_uri")}${separator}${answer}` } });
+    }
+    m = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(path);
+    if (m && request.method() === "POST") {
+      if (form.grant_type === "authorization_code") {
+        record("token:authorization_code");
+        const auth = idp.authorizations.get(form.code);
+        const verifier = form.code_verifier ?? "";
+        const challenge = createHash("sha256").update(verifier).digest("base64url");
+        if (!auth || auth.challenge !== challenge || auth.clientId !== form.client_id || auth.redirectUri !== form.redirect_uri) {
+          return json(route, { error: "invalid_grant", error_description: "fake IdP: code, PKCE verifier, client or redirect URI do not match" }, 400);
+        }
+        return json(route, tokens(form.client_id, auth.nonce));
+      }
+      if (form.grant_type === "refresh_token") {
+        record("token:refresh_token");
+        if (!idp.refreshTokens.includes(form.refresh_token)) {
+          return json(route, { error: "invalid_grant", error_description: "fake IdP: unknown refresh token" }, 400);
+        }
+        return json(route, tokens(form.client_id, null));
+      }
+    }
+    idp.unexpected.push(`${request.method()} ${request.url()}`);
+    return route.abort();
+  };
+  return idp;
 }
 
-test("the page shows the offline banner and a prefilled form", async () => {
-  assert.match(await page.locator("#mode-banner").textContent(), /mock tenant/);
-  assert.equal(await page.getByLabel("Mailbox id").inputValue(), "MBX:e0643f21@a7809c93");
-  assert.equal(await page.getByLabel("API version").inputValue(), "v1.0");
-});
+describe("real tenant through MSAL (login.microsoftonline.com faked in the browser)", () => {
+  let context;
+  let page;
+  let idp;
+  const consoleErrors = [];
+  const outside = [];
 
-test("creating a session shows its expiry with a countdown and the import URL masked", async () => {
-  await create();
-  assert.equal(await page.locator("#result-panel").isVisible(), true);
-  assert.equal(await page.locator("#error-panel").isVisible(), false);
-  const url = await page.locator("#import-url").textContent();
-  assert.ok(url.endsWith(MASKED), `masked URL, got ${url}`);
-  assert.match(url, /\/api\/gv1\.0\/Mailboxes\('MBX%3Ae0643f21%40a7809c93'\)\/importItem\?/);
-  assert.match(await page.locator("#expiration").textContent(), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$/);
-  assert.match(await page.locator("#countdown").textContent(), /^\d+:\d\d(:\d\d)? left$/);
-});
+  before(async () => {
+    context = await newContext(consoleErrors, outside);
+    idp = fakeIdentityProvider();
+    // Everything not on loopback: the fake login.microsoftonline.com, or aborted and reported. (Registered
+    // last, so it answers before newContext's catch-all.)
+    await context.route((url) => !isLoopback(url), idp.handle);
+    page = await context.newPage();
+    await page.goto(demo.url);
+    await page.locator("#status", { hasText: "Ready." }).waitFor();
+    // The test hook: in real-tenant mode, Graph calls go to the mock tenant instead of graph.microsoft.com.
+    await page.evaluate(
+      (override) => localStorage.setItem("graph-mailbox-import-demo:graph-override", JSON.stringify(override)),
+      { graphBaseUrl: demo.config.graphBaseUrl, trustedImportHosts: demo.config.trustedImportHosts },
+    );
+  });
 
-test("Reveal toggles the authtoken, Copy copies the full URL", async () => {
-  const reveal = page.getByRole("button", { name: "Reveal" });
-  await reveal.click();
-  assert.equal(await reveal.getAttribute("aria-pressed"), "true");
-  const full = await page.locator("#import-url").textContent();
-  assert.match(full, AUTHTOKEN);
-  // The one session the mock issued is the one on screen.
-  const issued = [...demo.tenant.state.sessions.values()].map((s) => s.importUrl);
-  assert.ok(issued.includes(full), "the revealed URL is the one the mock tenant issued");
+  after(() => context?.close());
 
-  await page.getByRole("button", { name: "Copy" }).click();
-  await page.locator("#copy-feedback", { hasText: "Copied" }).waitFor();
-  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), full);
+  const signedIn = () => page.locator("#account-state", { hasText: /^Signed in as / }).waitFor();
 
-  await reveal.click();
-  assert.equal(await reveal.getAttribute("aria-pressed"), "false");
-  assert.ok((await page.locator("#import-url").textContent()).endsWith(MASKED));
-});
+  test("the settings panel switches the page to the tenant and keeps the values", async () => {
+    // From the keyboard: type the values and press Enter to save.
+    await page.getByLabel("Application (client) id").focus();
+    await page.keyboard.type(CLIENT_ID);
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(TENANT_ID);
+    await page.keyboard.press("Enter");
+    await page.locator("#account-state", { hasText: /^Not signed in/ }).waitFor();
 
-test("a throttled call is retried and succeeds", async () => {
-  await simulate("Throttle next call once (429)", "Next call: 429 once");
-  const before = graphStatuses().length;
-  await create();
-  assert.equal(await page.locator("#result-panel").isVisible(), true);
-  assert.deepEqual(graphStatuses().slice(before), [429, 200]);
-  assert.match(await page.locator("#status").textContent(), /2 requests: 429 → 200, 1 retry/);
-  assert.ok((await page.locator("#import-url").textContent()).endsWith(MASKED));
-  assert.match(await page.locator("#fault-state").textContent(), /Next call: normal/);
-});
+    assert.deepEqual(
+      JSON.parse(await page.evaluate(() => localStorage.getItem("graph-mailbox-import-demo:settings"))),
+      { clientId: CLIENT_ID, tenant: TENANT_ID },
+    );
+    const banner = await page.locator("#mode-banner").innerText();
+    assert.match(banner, new RegExp(`Microsoft tenant ${TENANT_ID}`));
+    assert.ok(banner.includes(CLIENT_ID), banner);
+    assert.ok(banner.includes(demo.config.graphBaseUrl), "the banner names the Graph root in use");
+    assert.equal(await page.locator("#simulate").isVisible(), false);
 
-test("a 403 shows the error panel with code, status, request id and a hint", async () => {
-  await simulate("Deny next call (403)", "Next call: 403 once");
-  // From the keyboard this time: Enter in the mailbox field submits the form.
-  await page.getByLabel("Mailbox id").focus();
-  await page.keyboard.press("Enter");
-  await page.locator("#error-panel").waitFor({ state: "visible" });
-  assert.equal(await page.locator("#result-panel").isVisible(), false);
-  assert.equal(await page.locator("#error-code").textContent(), "forbidden");
-  assert.equal(await page.locator("#error-status").textContent(), "403");
-  const requestId = await page.locator("#error-request-id").textContent();
-  assert.match(requestId, /^[0-9a-f-]{36}$/);
-  assert.match(await page.locator("#error-message").textContent(), /Access is denied/);
-  assert.match(await page.locator("#error-hint").textContent(), /MailboxItem\.ImportExport/);
-  assert.match(await page.locator("#status").textContent(), /Failed: forbidden \(403\)/);
-  mkdirSync(fileURLToPath(new URL("../target/", import.meta.url)), { recursive: true });
-  await page.screenshot({ path: SCREENSHOT, fullPage: true });
-});
+    // Before sign-in, creating a session asks for it and sends nothing.
+    const before = graphRequests().length;
+    await page.click("#create-button");
+    await page.locator("#status", { hasText: "Sign in with Microsoft first." }).waitFor();
+    assert.equal(graphRequests().length, before);
+    assert.equal(await page.evaluate(() => document.activeElement.id), "sign-in-button");
+  });
 
-test("no console errors", () => {
-  assert.deepEqual(consoleErrors, []);
+  test("Sign in: popup to the configured tenant, with the configured client id and this page as redirect URI", async () => {
+    const popup = page.waitForEvent("popup");
+    await page.getByRole("button", { name: "Sign in with Microsoft" }).click();
+    await (await popup).waitForEvent("close");
+    await signedIn();
+    assert.match(await page.locator("#account-state").textContent(), new RegExp(`Signed in as ${USERNAME}`));
+
+    const authorize = idp.requests.find((r) => r.kind === "authorize");
+    assert.ok(authorize, "MSAL opened the authorize endpoint");
+    assert.equal(authorize.url.pathname, `/${TENANT_ID}/oauth2/v2.0/authorize`);
+    const params = authorize.url.searchParams;
+    assert.equal(params.get("client_id"), CLIENT_ID);
+    assert.equal(params.get("redirect_uri"), demo.url);
+    assert.equal(params.get("response_type"), "code");
+    assert.equal(params.get("code_challenge_method"), "S256");
+    const scopes = params.get("scope").split(" ");
+    for (const scope of GRAPH_SCOPES) assert.ok(scopes.includes(scope), `sign-in asks for ${scope}`);
+
+    const redeem = idp.requests.filter((r) => r.kind === "token:authorization_code");
+    assert.equal(redeem.length, 1, "the code was redeemed once, with its PKCE verifier");
+    assert.equal(redeem[0].url.pathname, `/${TENANT_ID}/oauth2/v2.0/token`);
+    assert.equal(redeem[0].form.client_id, CLIENT_ID);
+  });
+
+  test("acquireTokenSilent is the token provider: the access token from sign-in reaches Graph (the mock)", async () => {
+    const tokenRequestsBefore = idp.requests.length;
+    const before = graphRequests().length;
+    await create(page);
+    assert.match(await page.locator("#status").textContent(), /^Import session created/);
+    assert.ok((await page.locator("#import-url").textContent()).endsWith(MASKED));
+
+    const seen = graphRequests().slice(before);
+    assert.deepEqual(seen.map((r) => r.status), [200]);
+    assert.equal(seen[0].headers.authorization, `Bearer ${idp.accessTokens[0]}`);
+    // Read back through the mock's control API as well, as a client of the mock would.
+    const { requests } = await (await fetch(`${demo.config.mockControlUrl}/requests?server=graph`)).json();
+    assert.equal(requests.at(-1).headers.authorization, `Bearer ${idp.accessTokens[0]}`);
+    // Served from MSAL's cache: no trip to the token endpoint.
+    assert.equal(idp.requests.length, tokenRequestsBefore);
+    assert.equal(await page.locator("#attempts-log").textContent(), "MSAL acquireTokenSilent, from MSAL's cache.");
+  });
+
+  test("after a 401 the provider is asked again with forceRefresh: MSAL redeems the refresh token", async () => {
+    demo.tenant.state.addFaults([{ kind: "status", status: 401, times: 1, code: "InvalidAuthenticationToken", message: "Access token has expired or is not yet valid." }]);
+    const before = graphRequests().length;
+    await create(page);
+    assert.match(await page.locator("#status").textContent(), /^Import session created/);
+
+    const seen = graphRequests().slice(before);
+    assert.deepEqual(seen.map((r) => [r.status, r.headers.authorization]), [
+      [401, `Bearer ${idp.accessTokens[0]}`],
+      [200, `Bearer ${idp.accessTokens[1]}`],
+    ]);
+    const refresh = idp.requests.filter((r) => r.kind === "token:refresh_token");
+    assert.equal(refresh.length, 1);
+    assert.equal(refresh[0].form.refresh_token, idp.refreshTokens[0]);
+    assert.equal(refresh[0].form.client_id, CLIENT_ID);
+    assert.equal(
+      await page.locator("#attempts-log").textContent(),
+      "MSAL acquireTokenSilent, from MSAL's cache. Graph refused it (401), so a new one was asked for with forceRefresh: fetched from Microsoft.",
+    );
+    await page.mouse.move(0, 0);
+    await page.screenshot({ path: screenshotPath("demo-tenant.png"), fullPage: true });
+  });
+
+  test("a reload keeps the settings and the signed-in account (MSAL's session cache)", async () => {
+    await page.reload();
+    await page.locator("#status", { hasText: "Ready." }).waitFor();
+    await signedIn();
+    assert.equal(await page.getByLabel("Application (client) id").inputValue(), CLIENT_ID);
+    assert.equal(await page.getByLabel("Tenant", { exact: true }).inputValue(), TENANT_ID);
+  });
+
+  test("without the test hook, Graph calls go to https://graph.microsoft.com (answered inside the browser)", async () => {
+    const seen = [];
+    const fakeGraph = (route) => {
+      const request = route.request();
+      seen.push({ method: request.method(), url: request.url(), authorization: request.headers().authorization });
+      return route.fulfill({
+        status: 200,
+        headers: {
+          "content-type": "application/json; odata.metadata=minimal",
+          "access-control-allow-origin": new URL(demo.url).origin,
+          "request-id": "00000000-0000-4000-8000-000000000001",
+        },
+        body: JSON.stringify({
+          importUrl: "https://outlook.office365.com/api/gv1.0/Mailboxes('MBX%3Ae0643f21%40a7809c93')/importItem?authtoken=fake",
+          expirationDateTime: new Date(Date.now() + 3600_000).toISOString().replace("Z", "0000Z"),
+        }),
+      });
+    };
+    await context.route("https://graph.microsoft.com/**", fakeGraph);
+    const override = await page.evaluate(() => {
+      const value = localStorage.getItem("graph-mailbox-import-demo:graph-override");
+      localStorage.removeItem("graph-mailbox-import-demo:graph-override");
+      return value;
+    });
+    try {
+      await page.reload();
+      await signedIn();
+      assert.match(await page.locator("#mode-banner").innerText(), /Graph calls go to https:\/\/graph\.microsoft\.com\.$/m);
+      const before = graphRequests().length;
+      await create(page);
+      assert.match(await page.locator("#status").textContent(), /^Import session created/);
+      assert.equal(graphRequests().length, before, "the mock tenant was not called");
+      const posts = seen.filter((r) => r.method === "POST");
+      assert.deepEqual(posts, [
+        {
+          method: "POST",
+          url: "https://graph.microsoft.com/v1.0/admin/exchange/mailboxes/MBX%3Ae0643f21%40a7809c93/createImportSession",
+          authorization: `Bearer ${idp.accessTokens.at(-1)}`,
+        },
+      ]);
+    } finally {
+      await context.unroute("https://graph.microsoft.com/**", fakeGraph);
+      await page.evaluate((value) => localStorage.setItem("graph-mailbox-import-demo:graph-override", value), override);
+    }
+  });
+
+  test("Sign out forgets the account; creating a session then asks to sign in", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.locator("#account-state", { hasText: /^Not signed in/ }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.id), "sign-in-button");
+    await page.click("#create-button");
+    await page.locator("#status", { hasText: "Sign in with Microsoft first." }).waitFor();
+  });
+
+  test("when the browser blocks the popup, sign-in falls back to a redirect and comes back signed in", async () => {
+    // A page whose window.open fails, as under a popup blocker. Same context: same settings, same fake IdP.
+    const blocked = await context.newPage();
+    await blocked.addInitScript(() => {
+      window.open = () => null;
+    });
+    await blocked.goto(demo.url);
+    await blocked.locator("#account-state", { hasText: /^Not signed in/ }).waitFor();
+    const authorizeBefore = idp.requests.filter((r) => r.kind === "authorize").length;
+    await blocked.getByRole("button", { name: "Sign in with Microsoft" }).click();
+    await blocked.locator("#account-state", { hasText: /^Signed in as / }).waitFor();
+    assert.equal(idp.requests.filter((r) => r.kind === "authorize").length, authorizeBefore + 1);
+    // Back on the page itself, the answer gone from the URL.
+    assert.equal(blocked.url(), demo.url);
+    const before = graphRequests().length;
+    await create(blocked);
+    assert.equal(graphRequests()[before].headers.authorization, `Bearer ${idp.accessTokens.at(-1)}`);
+    await blocked.close();
+  });
+
+  test("Use offline demo tenant goes back to the mock tenant", async () => {
+    await page.getByRole("button", { name: "Use offline demo tenant" }).click();
+    await page.locator("#simulate").waitFor({ state: "visible" });
+    assert.equal(await page.locator("#account-panel").isVisible(), false);
+    assert.equal(await page.evaluate(() => localStorage.getItem("graph-mailbox-import-demo:settings")), null);
+    const before = graphRequests().length;
+    await create(page);
+    assert.equal(graphRequests()[before].headers.authorization, "Bearer demo-token");
+  });
+
+  test("nothing left loopback except to the fake login endpoints, and no console errors", () => {
+    assert.deepEqual(idp.unexpected, []);
+    assert.deepEqual(outside, []);
+    const kinds = new Set(idp.requests.map((r) => r.kind));
+    const allowed = ["authorize", "token:authorization_code", "token:refresh_token", "openidConfiguration", "instanceDiscovery"];
+    for (const kind of kinds) assert.ok(allowed.includes(kind), kind);
+    assert.deepEqual(consoleErrors, []);
+  });
 });
