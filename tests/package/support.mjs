@@ -156,3 +156,66 @@ export function assertScenarioResults(results, mock, env) {
   assert.ok(!error.message.includes(results.forbidden.token), "the message does not hold the token");
   assert.ok(!error.message.includes("Bearer"), "the message does not hold the Authorization header");
 }
+
+/**
+ * Faults for a bulk run into `mailbox`, one per import post in arrival order (retries included), so the run
+ * is the same every time: a 429 without Retry-After every 41 posts, a connection reset after the item was
+ * stored every 97 posts (from post 60), one 409 naming `archive` at post 500, and 2 ms of latency otherwise.
+ */
+export function chaosFaults(mailbox, archive, posts) {
+  const faults = [];
+  for (let k = 0; k < posts; k += 1) {
+    const base = { target: "import", mailbox, times: 1 };
+    if (k === 500) {
+      const message = `Invalid import session. The target session is expected in mailbox ${archive}.`;
+      faults.push({ ...base, kind: "status", status: 409, message });
+    } else if (k % 97 === 60) {
+      faults.push({ ...base, kind: "reset", process: true });
+    } else if (k % 41 === 13) {
+      faults.push({ ...base, kind: "status", status: 429 });
+    } else {
+      faults.push({ ...base, kind: "delay", ms: 2 });
+    }
+  }
+  return faults;
+}
+
+/**
+ * Checks a chaos run (see chaosFaults) of `count` items against what the mock saw: every item settled once
+ * in input order, the items whose answer was lost reported as outcomeUnknown and posted exactly once, nothing
+ * stored twice, one item moved to the archive, sessions renewed when they expired, and never more than four
+ * posts in flight for the mailbox.
+ */
+export function assertChaosRun(result, mock, { mailbox, archive, count }) {
+  assert.deepEqual(result.indexes, Array.from({ length: count }, (_, i) => i), "one result per item, in input order");
+  assert.equal(result.imported + result.failed + result.outcomeUnknown, count);
+  assert.equal(result.onResultCalls, count, "onResult once per item");
+  assert.equal(result.progressCalls, count, "onProgress once per item");
+  assert.equal(result.lastProgress.settled, count);
+
+  const posts = mock.state.requestsFor(mailbox).filter((r) => r.server === "import");
+  const resets = posts.filter((r) => r.fault === "reset");
+  assert.ok(resets.length >= 10, `the run met the resets (${resets.length})`);
+  assert.equal(result.outcomeUnknown, resets.length, "each lost answer is outcomeUnknown");
+  assert.deepEqual(new Set(result.outcomeUnknownCodes), new Set(["outcomeUnknown"]));
+  // An item whose answer was lost was never posted again.
+  for (const reset of resets) {
+    const again = posts.filter((p) => p.body === reset.body);
+    assert.equal(again.length, 1, "an outcomeUnknown item was posted once");
+  }
+  assert.equal(result.failed, 0, `nothing failed: ${result.failedCodes.join(", ")}`);
+  assert.equal(result.imported, count - resets.length);
+
+  // Every item is stored exactly once, the lost answers included, one of them in the archive.
+  const stored = [...mock.state.itemsFor(mailbox), ...mock.state.itemsFor(archive)].map((item) => item.data);
+  assert.equal(stored.length, count);
+  assert.equal(new Set(stored).size, count, "no item stored twice");
+  assert.equal(mock.state.itemsFor(archive).length, 1, "the 409 moved one item to the archive mailbox");
+
+  const sessions = mock.state.requestsFor(mailbox).filter((r) => r.server === "graph" && r.status === 200);
+  assert.ok(sessions.length >= 2, `sessions were renewed as they expired (${sessions.length} created)`);
+  const peak = mock.state.stats.maxInFlightByMailbox.import[mailbox];
+  assert.ok(peak <= 4, `at most 4 posts in flight (saw ${peak})`);
+  assert.equal(peak, 4, "the window was used");
+  return { resets: resets.length, sessions: sessions.length, peak, posts: posts.length };
+}

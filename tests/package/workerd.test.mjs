@@ -12,18 +12,34 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 
-import { addScenarioFaults, assertScenarioResults, installPackedPackage, scenarioEnv, startMock, tempDir } from "./support.mjs";
+import {
+  addScenarioFaults,
+  assertChaosRun,
+  assertScenarioResults,
+  chaosFaults,
+  installPackedPackage,
+  scenarioEnv,
+  startMock,
+  tempDir,
+  uniqueMailbox,
+} from "./support.mjs";
 
 const SCENARIOS = fileURLToPath(new URL("./scenarios.mjs", import.meta.url));
+const BULK = fileURLToPath(new URL("./bulk-scenario.mjs", import.meta.url));
 
 // The worker: runs the scenarios against the mock named by its bindings and answers with their results.
 const WORKER = `
-import { createImportSession, isMailboxError } from "graph-mailbox-import";
+import { createImportSession, isMailboxError, MailboxClient } from "graph-mailbox-import";
 import { runScenarios } from ${JSON.stringify(SCENARIOS)};
+import { runBulk } from ${JSON.stringify(BULK)};
 
 export default {
   async fetch(request, env) {
-    const { mailboxes, retryBaseDelayMs } = await request.json();
+    const { mailboxes, retryBaseDelayMs, bulk } = await request.json();
+    if (bulk) {
+      const result = await runBulk({ MailboxClient }, { graphUrl: env.GRAPH_URL, importPort: Number(env.IMPORT_PORT), ...bulk });
+      return Response.json(result);
+    }
     const results = await runScenarios(
       { createImportSession, isMailboxError },
       { graphUrl: env.GRAPH_URL, importPort: Number(env.IMPORT_PORT), mailboxes, retryBaseDelayMs },
@@ -109,4 +125,27 @@ test("workerd: the common scenarios", { timeout: 30000 }, async () => {
   // workerd's fetch is not subject to CORS: it saw Retry-After and waited the second it asked for.
   const [first, second] = mock.state.requestsFor(env.mailboxes.throttled);
   assert.ok(second.time - first.endTime >= 950, `waited ${second.time - first.endTime} ms`);
+});
+
+test("workerd: 1,000 items through throttling, expiring sessions, an archive switch and lost answers", { timeout: 120000 }, async () => {
+  const mailbox = uniqueMailbox("workerd-chaos");
+  const archive = uniqueMailbox("workerd-chaos-archive");
+  const count = 1000;
+  mock.state.addFaults(chaosFaults(mailbox, archive, count + 100));
+  mock.state.setConfig({ sessionLifetimeMs: 700 });
+  try {
+    const response = await miniflare.dispatchFetch("http://worker.test/", {
+      method: "POST",
+      body: JSON.stringify({ bulk: { mailbox, count } }),
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+    const result = await response.json();
+    const seen = assertChaosRun(result, mock, { mailbox, archive, count });
+    console.log(
+      `chaos run (workerd): ${count} items in ${result.elapsedMs} ms; ${result.imported} imported, ` +
+        `${result.outcomeUnknown} outcomeUnknown; ${seen.posts} posts, ${seen.sessions} sessions, peak ${seen.peak} in flight`,
+    );
+  } finally {
+    mock.state.reset();
+  }
 });
