@@ -7,10 +7,15 @@
 //! 1. [`client::create_import_session`] asks Graph for a `mailboxItemImportSession`
 //!    (`POST /admin/exchange/mailboxes/{mailboxId}/createImportSession`): an `importUrl` pre-authenticated
 //!    by its `authtoken` parameter, and its `expirationDateTime`.
-//! 2. Items are posted to that URL (not yet in this crate).
+//! 2. [`importer::import_item`] posts an item to that URL (PascalCase JSON, base64 `Data`), through a
+//!    [`importer::SessionStore`] that keeps one session per mailbox, renews it before it expires or when
+//!    the import host refuses it, and follows the archive 409 to the mailbox it names.
+//! 3. [`bulk::import_items`] pulls items lazily from a source and keeps a bounded window of posts in
+//!    flight, settling every item exactly once.
 //!
 //! ## Layout
-//! Everything but `wasm` is pure and tested natively: [`protocol`] builds URLs and reads answers,
+//! Everything but `wasm` is pure and tested natively: [`protocol`] and [`import`] build requests and read
+//! answers,
 //! [`retry`] decides what is retried and how long to wait, [`config`] validates options, [`url`] decides
 //! where a request may go, and [`client`] is the one loop that ties them together over the host effects
 //! of [`transport::Effects`]. `wasm` binds those effects to `fetch`, `setTimeout` and `crypto` and
