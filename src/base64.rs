@@ -2,6 +2,7 @@
 //! Items can be tens of megabytes, so encoding appends straight into the body being built (one pass, no
 //! intermediate string), and a caller's ready-made base64 is only checked, never decoded.
 
+#[cfg(test)]
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -12,44 +13,26 @@ pub fn encoded_len(len: usize) -> usize {
     len.div_ceil(3) * 4
 }
 
-/// Appends the base64 of `bytes` to `out`.
-pub fn encode_into(out: &mut String, bytes: &[u8]) {
-    let mut buf: Vec<u8> = Vec::with_capacity(encoded_len(bytes.len()));
+/// Appends the base64 of `bytes` to `out`, in one pass.
+pub fn encode_into(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.reserve(encoded_len(bytes.len()));
     let chunks = bytes.chunks_exact(3);
     let tail = chunks.remainder();
+    let symbol = |n: u32, shift: u32| ALPHABET[(n >> shift) as usize & 63];
     for chunk in chunks {
         let n = (u32::from(chunk[0]) << 16) | (u32::from(chunk[1]) << 8) | u32::from(chunk[2]);
-        buf.extend_from_slice(&[
-            ALPHABET[(n >> 18) as usize & 63],
-            ALPHABET[(n >> 12) as usize & 63],
-            ALPHABET[(n >> 6) as usize & 63],
-            ALPHABET[n as usize & 63],
-        ]);
+        out.extend_from_slice(&[symbol(n, 18), symbol(n, 12), symbol(n, 6), symbol(n, 0)]);
     }
     match *tail {
         [a] => {
             let n = u32::from(a) << 16;
-            buf.extend_from_slice(&[
-                ALPHABET[(n >> 18) as usize & 63],
-                ALPHABET[(n >> 12) as usize & 63],
-                b'=',
-                b'=',
-            ]);
+            out.extend_from_slice(&[symbol(n, 18), symbol(n, 12), b'=', b'=']);
         }
         [a, b] => {
             let n = (u32::from(a) << 16) | (u32::from(b) << 8);
-            buf.extend_from_slice(&[
-                ALPHABET[(n >> 18) as usize & 63],
-                ALPHABET[(n >> 12) as usize & 63],
-                ALPHABET[(n >> 6) as usize & 63],
-                b'=',
-            ]);
+            out.extend_from_slice(&[symbol(n, 18), symbol(n, 12), symbol(n, 6), b'=']);
         }
         _ => {}
-    }
-    // Every byte pushed comes from ALPHABET or is '=', so this is ASCII and the conversion cannot fail.
-    if let Ok(text) = core::str::from_utf8(&buf) {
-        out.push_str(text);
     }
 }
 
@@ -72,9 +55,9 @@ mod tests {
     use super::*;
 
     fn encode(bytes: &[u8]) -> String {
-        let mut out = String::from(">");
+        let mut out = b">".to_vec();
         encode_into(&mut out, bytes);
-        out
+        String::from_utf8(out).unwrap()
     }
 
     #[test]

@@ -87,28 +87,32 @@ pub fn validate_item(item: &ImportItem) -> Result<(), MailboxError> {
 }
 
 /// The PascalCase JSON body: `{"FolderId", "Mode", "Data"}`, plus `ItemId` and `ChangeKey` for updates.
-/// Bytes are encoded straight into the body; base64 text is copied as it is.
+/// Bytes are encoded straight into the body's buffer; base64 text is copied as it is.
 pub fn import_body(item: &ImportItem) -> String {
-    let mut body = String::with_capacity(item.data_len() + item.folder_id.len() + 160);
-    body.push_str("{\"FolderId\":");
-    json::write_string(&mut body, &item.folder_id);
-    body.push_str(match item.mode {
+    let mut head = String::with_capacity(item.folder_id.len() + 160);
+    head.push_str("{\"FolderId\":");
+    json::write_string(&mut head, &item.folder_id);
+    head.push_str(match item.mode {
         Mode::Create => ",\"Mode\":\"create\"",
         Mode::Update => ",\"Mode\":\"update\"",
     });
     if let (Some(id), Some(key)) = (&item.item_id, &item.change_key) {
-        body.push_str(",\"ItemId\":");
-        json::write_string(&mut body, id);
-        body.push_str(",\"ChangeKey\":");
-        json::write_string(&mut body, key);
+        head.push_str(",\"ItemId\":");
+        json::write_string(&mut head, id);
+        head.push_str(",\"ChangeKey\":");
+        json::write_string(&mut head, key);
     }
-    body.push_str(",\"Data\":\"");
+    head.push_str(",\"Data\":\"");
+    let mut body = head.into_bytes();
+    body.reserve(item.data_len() + 2);
     match &item.data {
         ItemData::Bytes(bytes) => base64::encode_into(&mut body, bytes),
-        ItemData::Base64(text) => body.push_str(text),
+        ItemData::Base64(text) => body.extend_from_slice(text.as_bytes()),
     }
-    body.push_str("\"}");
-    body
+    body.extend_from_slice(b"\"}");
+    // Built from a String, base64's ASCII alphabet and ASCII punctuation: always UTF-8, so this moves the
+    // buffer without copying it.
+    String::from_utf8(body).unwrap_or_default()
 }
 
 /// Whether a session should be replaced before use: it expires within `margin_ms` of `now_ms`.

@@ -5,6 +5,9 @@
 
 use graph_mailbox_import::config::{ClientConfig, RawOptions};
 use graph_mailbox_import::error::redact;
+use graph_mailbox_import::import::{
+    classify_import_answer, expected_mailbox, import_body, ImportItem, ItemData, Mode,
+};
 use graph_mailbox_import::json;
 use graph_mailbox_import::protocol::{
     check_import_url, graph_error, parse_graph_error_body, parse_import_session,
@@ -86,5 +89,31 @@ proptest! {
         let _ = validate_mailbox_id(&text);
         let _ = ClientConfig::from_raw(RawOptions { graph_base_url: Some(text.clone()), ..RawOptions::default() });
         let _ = redact(&text, &[&base]);
+    }
+
+    #[test]
+    fn import_host_answers(body in prop_oneof![grammar_soup(), damaged_documented_body()], status in 100u16..600) {
+        let response = HttpResponse { status, headers: vec![], body: body.clone() };
+        let _ = classify_import_answer(&response);
+        let _ = expected_mailbox(&body);
+        let _ = graph_mailbox_import::base64::is_valid(&body);
+    }
+
+    #[test]
+    fn import_bodies_are_json_that_reads_back(folder in any::<String>(), data in proptest::collection::vec(any::<u8>(), 1..300), update in any::<bool>(), key in any::<String>()) {
+        let item = ImportItem {
+            folder_id: folder.clone(),
+            data: ItemData::Bytes(data.clone()),
+            mode: if update { Mode::Update } else { Mode::Create },
+            item_id: update.then(|| key.clone()),
+            change_key: update.then(|| key.clone()),
+        };
+        let body = json::parse(&import_body(&item)).expect("the body is JSON");
+        prop_assert_eq!(body.get_str("FolderId"), Some(folder.as_str()));
+        prop_assert_eq!(body.get_str("Mode"), Some(if update { "update" } else { "create" }));
+        prop_assert_eq!(body.get_str("ChangeKey").is_some(), update);
+        let mut expected = Vec::new();
+        graph_mailbox_import::base64::encode_into(&mut expected, &data);
+        prop_assert_eq!(body.get_str("Data").map(str::as_bytes), Some(expected.as_slice()));
     }
 }
