@@ -19,7 +19,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../tests/chromium.mjs";
 import { startDemo } from "../scripts/demo.mjs";
 
 const TARGET_DIR = fileURLToPath(new URL("../target/", import.meta.url));
@@ -32,26 +32,13 @@ const AUTHTOKEN = /authtoken=[A-Za-z0-9_-]{43}$/;
 // provokes on purpose, not faults of the page.
 const EXPECTED_NETWORK_LOG = /^Failed to load resource: the server responded with a status of (429|403|401) /;
 
-const LAUNCH = {
-  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-};
-
 let demo;
 let browser;
 
 before(async () => {
   mkdirSync(TARGET_DIR, { recursive: true });
   demo = await startDemo({ port: 0 });
-  browser = await chromium.launch(LAUNCH);
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -14,21 +14,11 @@ import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
 
 import { build } from "esbuild";
-import { chromium } from "playwright-core";
 
+import { launchChromium } from "../chromium.mjs";
 import { addScenarioFaults, assertScenarioResults, installPackedPackage, scenarioEnv, startMock, tempDir } from "./support.mjs";
 
 const SCENARIOS = fileURLToPath(new URL("./scenarios.mjs", import.meta.url));
-
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -139,7 +129,7 @@ before(async () => {
   origin = `http://127.0.0.1:${server.address().port}`;
 
   mock = await startMock();
-  browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 }, { timeout: 60000 });
 
 after(async () => {
