@@ -78,6 +78,9 @@ pub struct SessionStore {
     attempts: core::cell::Cell<u64>,
     /// How many sessions were created, for tests and reports.
     pub created: core::cell::Cell<u64>,
+    /// (mailbox, folder) -> the archive mailbox a 409 sent that folder's items to, so later items for the
+    /// folder go there at once instead of each paying a refused post first.
+    archive_folders: RefCell<Vec<(String, String, String)>>,
 }
 
 /// Clears a `Creating` slot if the creating task is dropped midway, so waiters are not stranded.
@@ -115,6 +118,21 @@ impl Drop for CreatingGuard<'_> {
 }
 
 impl SessionStore {
+    /// Where items for `folder` of `mailbox` go, if a 409 has said.
+    fn archive_for(&self, mailbox: &str, folder: &str) -> Option<String> {
+        let known = self.archive_folders.borrow();
+        known
+            .iter()
+            .find(|(m, f, _)| m == mailbox && f == folder)
+            .map(|(_, _, archive)| archive.clone())
+    }
+
+    fn remember_archive(&self, mailbox: &str, folder: &str, archive: &str) {
+        let mut known = self.archive_folders.borrow_mut();
+        known.retain(|(m, f, _)| !(m == mailbox && f == folder));
+        known.push((mailbox.into(), folder.into(), archive.into()));
+    }
+
     /// Sets or removes a slot and wakes whoever waited on the one it replaces.
     fn replace(&self, mailbox: &str, slot: Option<Slot>) {
         let previous = {
@@ -270,7 +288,9 @@ pub async fn import_item<E: Effects>(
     validate_mailbox_id(mailbox).map_err(ItemError::Failed)?;
     validate_item(item).map_err(ItemError::Failed)?;
     let body: Rc<str> = import_body(item).into();
-    let mut target = String::from(mailbox);
+    let mut target = store
+        .archive_for(mailbox, &item.folder_id)
+        .unwrap_or_else(|| String::from(mailbox));
     let mut renewed = false;
     let mut switched = false;
     let mut retries = 0;
@@ -304,7 +324,10 @@ pub async fn import_item<E: Effects>(
                 return Err(outcome_unknown("timed out", sent))
             }
             Err(SendError::Network(_)) if item.mode == Mode::Create => {
-                return Err(outcome_unknown("the connection failed", sent))
+                return Err(outcome_unknown(
+                    "the connection failed; in a browser a CORS refusal looks the same",
+                    sent,
+                ))
             }
             Err(SendError::HiddenRedirect) => return Err(fail(MailboxError::new(
                 ErrorCode::UntrustedImportUrl,
@@ -333,6 +356,7 @@ pub async fn import_item<E: Effects>(
             }
             ImportAnswer::WrongMailbox(archive, _) if !switched && archive != target => {
                 switched = true;
+                store.remember_archive(mailbox, &item.folder_id, &archive);
                 target = archive;
             }
             ImportAnswer::Retryable(mut error) => {

@@ -219,6 +219,16 @@ fn a_409_naming_the_archive_mailbox_moves_the_item_there() {
         .contains("Mailboxes('MBX:a4c41e0e@a7809c93')"));
     assert_eq!(tenant.borrow().items[0].0, archive);
     assert_eq!(host.graph_calls(), 2);
+
+    // The next item for that folder goes straight to the archive, without a refused post first.
+    import_one(&host, &store, &create("ArchiveFolder", b"older mail")).unwrap();
+    let posts = host.import_posts();
+    assert_eq!(posts.len(), 3);
+    assert!(posts[2]
+        .request
+        .url
+        .contains("Mailboxes('MBX:a4c41e0e@a7809c93')"));
+    assert_eq!(host.graph_calls(), 2, "the archive's session is reused");
 }
 
 #[test]
