@@ -19,6 +19,9 @@ pub const DEFAULT_MAX_RETRIES: u32 = 3;
 pub const DEFAULT_RETRY_BASE_DELAY_MS: u64 = 1_000;
 pub const DEFAULT_MAX_RETRY_DELAY_MS: u64 = 60_000;
 pub const DEFAULT_RENEW_BEFORE_MS: u64 = 5 * 60 * 1000;
+/// Exchange allows 4 concurrent requests per app and mailbox; a fifth is refused with 429.
+pub const DEFAULT_MAILBOX_CONCURRENCY: usize = 4;
+pub const MAX_MAILBOX_CONCURRENCY: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiVersion {
@@ -48,6 +51,7 @@ pub struct RawOptions {
     pub max_retry_delay_ms: Option<f64>,
     pub scopes: Option<Vec<String>>,
     pub renew_before_ms: Option<f64>,
+    pub mailbox_concurrency: Option<f64>,
 }
 
 /// Validated settings shared by every call of a client.
@@ -66,6 +70,8 @@ pub struct ClientConfig {
     pub scopes: Vec<String>,
     /// Import sessions are replaced this long before their `expirationDateTime`.
     pub renew_before_ms: u64,
+    /// Import posts in flight at once per target mailbox, across every call of a client.
+    pub mailbox_concurrency: usize,
 }
 
 fn option_error(name: &str, requirement: &str) -> MailboxError {
@@ -213,6 +219,21 @@ impl ClientConfig {
             0.0,
             DEFAULT_RENEW_BEFORE_MS,
         )?;
+        let mailbox_concurrency = match raw.mailbox_concurrency {
+            None => DEFAULT_MAILBOX_CONCURRENCY,
+            Some(n)
+                if (1.0..=MAX_MAILBOX_CONCURRENCY as f64).contains(&n)
+                    && n == f64::from(n as u32) =>
+            {
+                n as usize
+            }
+            Some(_) => {
+                return Err(option_error(
+                    "mailboxConcurrency",
+                    "must be a whole number from 1 to 16",
+                ))
+            }
+        };
         let scopes = match raw.scopes {
             None => default_scopes(&graph_root),
             Some(scopes) if !scopes.is_empty() && scopes.iter().all(|s| !s.trim().is_empty()) => {
@@ -235,6 +256,7 @@ impl ClientConfig {
             max_retry_delay_ms,
             scopes,
             renew_before_ms,
+            mailbox_concurrency,
         })
     }
 

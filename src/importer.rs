@@ -81,6 +81,30 @@ pub struct SessionStore {
     /// (mailbox, folder) -> the archive mailbox a 409 sent that folder's items to, so later items for the
     /// folder go there at once instead of each paying a refused post first.
     archive_folders: RefCell<Vec<(String, String, String)>>,
+    /// Posts in flight per target mailbox, and the tasks waiting for one of them to finish.
+    posting: RefCell<Vec<(String, usize, Vec<Waker>)>>,
+}
+
+/// A place among a mailbox's posts in flight; dropping it frees the place and wakes the waiting tasks.
+struct PostPermit<'a> {
+    store: &'a SessionStore,
+    mailbox: &'a str,
+}
+
+impl Drop for PostPermit<'_> {
+    fn drop(&mut self) {
+        let waiters = {
+            let mut posting = self.store.posting.borrow_mut();
+            match posting.iter_mut().find(|(m, _, _)| m == self.mailbox) {
+                Some((_, count, waiters)) => {
+                    *count -= 1;
+                    core::mem::take(waiters)
+                }
+                None => Vec::new(),
+            }
+        };
+        waiters.into_iter().for_each(Waker::wake);
+    }
 }
 
 /// Clears a `Creating` slot if the creating task is dropped midway, so waiters are not stranded.
@@ -118,6 +142,36 @@ impl Drop for CreatingGuard<'_> {
 }
 
 impl SessionStore {
+    /// Waits for a place among `mailbox`'s posts in flight (at most `limit`), so that every call of a
+    /// client together respects Exchange's per-mailbox limit.
+    async fn permit<'a>(&'a self, mailbox: &'a str, limit: usize) -> PostPermit<'a> {
+        poll_fn(|cx| {
+            let mut posting = self.posting.borrow_mut();
+            let at = match posting.iter().position(|(m, _, _)| m == mailbox) {
+                Some(at) => at,
+                None => {
+                    posting.push((mailbox.into(), 0, Vec::new()));
+                    posting.len() - 1
+                }
+            };
+            let (_, count, waiters) = &mut posting[at];
+            if *count < limit {
+                *count += 1;
+                Poll::Ready(())
+            } else {
+                if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                    waiters.push(cx.waker().clone());
+                }
+                Poll::Pending
+            }
+        })
+        .await;
+        PostPermit {
+            store: self,
+            mailbox,
+        }
+    }
+
     /// Where items for `folder` of `mailbox` go, if a 409 has said.
     fn archive_for(&self, mailbox: &str, folder: &str) -> Option<String> {
         let known = self.archive_folders.borrow();
@@ -314,7 +368,14 @@ pub async fn import_item<E: Effects>(
             error.attempts = sent;
             ItemError::Failed(error)
         };
-        let response = match effects.send(&request, config.timeout_ms).await {
+        let permit = store.permit(&target, config.mailbox_concurrency).await;
+        if effects.stopping() {
+            // Aborted (or the run stopped) while waiting for a place: nothing was sent.
+            return Err(ItemError::Aborted);
+        }
+        let sent_answer = effects.send(&request, config.timeout_ms).await;
+        drop(permit);
+        let response = match sent_answer {
             Ok(response) => response,
             Err(SendError::Aborted) if item.mode == Mode::Create => {
                 return Err(outcome_unknown("aborted", sent))

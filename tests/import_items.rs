@@ -154,6 +154,41 @@ fn concurrent_posts_needing_a_session_share_one_create_import_session() {
 }
 
 #[test]
+fn every_call_of_a_client_together_keeps_to_four_posts_per_mailbox() {
+    // Ten importItem calls at once (a Promise.all in JavaScript): never more than four on the wire.
+    let (host, tenant) = setup(50.0, HOUR);
+    let store = SessionStore::default();
+    let config = config();
+    let items: Vec<ImportItem> = (0..10)
+        .map(|i| create("f", format!("item {i}").as_bytes()))
+        .collect();
+    let results = host.run(async {
+        let futures = items
+            .iter()
+            .map(|item| import_item(&host, &config, &store, MAILBOX, item));
+        join_all(futures.collect()).await
+    });
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(host.peak_in_flight.get(), 4);
+    assert_eq!(tenant.borrow().items.len(), 10);
+
+    let one_at_a_time = ClientConfig::from_raw(RawOptions {
+        mailbox_concurrency: Some(1.0),
+        ..RawOptions::default()
+    })
+    .unwrap();
+    let (host, _tenant) = setup(50.0, HOUR);
+    let store = SessionStore::default();
+    host.run(async {
+        let futures = items
+            .iter()
+            .map(|item| import_item(&host, &one_at_a_time, &store, MAILBOX, item));
+        join_all(futures.collect()).await
+    });
+    assert_eq!(host.peak_in_flight.get(), 1);
+}
+
+#[test]
 fn sessions_are_renewed_before_they_expire() {
     // Sessions live 10 minutes; the default margin renews them 5 minutes early.
     let (host, _tenant) = setup(0.0, 600_000.0);

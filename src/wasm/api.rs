@@ -58,6 +58,9 @@ export interface ClientOptions {
   scopes?: string[];
   /** Import sessions are renewed this long before their expirationDateTime. Default 300000 (5 minutes). */
   renewBeforeMs?: number;
+  /** Import posts in flight at once per target mailbox, across all calls of a MailboxClient, 1 to 16.
+   *  Default 4, Exchange's per-mailbox limit: a fifth concurrent request is refused with 429. */
+  mailboxConcurrency?: number;
   /** Cancels everything, waits between retries included; the call rejects with `signal.reason`. */
   signal?: AbortSignal;
 }

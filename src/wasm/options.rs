@@ -124,6 +124,7 @@ pub fn read_options(options: &JsValue) -> Result<JsOptions, MailboxError> {
         max_retry_delay_ms: number_field(options, "maxRetryDelayMs")?,
         scopes: string_array_field(options, "scopes")?,
         renew_before_ms: number_field(options, "renewBeforeMs")?,
+        mailbox_concurrency: number_field(options, "mailboxConcurrency")?,
     };
     Ok(JsOptions {
         raw,

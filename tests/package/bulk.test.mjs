@@ -39,7 +39,7 @@ test("1,000 items through throttling, expiring sessions, an archive switch and l
     const seen = assertChaosRun(result, mock, { mailbox, archive, count });
     console.log(
       `chaos run (Node): ${count} items in ${result.elapsedMs} ms; ${result.imported} imported, ` +
-        `${result.outcomeUnknown} outcomeUnknown; ${seen.posts} posts, ${seen.sessions} sessions, peak ${seen.peak} in flight`,
+        `${result.outcomeUnknown} outcomeUnknown; ${seen.posts} posts, ${seen.sessions} sessions, ${seen.archived} moved to the archive, peak ${seen.peak} in flight`,
     );
   } finally {
     mock.state.reset();

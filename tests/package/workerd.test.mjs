@@ -143,7 +143,7 @@ test("workerd: 1,000 items through throttling, expiring sessions, an archive swi
     const seen = assertChaosRun(result, mock, { mailbox, archive, count });
     console.log(
       `chaos run (workerd): ${count} items in ${result.elapsedMs} ms; ${result.imported} imported, ` +
-        `${result.outcomeUnknown} outcomeUnknown; ${seen.posts} posts, ${seen.sessions} sessions, peak ${seen.peak} in flight`,
+        `${result.outcomeUnknown} outcomeUnknown; ${seen.posts} posts, ${seen.sessions} sessions, ${seen.archived} moved to the archive, peak ${seen.peak} in flight`,
     );
   } finally {
     mock.state.reset();
