@@ -530,6 +530,31 @@ test("stats count requests in flight per server and mailbox", async () => {
   assert.equal(stats.maxInFlightByMailbox.import["MBX:conc"], 3);
 });
 
+test("a fifth concurrent post to one mailbox is refused with 429 MailboxConcurrency", async () => {
+  const { importUrl } = await newSession("MBX:limit");
+  const other = await newSession("MBX:limit-other");
+  await addFaults({ target: "import", mailbox: "MBX:limit", kind: "delay", ms: 150, times: 6 });
+  const item = { FolderId: "f", Mode: "create", Data: DATA };
+  const posts = [1, 2, 3, 4, 5, 6].map(() => importItem(importUrl, item));
+  // Another mailbox has its own limit.
+  const elsewhere = await importItem(other.importUrl, item);
+  const rs = await Promise.all(posts);
+  const statuses = rs.map((r) => r.status).sort();
+  assert.deepEqual(statuses, [200, 200, 200, 200, 429, 429]);
+  const refused = rs.find((r) => r.status === 429);
+  assert.deepEqual(await refused.json(), { Message: "Application is over its MailboxConcurrency limit." });
+  assert.equal(refused.headers.get("retry-after"), null);
+  assert.equal(elsewhere.status, 200);
+  const items = await (await control("GET", "/_mock/items?mailbox=MBX%3Alimit")).json();
+  assert.equal(items.items.length, 4, "refused posts store nothing");
+  const stats = await (await control("GET", "/_mock/stats")).json();
+  assert.equal(stats.maxInFlightByMailbox.import["MBX:limit"], 4);
+  const log = await recorded("?mailbox=MBX%3Alimit&server=import");
+  assert.equal(log.filter((r) => r.fault === "concurrencyLimit").length, 2);
+  // The limit is configurable.
+  assert.equal((await control("POST", "/_mock/config", { importConcurrencyLimit: 2 })).status, 204);
+});
+
 // ---------------------------------------------------------------------------------------------------------
 // Faults on the Graph server
 

@@ -35,6 +35,9 @@ const DEFAULT_CONFIG = Object.freeze({
   sessionLifetimeMs: 60 * 60 * 1000,
   // One docs page says createImportSession answers 201 (graph-api.md §2); 200 is the usual one.
   createSessionStatus: 200,
+  // Exchange's per-app, per-mailbox limit of concurrent requests (graph-api.md §6); whether the import host
+  // counts is UNKNOWN, assumed yes. A post beyond it is refused with 429 before it is processed.
+  importConcurrencyLimit: 4,
 });
 
 // Where "untrustedImportUrl" and "redirect" faults point. Never contacted by the mock or its tests.
@@ -189,6 +192,8 @@ function createState(initialConfig) {
       for (const [k, v] of Object.entries(patch)) {
         if (k === "sessionLifetimeMs") {
           if (typeof v !== "number" || !Number.isFinite(v)) throw new TypeError("sessionLifetimeMs must be a number");
+        } else if (k === "importConcurrencyLimit") {
+          if (!Number.isInteger(v) || v < 1) throw new TypeError("importConcurrencyLimit must be a whole number, 1 or more");
         } else if (k === "createSessionStatus") {
           if (!Number.isInteger(v) || v < 200 || v > 299) throw new TypeError("createSessionStatus must be a 2xx");
         } else {
@@ -232,6 +237,11 @@ function createState(initialConfig) {
       };
       state.requests.push(rec);
       return rec;
+    },
+
+    /** Requests of `server` in flight for `mailbox` right now. */
+    inFlightFor(server, mailbox) {
+      return inFlight[server].get(mailbox ?? "") ?? 0;
     },
 
     /** Counts a request in flight until its response is finished or its socket closes. */
@@ -632,6 +642,13 @@ function sleep(ctx, ms) {
 async function serve(ctx, server, req, res, route, cors, normal) {
   const { state } = ctx;
   const record = state.record(server, req, route.mailbox);
+  if (server === "import" && route.mailbox !== null && state.inFlightFor(server, route.mailbox) >= state.config.importConcurrencyLimit) {
+    // Over Exchange's per-mailbox limit: refused before anything else (no fault consumed, nothing stored).
+    record.fault = "concurrencyLimit";
+    await readBody(req).catch(() => null);
+    const body = { Message: "Application is over its MailboxConcurrency limit." };
+    return send(res, record, withHeaders(json(429, body), cors));
+  }
   state.track(server, route.mailbox, res);
   const fault = state.takeFault(server, route.mailbox);
   record.fault = fault ? fault.kind : null;

@@ -223,6 +223,8 @@ export function assertChaosRun(result, mock, { mailbox, archive, count }) {
   const peak = mock.state.stats.maxInFlightByMailbox.import[mailbox];
   assert.ok(peak <= 4, `at most 4 posts in flight (saw ${peak})`);
   assert.equal(peak, 4, "the window was used");
+  const refusedForLimit = mock.state.requests.filter((r) => r.fault === "concurrencyLimit" && (r.mailbox === mailbox || r.mailbox === archive));
+  assert.equal(refusedForLimit.length, 0, "the client never had a fifth post in flight");
   const archivePeak = mock.state.stats.maxInFlightByMailbox.import[archive] ?? 0;
   assert.ok(archivePeak <= 4, `at most 4 posts in flight to the archive (saw ${archivePeak})`);
   return { resets: resets.length, sessions: sessions.length, peak, posts: posts.length, archived };
