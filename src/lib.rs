@@ -39,6 +39,7 @@ pub mod error;
 pub mod import;
 pub mod importer;
 pub mod json;
+pub mod listing;
 pub mod protocol;
 pub mod retry;
 pub mod text;

@@ -97,6 +97,12 @@ proptest! {
         let _ = classify_import_answer(&response);
         let _ = expected_mailbox(&body);
         let _ = graph_mailbox_import::base64::is_valid(&body);
+        let _ = graph_mailbox_import::listing::parse_page(&body);
+        if let Ok(items) = graph_mailbox_import::listing::parse_export(&body) {
+            for item in items {
+                let _ = item.moved_to(&config());
+            }
+        }
     }
 
     #[test]

@@ -1,0 +1,276 @@
+//! Reading a mailbox (`graph-api.md` §4) as pure functions: the URL of each read, Graph's pages of
+//! results, and which `@odata.nextLink` may be followed with the token. The calls that use them arrive
+//! with `resolveMailbox`, `listFolders`, `listItems` and `exportItems`.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::config::ClientConfig;
+use crate::error::{ErrorCode, MailboxError};
+use crate::json::{self, Value};
+use crate::protocol::mailbox_url;
+use crate::text::find;
+use crate::url::encode_path_segment;
+
+/// Most ids exportItems takes in one call.
+pub const EXPORT_BATCH: usize = 20;
+
+/// `GET {root}/{version}/users/{user}/settings/exchange`: the user's primary and archive mailbox ids.
+pub fn exchange_settings_url(config: &ClientConfig, user: &str) -> String {
+    let mut url = config.versioned_root();
+    url.push_str("/users/");
+    encode_path_segment(&mut url, user);
+    url.push_str("/settings/exchange");
+    url
+}
+
+/// Top-level folders, or the children of `parent`; hidden folders only when asked.
+pub fn folders_url(
+    config: &ClientConfig,
+    mailbox: &str,
+    parent: Option<&str>,
+    include_hidden: bool,
+) -> String {
+    let mut suffix = String::from("/folders");
+    if let Some(parent) = parent {
+        suffix.push('/');
+        encode_path_segment(&mut suffix, parent);
+        suffix.push_str("/childFolders");
+    }
+    if include_hidden {
+        suffix.push_str("?includeHiddenFolders=true");
+    }
+    mailbox_url(config, mailbox, &suffix)
+}
+
+/// The items of a folder (well-known names such as `inbox` work for primary mailboxes only).
+pub fn items_url(config: &ClientConfig, mailbox: &str, folder: &str) -> String {
+    let mut suffix = String::from("/folders/");
+    encode_path_segment(&mut suffix, folder);
+    suffix.push_str("/items");
+    mailbox_url(config, mailbox, &suffix)
+}
+
+/// `POST .../exportItems`.
+pub fn export_url(config: &ClientConfig, mailbox: &str) -> String {
+    mailbox_url(config, mailbox, "/exportItems")
+}
+
+/// One page of a collection: its values and, when there is more, the link to the next page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub values: Vec<Value>,
+    pub next_link: Option<String>,
+}
+
+fn invalid(message: &str) -> MailboxError {
+    MailboxError::new(ErrorCode::InvalidResponse, message)
+}
+
+/// Reads `{"value": [...], "@odata.nextLink"?: "..."}`. A delta page ends with `@odata.deltaLink`
+/// instead, which is not followed.
+pub fn parse_page(body: &str) -> Result<Page, MailboxError> {
+    let root =
+        json::parse(body).ok_or_else(|| invalid("Graph answered with a page that is not JSON"))?;
+    let values = match root.get("value") {
+        Some(Value::Array(values)) => values.clone(),
+        _ => return Err(invalid("Graph's page has no value array")),
+    };
+    let next_link = match root.get("@odata.nextLink") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(link)) => Some(link.clone()),
+        Some(_) => {
+            return Err(invalid(
+                "Graph's page has an @odata.nextLink that is not a string",
+            ))
+        }
+    };
+    Ok(Page { values, next_link })
+}
+
+/// The next page may be fetched with the token only from under the Graph root; anything else is refused
+/// without contacting it, and the link is not echoed (it is a URL that could carry anything).
+pub fn check_next_link(config: &ClientConfig, link: &str) -> Result<(), MailboxError> {
+    if config.is_under_graph_root(link) {
+        Ok(())
+    } else {
+        Err(MailboxError::new(
+            ErrorCode::UntrustedImportUrl,
+            "Graph's @odata.nextLink points outside the configured graphBaseUrl; the token was not sent there",
+        ))
+    }
+}
+
+/// `{"itemIds": [...]}` for one batch.
+pub fn export_body(ids: &[&str]) -> String {
+    let mut body = String::from("{\"itemIds\":[");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        json::write_string(&mut body, id);
+    }
+    body.push_str("]}");
+    body
+}
+
+/// One exported item, or why it could not be exported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportedItem {
+    pub item_id: String,
+    pub change_key: Option<String>,
+    /// The FastTransfer stream, base64, exactly as Graph sent it (it goes into an import body untouched).
+    pub data: Option<String>,
+    /// `{code, message}`, whichever spelling (`error` or `Error`) Graph used.
+    pub error: Option<(String, String)>,
+}
+
+impl ExportedItem {
+    /// For `ErrorArchiveFolderMovedPermanently`: the URL in the message to post the id to again, when it
+    /// lies under the Graph root (else the item keeps its error).
+    pub fn moved_to(&self, config: &ClientConfig) -> Option<String> {
+        let (code, message) = self.error.as_ref()?;
+        if code != "ErrorArchiveFolderMovedPermanently" {
+            return None;
+        }
+        let start = find(message, "https://", true).or_else(|| find(message, "http://", true))?;
+        let url = message[start..]
+            .split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>'))
+            .next()?
+            .trim_end_matches(['.', ',', ';', ')']);
+        config.is_under_graph_root(url).then(|| url.into())
+    }
+}
+
+/// Reads exportItems' `{"value": [{itemId, changeKey, data, error?}]}`. The error object is matched
+/// without regard to the case of its key (one docs example spells it `Error`).
+pub fn parse_export(body: &str) -> Result<Vec<ExportedItem>, MailboxError> {
+    let page = parse_page(body)?;
+    page.values
+        .iter()
+        .map(|value| {
+            let item_id = value
+                .get_str("itemId")
+                .ok_or_else(|| invalid("an exportItems result has no itemId"))?;
+            let error = value.get("error").and_then(|e| {
+                let code = e.get_str("code").unwrap_or_default();
+                let message = e.get_str("message").unwrap_or_default();
+                (!code.is_empty() || !message.is_empty()).then(|| (code.into(), message.into()))
+            });
+            Ok(ExportedItem {
+                item_id: item_id.into(),
+                change_key: value.get_str("changeKey").map(Into::into),
+                data: value.get_str("data").map(Into::into),
+                error,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RawOptions;
+
+    fn config() -> ClientConfig {
+        ClientConfig::from_raw(RawOptions::default()).unwrap()
+    }
+
+    #[test]
+    fn urls() {
+        let c = config();
+        assert_eq!(
+            exchange_settings_url(&c, "adele@contoso.com"),
+            "https://graph.microsoft.com/v1.0/users/adele%40contoso.com/settings/exchange"
+        );
+        assert_eq!(
+            folders_url(&c, "MBX:a@b", None, false),
+            "https://graph.microsoft.com/v1.0/admin/exchange/mailboxes/MBX%3Aa%40b/folders"
+        );
+        assert_eq!(
+            folders_url(&c, "MBX:a@b", Some("AAMk/1="), true),
+            "https://graph.microsoft.com/v1.0/admin/exchange/mailboxes/MBX%3Aa%40b/folders/AAMk%2F1%3D/childFolders?includeHiddenFolders=true"
+        );
+        assert_eq!(
+            items_url(&c, "MBX:a@b", "inbox"),
+            "https://graph.microsoft.com/v1.0/admin/exchange/mailboxes/MBX%3Aa%40b/folders/inbox/items"
+        );
+        assert_eq!(
+            export_url(&c, "MBX:a@b"),
+            "https://graph.microsoft.com/v1.0/admin/exchange/mailboxes/MBX%3Aa%40b/exportItems"
+        );
+    }
+
+    #[test]
+    fn pages_and_next_links() {
+        let page = parse_page(r#"{"value":[{"id":"1"},{"id":"2"}],"@odata.nextLink":"https://graph.microsoft.com/v1.0/x?$skiptoken=2"}"#).unwrap();
+        assert_eq!(page.values.len(), 2);
+        assert_eq!(
+            page.next_link.as_deref(),
+            Some("https://graph.microsoft.com/v1.0/x?$skiptoken=2")
+        );
+        let last =
+            parse_page(r#"{"value":[],"@odata.deltaLink":"https://graph.microsoft.com/v1.0/d"}"#)
+                .unwrap();
+        assert_eq!(last.next_link, None);
+        for bad in [
+            "",
+            "{}",
+            r#"{"value":{}}"#,
+            r#"{"value":[],"@odata.nextLink":3}"#,
+        ] {
+            assert_eq!(
+                parse_page(bad).unwrap_err().code,
+                ErrorCode::InvalidResponse,
+                "{bad}"
+            );
+        }
+        let c = config();
+        assert!(check_next_link(&c, "https://graph.microsoft.com/v1.0/x?$skiptoken=2").is_ok());
+        for link in [
+            "https://evil.example.net/v1.0/x",
+            "http://graph.microsoft.com/v1.0/x",
+            "//evil.example.net/x",
+        ] {
+            assert_eq!(
+                check_next_link(&c, link).unwrap_err().code,
+                ErrorCode::UntrustedImportUrl,
+                "{link}"
+            );
+        }
+    }
+
+    #[test]
+    fn export_bodies_and_results() {
+        assert_eq!(
+            export_body(&["AAMk1", "AA\"2"]),
+            r#"{"itemIds":["AAMk1","AA\"2"]}"#
+        );
+        let body = r#"{"value":[
+            {"itemId":"a","changeKey":"ck","data":"Zm9v"},
+            {"itemId":"b","error":{"code":"ErrorItemNotFound","message":"Not found."}},
+            {"itemId":"c","Error":{"code":"ErrorArchiveFolderMovedPermanently","message":"Moved. Post to https://graph.microsoft.com/v1.0/admin/exchange/mailboxes/MBX:arch@x/exportItems."}},
+            {"itemId":"d","error":{"code":"ErrorArchiveFolderMovedPermanently","message":"Moved to https://evil.example.net/exportItems"}}
+        ]}"#;
+        let items = parse_export(body).unwrap();
+        assert_eq!(items[0].data.as_deref(), Some("Zm9v"));
+        assert_eq!(
+            items[1].error,
+            Some(("ErrorItemNotFound".into(), "Not found.".into()))
+        );
+        assert_eq!(
+            items[2].error.as_ref().unwrap().0,
+            "ErrorArchiveFolderMovedPermanently"
+        );
+        let c = config();
+        assert_eq!(
+            items[2].moved_to(&c).as_deref(),
+            Some(
+                "https://graph.microsoft.com/v1.0/admin/exchange/mailboxes/MBX:arch@x/exportItems"
+            )
+        );
+        assert_eq!(items[3].moved_to(&c), None, "only within the Graph root");
+        assert_eq!(items[1].moved_to(&c), None);
+        assert!(parse_export(r#"{"value":[{"data":"x"}]}"#).is_err());
+    }
+}
