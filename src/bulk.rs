@@ -11,6 +11,7 @@ use core::task::Poll;
 
 use crate::config::ClientConfig;
 use crate::error::{ErrorCode, MailboxError};
+use crate::flights::Flights;
 use crate::import::{ImportItem, ImportedItem};
 use crate::importer::{import_item, ItemError, SessionStore};
 use crate::transport::Effects;
@@ -147,8 +148,6 @@ fn is_permanent(error: &MailboxError) -> bool {
 /// A pull under way: it owns the source until it hands it back with what it pulled.
 type Pull<'a, S> = Pin<Box<dyn Future<Output = (&'a mut S, Pulled)> + 'a>>;
 
-type Flight<'a> = Pin<Box<dyn Future<Output = (u64, u64, Result<ImportedItem, ItemError>)> + 'a>>;
-
 /// Runs an import of everything `source` yields into `mailbox`.
 pub async fn import_items<E: Effects, S: ItemSource, O: Observer>(
     effects: &E,
@@ -166,7 +165,7 @@ pub async fn import_items<E: Effects, S: ItemSource, O: Observer>(
     };
     // Slot `index` holds that item's result once it settles (items settle out of order).
     let mut results: Vec<Option<ItemResult>> = Vec::new();
-    let mut flights: Vec<Flight<'_>> = Vec::new();
+    let mut flights: Flights<'_, (u64, u64, Result<ImportedItem, ItemError>)> = Flights::default();
     let mut no_session: Option<MailboxError> = None;
     let mut next_index = 0u64;
     let mut stopped: Option<Stopped> = None;
@@ -224,11 +223,8 @@ pub async fn import_items<E: Effects, S: ItemSource, O: Observer>(
                     return Poll::Ready(Event::Pulled(pulled));
                 }
             }
-            for i in 0..flights.len() {
-                if let Poll::Ready((index, bytes, outcome)) = flights[i].as_mut().poll(cx) {
-                    drop(flights.swap_remove(i));
-                    return Poll::Ready(Event::Landed(index, bytes, outcome));
-                }
+            if let Poll::Ready((index, bytes, outcome)) = flights.poll_next(cx) {
+                return Poll::Ready(Event::Landed(index, bytes, outcome));
             }
             Poll::Pending
         })
@@ -272,10 +268,10 @@ pub async fn import_items<E: Effects, S: ItemSource, O: Observer>(
                     Pulled::Item(item) => {
                         next_index += 1;
                         let bytes = item.data_len() as u64;
-                        flights.push(Box::pin(async move {
+                        flights.push(async move {
                             let outcome = import_item(effects, config, store, mailbox, &item).await;
                             (index, bytes, outcome)
-                        }));
+                        });
                     }
                 }
             }

@@ -36,6 +36,7 @@ pub mod bulk;
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod flights;
 pub mod import;
 pub mod importer;
 pub mod json;

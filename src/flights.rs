@@ -1,0 +1,53 @@
+//! A handful of futures in flight at once, polled together on one task: the concurrency of bulk imports
+//! and exports without an executor or a futures crate.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::future::{poll_fn, Future};
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+pub struct Flights<'a, T> {
+    futures: Vec<Pin<Box<dyn Future<Output = T> + 'a>>>,
+}
+
+impl<'a, T> Default for Flights<'a, T> {
+    fn default() -> Self {
+        Flights {
+            futures: Vec::new(),
+        }
+    }
+}
+
+impl<'a, T> Flights<'a, T> {
+    pub fn push(&mut self, future: impl Future<Output = T> + 'a) {
+        self.futures.push(Box::pin(future));
+    }
+
+    pub fn len(&self) -> usize {
+        self.futures.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.futures.is_empty()
+    }
+
+    /// Polls every future once; the first that is done leaves the set with its output.
+    pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<T> {
+        for i in 0..self.futures.len() {
+            if let Poll::Ready(output) = self.futures[i].as_mut().poll(cx) {
+                drop(self.futures.swap_remove(i));
+                return Poll::Ready(output);
+            }
+        }
+        Poll::Pending
+    }
+
+    /// The next output, or `None` when nothing is in flight.
+    pub async fn next(&mut self) -> Option<T> {
+        if self.is_empty() {
+            return None;
+        }
+        Some(poll_fn(|cx| self.poll_next(cx)).await)
+    }
+}
