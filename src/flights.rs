@@ -32,11 +32,12 @@ impl<'a, T> Flights<'a, T> {
         self.futures.is_empty()
     }
 
-    /// Polls every future once; the first that is done leaves the set with its output.
+    /// Polls the futures in the order they were pushed; the first that is done leaves the set with its
+    /// output (removed in place, so the others keep their order: fair, and deterministic for tests).
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<T> {
         for i in 0..self.futures.len() {
             if let Poll::Ready(output) = self.futures[i].as_mut().poll(cx) {
-                drop(self.futures.swap_remove(i));
+                drop(self.futures.remove(i));
                 return Poll::Ready(output);
             }
         }

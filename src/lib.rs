@@ -42,6 +42,7 @@ pub mod importer;
 pub mod json;
 pub mod listing;
 pub mod protocol;
+pub mod reader;
 pub mod retry;
 pub mod text;
 pub mod time;

@@ -1,0 +1,198 @@
+//! Reading mailboxes through the Graph loop: whole collections page by page, a user's mailbox ids, and
+//! exports in batches. Not yet exported to JavaScript (that comes with the mock tenant's folders and items).
+
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::client::{send_to_graph, Failure, GraphCall};
+use crate::config::ClientConfig;
+use crate::error::{ErrorCode, MailboxError};
+use crate::flights::Flights;
+use crate::json::{self, Value};
+use crate::listing::{
+    check_next_link, exchange_settings_url, export_body, export_url, parse_export, parse_page,
+    ExportedItem, EXPORT_BATCH,
+};
+use crate::protocol::validate_mailbox_id;
+use crate::transport::{Effects, Method};
+
+/// Export batches in flight at once: Exchange's per-mailbox limit.
+const EXPORTS_IN_FLIGHT: usize = 4;
+
+/// Every value of a collection, following `@odata.nextLink` while it stays under the Graph root.
+pub async fn list_all<E: Effects>(
+    effects: &E,
+    config: &ClientConfig,
+    first: String,
+) -> Result<Vec<Value>, Failure> {
+    let mut values = Vec::new();
+    let mut url = first;
+    loop {
+        let call = GraphCall {
+            method: Method::Get,
+            url: url.clone(),
+            body: None,
+            safe_to_retry: true,
+        };
+        let answer = send_to_graph(effects, config, call).await?;
+        let page = parse_page(&answer.response.body).map_err(|e| answer.fail(e))?;
+        values.extend(page.values);
+        match page.next_link {
+            None => return Ok(values),
+            Some(link) if link == url => {
+                let error = MailboxError::new(
+                    ErrorCode::InvalidResponse,
+                    "Graph's @odata.nextLink points to the same page",
+                );
+                return Err(answer.fail(error));
+            }
+            Some(link) => {
+                check_next_link(config, &link).map_err(|e| answer.fail(e))?;
+                url = link;
+            }
+        }
+    }
+}
+
+/// A user's mailboxes, from `/users/{user}/settings/exchange`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserMailboxes {
+    pub primary_mailbox_id: String,
+    pub in_place_archive_mailbox_id: Option<String>,
+}
+
+pub async fn resolve_mailbox<E: Effects>(
+    effects: &E,
+    config: &ClientConfig,
+    user: &str,
+) -> Result<UserMailboxes, Failure> {
+    validate_mailbox_id(user).map_err(|mut e| {
+        e.message = e.message.replace("mailboxId", "user");
+        e
+    })?;
+    let call = GraphCall {
+        method: Method::Get,
+        url: exchange_settings_url(config, user),
+        body: None,
+        safe_to_retry: true,
+    };
+    let answer = send_to_graph(effects, config, call).await?;
+    let settings = json::parse(&answer.response.body);
+    let primary = settings
+        .as_ref()
+        .and_then(|s| s.get_str("primaryMailboxId"))
+        .filter(|id| !id.is_empty());
+    let Some(primary) = primary else {
+        let error = MailboxError::new(
+            ErrorCode::InvalidResponse,
+            "Graph's Exchange settings for the user lack primaryMailboxId",
+        );
+        return Err(answer.fail(error));
+    };
+    let archive = settings
+        .as_ref()
+        .and_then(|s| s.get_str("inPlaceArchiveMailboxId"))
+        .filter(|id| !id.is_empty());
+    Ok(UserMailboxes {
+        primary_mailbox_id: primary.into(),
+        in_place_archive_mailbox_id: archive.map(Into::into),
+    })
+}
+
+/// Posts one batch of ids to `url` and matches the results to the ids, in the ids' order.
+async fn export_batch<E: Effects>(
+    effects: &E,
+    config: &ClientConfig,
+    url: String,
+    ids: Vec<String>,
+) -> Result<Vec<ExportedItem>, Failure> {
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let body: Rc<str> = export_body(&refs).into();
+    let call = GraphCall {
+        method: Method::Post,
+        url,
+        body: Some(body),
+        safe_to_retry: true,
+    };
+    let answer = send_to_graph(effects, config, call).await?;
+    let mut returned = parse_export(&answer.response.body).map_err(|e| answer.fail(e))?;
+    Ok(ids
+        .into_iter()
+        .map(
+            |id| match returned.iter().position(|item| item.item_id == id) {
+                Some(at) => returned.swap_remove(at),
+                None => ExportedItem {
+                    item_id: id,
+                    change_key: None,
+                    data: None,
+                    error: Some((
+                        "ErrorItemNotReturned".into(),
+                        "exportItems returned nothing for this item".into(),
+                    )),
+                },
+            },
+        )
+        .collect())
+}
+
+/// Exports `ids` from `mailbox`: batches of at most 20, at most 4 in flight, results in input order with
+/// each item's own error kept. Items whose folder moved to an archive are asked for once more at the URL
+/// Graph names, when it lies under the Graph root.
+pub async fn export_items<E: Effects>(
+    effects: &E,
+    config: &ClientConfig,
+    mailbox: &str,
+    ids: &[String],
+) -> Result<Vec<ExportedItem>, Failure> {
+    validate_mailbox_id(mailbox)?;
+    if ids
+        .iter()
+        .any(|id| id.is_empty() || id.chars().any(char::is_control))
+    {
+        return Err(MailboxError::invalid_argument(
+            "itemIds must be non-empty strings without control characters",
+        )
+        .into());
+    }
+    let url = export_url(config, mailbox);
+    let mut results: Vec<Option<ExportedItem>> = ids.iter().map(|_| None).collect();
+    let mut batches = ids.chunks(EXPORT_BATCH).enumerate();
+    let mut flights = Flights::default();
+    loop {
+        while flights.len() < EXPORTS_IN_FLIGHT {
+            let Some((n, batch)) = batches.next() else {
+                break;
+            };
+            let batch = batch.to_vec();
+            let url = url.clone();
+            flights.push(async move { (n, export_batch(effects, config, url, batch).await) });
+        }
+        let Some((n, outcome)) = flights.next().await else {
+            break;
+        };
+        for (offset, item) in outcome?.into_iter().enumerate() {
+            results[n * EXPORT_BATCH + offset] = Some(item);
+        }
+    }
+    // Items in folders moved to an archive: once more, grouped by the URL Graph gave, sequentially (rare).
+    let mut moved: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, item) in results.iter().enumerate() {
+        if let Some(target) = item.as_ref().and_then(|item| item.moved_to(config)) {
+            match moved.iter_mut().find(|(url, _)| *url == target) {
+                Some((_, positions)) => positions.push(i),
+                None => moved.push((target, alloc::vec![i])),
+            }
+        }
+    }
+    for (target, positions) in moved {
+        for chunk in positions.chunks(EXPORT_BATCH) {
+            let batch: Vec<String> = chunk.iter().map(|&i| ids[i].clone()).collect();
+            let again = export_batch(effects, config, target.clone(), batch).await?;
+            for (&i, item) in chunk.iter().zip(again) {
+                results[i] = Some(item);
+            }
+        }
+    }
+    Ok(results.into_iter().flatten().collect())
+}

@@ -1,0 +1,233 @@
+//! Reading mailboxes through the core loop against a scripted host: pages followed only on the Graph root,
+//! a user's mailbox ids, and exports in batches of 20 with results in input order.
+
+#![cfg(not(target_arch = "wasm32"))]
+#![allow(clippy::result_large_err)]
+
+mod support;
+
+use graph_mailbox_import::client::Failure;
+use graph_mailbox_import::config::{ClientConfig, RawOptions};
+use graph_mailbox_import::reader::{export_items, list_all, resolve_mailbox, UserMailboxes};
+use graph_mailbox_import::transport::Method;
+use graph_mailbox_import::ErrorCode;
+use support::*;
+
+const ROOT: &str = "https://graph.microsoft.com/v1.0";
+
+fn config() -> ClientConfig {
+    ClientConfig::from_raw(RawOptions::default()).unwrap()
+}
+
+fn code(result: Result<impl std::fmt::Debug, Failure>) -> ErrorCode {
+    match result {
+        Err(Failure::Error(error)) => error.code,
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[test]
+fn collections_are_read_page_by_page_on_the_graph_root() {
+    let first = format!("{ROOT}/admin/exchange/mailboxes/MBX%3Aa%40b/folders");
+    let page = |ids: &str, next: Option<&str>| {
+        let next = next
+            .map(|n| format!(r#","@odata.nextLink":"{n}""#))
+            .unwrap_or_default();
+        response(200, &[], &format!(r#"{{"value":[{ids}]{next}}}"#))
+    };
+    let second = format!("{ROOT}/admin/exchange/mailboxes/MBX%3Aa%40b/folders?$skiptoken=2");
+    let third = format!("{ROOT}/admin/exchange/mailboxes/MBX%3Aa%40b/folders?$skiptoken=3");
+    let host = ScriptedHost::new(vec![
+        page(r#"{"id":"1"},{"id":"2"}"#, Some(&second)),
+        page(r#"{"id":"3"}"#, Some(&third)),
+        page("", None),
+    ]);
+    let values = block_on(list_all(&host, &config(), first.clone())).unwrap();
+    let ids: Vec<&str> = values.iter().filter_map(|v| v.get_str("id")).collect();
+    assert_eq!(ids, ["1", "2", "3"]);
+    let sent = host.sent.borrow();
+    let urls: Vec<&str> = sent.iter().map(|r| r.url.as_str()).collect();
+    assert_eq!(urls, [first.as_str(), second.as_str(), third.as_str()]);
+    assert!(sent.iter().all(
+        |r| r.method == Method::Get && r.header("authorization") == Some("Bearer fixed-token")
+    ));
+}
+
+#[test]
+fn a_next_link_off_the_graph_root_is_refused_without_contacting_it() {
+    let host = ScriptedHost::new(vec![response(
+        200,
+        &[],
+        r#"{"value":[{"id":"1"}],"@odata.nextLink":"https://evil.example.net/v1.0/steal?token=1"}"#,
+    )]);
+    let result = block_on(list_all(&host, &config(), format!("{ROOT}/x")));
+    assert_eq!(code(result), ErrorCode::UntrustedImportUrl);
+    assert_eq!(host.sent_count(), 1);
+
+    let same = format!(r#"{{"value":[],"@odata.nextLink":"{ROOT}/x"}}"#);
+    let host = ScriptedHost::new(vec![response(200, &[], &same)]);
+    assert_eq!(
+        code(block_on(list_all(&host, &config(), format!("{ROOT}/x")))),
+        ErrorCode::InvalidResponse
+    );
+}
+
+#[test]
+fn an_archive_read_follows_a_308_on_the_root_only() {
+    let moved = format!("{ROOT}/admin/exchange/mailboxes/MBX%3Aarchive/folders");
+    let host = ScriptedHost::new(vec![
+        response(308, &[("location", &moved)], ""),
+        response(200, &[], r#"{"value":[{"id":"archived"}]}"#),
+    ]);
+    let values = block_on(list_all(
+        &host,
+        &config(),
+        format!("{ROOT}/admin/exchange/mailboxes/MBX%3Aa/folders"),
+    ))
+    .unwrap();
+    assert_eq!(values[0].get_str("id"), Some("archived"));
+    assert_eq!(host.sent.borrow()[1].url, moved);
+
+    let host = ScriptedHost::new(vec![response(
+        308,
+        &[("location", "https://evil.example.net/folders")],
+        "",
+    )]);
+    assert_eq!(
+        code(block_on(list_all(&host, &config(), format!("{ROOT}/x")))),
+        ErrorCode::UntrustedImportUrl
+    );
+    assert_eq!(host.sent_count(), 1);
+}
+
+#[test]
+fn a_user_resolves_to_their_mailboxes() {
+    let host = ScriptedHost::new(vec![response(
+        200,
+        &[],
+        r#"{"@odata.context":"x","primaryMailboxId":"MBX:p@t","inPlaceArchiveMailboxId":"MBX:a@t"}"#,
+    )]);
+    let mailboxes = block_on(resolve_mailbox(&host, &config(), "adele@contoso.com")).unwrap();
+    assert_eq!(
+        mailboxes,
+        UserMailboxes {
+            primary_mailbox_id: "MBX:p@t".into(),
+            in_place_archive_mailbox_id: Some("MBX:a@t".into())
+        }
+    );
+    assert_eq!(
+        host.sent.borrow()[0].url,
+        format!("{ROOT}/users/adele%40contoso.com/settings/exchange")
+    );
+
+    let host = ScriptedHost::new(vec![response(
+        200,
+        &[],
+        r#"{"inPlaceArchiveMailboxId":""}"#,
+    )]);
+    assert_eq!(
+        code(block_on(resolve_mailbox(&host, &config(), "adele"))),
+        ErrorCode::InvalidResponse
+    );
+    let host = ScriptedHost::new(vec![]);
+    assert_eq!(
+        code(block_on(resolve_mailbox(&host, &config(), ".."))),
+        ErrorCode::InvalidArgument
+    );
+}
+
+/// exportItems' answer for `ids`, each exported, but for the ids listed in `errors`.
+fn export_answer(ids: &[String], errors: &[(&str, &str)]) -> String {
+    let values: Vec<String> = ids
+        .iter()
+        .map(|id| match errors.iter().find(|(e, _)| e == id) {
+            Some((_, error)) => format!(r#"{{"itemId":"{id}",{error}}}"#),
+            None => format!(r#"{{"itemId":"{id}","changeKey":"ck-{id}","data":"ZGF0YQ=="}}"#),
+        })
+        .collect();
+    format!(r#"{{"value":[{}]}}"#, values.join(","))
+}
+
+#[test]
+fn exports_go_in_batches_of_twenty_and_come_back_in_input_order() {
+    let ids: Vec<String> = (0..45).map(|i| format!("id{i}")).collect();
+    let moved_url = format!("{ROOT}/admin/exchange/mailboxes/MBX%3Aarchive/exportItems");
+    let moved = format!(
+        r#""Error":{{"code":"ErrorArchiveFolderMovedPermanently","message":"Moved. Post to {moved_url}"}}"#
+    );
+    let answers = vec![
+        response(
+            200,
+            &[],
+            &export_answer(
+                &ids[0..20],
+                &[(
+                    "id3",
+                    r#""error":{"code":"ErrorItemNotFound","message":"Gone."}"#,
+                )],
+            ),
+        ),
+        // Answered out of order and missing one item.
+        response(
+            200,
+            &[],
+            &export_answer(&[ids[21].clone(), ids[20].clone()], &[]),
+        ),
+        response(200, &[], &export_answer(&ids[40..45], &[("id44", &moved)])),
+        response(200, &[], &export_answer(&[ids[44].clone()], &[])),
+    ];
+    let host = ScriptedHost::new(answers);
+    // Batch two is missing ids 22..39: those come back as not returned.
+    let items = block_on(export_items(&host, &config(), "MBX:a@b", &ids)).unwrap();
+    assert_eq!(items.len(), 45);
+    let order: Vec<&str> = items.iter().map(|i| i.item_id.as_str()).collect();
+    assert_eq!(order, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(items[0].data.as_deref(), Some("ZGF0YQ=="));
+    assert_eq!(
+        items[3].error,
+        Some(("ErrorItemNotFound".into(), "Gone.".into()))
+    );
+    assert_eq!(items[30].error.as_ref().unwrap().0, "ErrorItemNotReturned");
+    assert_eq!(
+        (items[44].error.clone(), items[44].change_key.as_deref()),
+        (None, Some("ck-id44")),
+        "followed to the archive"
+    );
+
+    let sent = host.sent.borrow();
+    assert_eq!(sent.len(), 4);
+    let batch_sizes: Vec<usize> = sent
+        .iter()
+        .map(|r| r.body.as_deref().unwrap().matches("\"id").count())
+        .collect();
+    assert_eq!(batch_sizes, [20, 20, 5, 1]);
+    assert_eq!(
+        sent[0].body.as_deref().unwrap().split(',').next(),
+        Some(r#"{"itemIds":["id0""#)
+    );
+    assert_eq!(sent[3].url, moved_url);
+    assert!(sent.iter().all(|r| r.method == Method::Post));
+}
+
+#[test]
+fn export_arguments_are_checked_before_any_request() {
+    let host = ScriptedHost::new(vec![]);
+    assert_eq!(
+        code(block_on(export_items(
+            &host,
+            &config(),
+            "MBX:a@b",
+            &["".into()]
+        ))),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        code(block_on(export_items(&host, &config(), "", &["x".into()]))),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(host.sent_count(), 0);
+    assert_eq!(
+        block_on(export_items(&host, &config(), "MBX:a@b", &[])).unwrap(),
+        vec![]
+    );
+}
