@@ -111,6 +111,29 @@ fn milliseconds(
     }
 }
 
+/// A whole number in `[min, max]`.
+fn whole_number(
+    value: Option<f64>,
+    name: &str,
+    min: u32,
+    max: u32,
+    default: u32,
+) -> Result<u32, MailboxError> {
+    match value {
+        None => Ok(default),
+        Some(n) if (f64::from(min)..=f64::from(max)).contains(&n) && n == f64::from(n as u32) => {
+            Ok(n as u32)
+        }
+        Some(_) => {
+            let mut requirement = String::from("must be a whole number from ");
+            push_decimal(&mut requirement, u64::from(min));
+            requirement.push_str(" to ");
+            push_decimal(&mut requirement, u64::from(max));
+            Err(option_error(name, &requirement))
+        }
+    }
+}
+
 /// The Graph root: `https://host[:port][/prefix]`, or loopback `http:`; no query, fragment or userinfo.
 fn graph_root(url: &str) -> Result<String, MailboxError> {
     let target = parse_target(url).map_err(|problem| {
@@ -186,21 +209,13 @@ impl ClientConfig {
             1.0,
             u64::from(DEFAULT_TIMEOUT_MS),
         )? as u32;
-        let max_retries = match raw.max_retries {
-            None => DEFAULT_MAX_RETRIES,
-            Some(n)
-                if (0.0..=f64::from(MAX_RETRIES_LIMIT)).contains(&n)
-                    && n == f64::from(n as u32) =>
-            {
-                n as u32
-            }
-            Some(_) => {
-                return Err(option_error(
-                    "maxRetries",
-                    "must be a whole number from 0 to 10",
-                ))
-            }
-        };
+        let max_retries = whole_number(
+            raw.max_retries,
+            "maxRetries",
+            0,
+            MAX_RETRIES_LIMIT,
+            DEFAULT_MAX_RETRIES,
+        )?;
         let retry_base_delay_ms = milliseconds(
             raw.retry_base_delay_ms,
             "retryBaseDelayMs",
@@ -219,21 +234,13 @@ impl ClientConfig {
             0.0,
             DEFAULT_RENEW_BEFORE_MS,
         )?;
-        let mailbox_concurrency = match raw.mailbox_concurrency {
-            None => DEFAULT_MAILBOX_CONCURRENCY,
-            Some(n)
-                if (1.0..=MAX_MAILBOX_CONCURRENCY as f64).contains(&n)
-                    && n == f64::from(n as u32) =>
-            {
-                n as usize
-            }
-            Some(_) => {
-                return Err(option_error(
-                    "mailboxConcurrency",
-                    "must be a whole number from 1 to 16",
-                ))
-            }
-        };
+        let mailbox_concurrency = whole_number(
+            raw.mailbox_concurrency,
+            "mailboxConcurrency",
+            1,
+            MAX_MAILBOX_CONCURRENCY as u32,
+            DEFAULT_MAILBOX_CONCURRENCY as u32,
+        )? as usize;
         let scopes = match raw.scopes {
             None => default_scopes(&graph_root),
             Some(scopes) if !scopes.is_empty() && scopes.iter().all(|s| !s.trim().is_empty()) => {

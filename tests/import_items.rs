@@ -141,12 +141,7 @@ fn concurrent_posts_needing_a_session_share_one_create_import_session() {
     let items: Vec<ImportItem> = (0..4)
         .map(|i| create("f", format!("item {i}").as_bytes()))
         .collect();
-    let results = host.run(async {
-        let futures = items
-            .iter()
-            .map(|item| import_item(&host, &config, &store, MAILBOX, item));
-        join_all(futures.collect()).await
-    });
+    let results = import_all_at_once(&host, &config, &store, &items);
     assert!(results.iter().all(Result::is_ok));
     assert_eq!(host.graph_calls(), 1);
     assert_eq!(store.created.get(), 1);
@@ -162,12 +157,7 @@ fn every_call_of_a_client_together_keeps_to_four_posts_per_mailbox() {
     let items: Vec<ImportItem> = (0..10)
         .map(|i| create("f", format!("item {i}").as_bytes()))
         .collect();
-    let results = host.run(async {
-        let futures = items
-            .iter()
-            .map(|item| import_item(&host, &config, &store, MAILBOX, item));
-        join_all(futures.collect()).await
-    });
+    let results = import_all_at_once(&host, &config, &store, &items);
     assert!(results.iter().all(Result::is_ok));
     assert_eq!(host.peak_in_flight.get(), 4);
     assert_eq!(tenant.borrow().items.len(), 10);
@@ -179,12 +169,7 @@ fn every_call_of_a_client_together_keeps_to_four_posts_per_mailbox() {
     .unwrap();
     let (host, _tenant) = setup(50.0, HOUR);
     let store = SessionStore::default();
-    host.run(async {
-        let futures = items
-            .iter()
-            .map(|item| import_item(&host, &one_at_a_time, &store, MAILBOX, item));
-        join_all(futures.collect()).await
-    });
+    import_all_at_once(&host, &one_at_a_time, &store, &items);
     assert_eq!(host.peak_in_flight.get(), 1);
 }
 
@@ -574,6 +559,21 @@ fn an_observer_that_fails_stops_the_run() {
     assert_eq!(reason, Stopped::ObserverFailed);
     assert!(report.progress.settled < 10);
     assert_every_item_once(&report, recorder.pulled.get() as usize);
+}
+
+/// Starts one importItem per item at once, as a `Promise.all` would, and waits for all of them.
+fn import_all_at_once(
+    host: &SimHost,
+    config: &ClientConfig,
+    store: &SessionStore,
+    items: &[ImportItem],
+) -> Vec<Result<ImportedItem, ItemError>> {
+    host.run(async {
+        let futures = items
+            .iter()
+            .map(|item| import_item(host, config, store, MAILBOX, item));
+        join_all(futures.collect()).await
+    })
 }
 
 /// Polls every future until all are done (a test-side join; the library has its own scheduler).
