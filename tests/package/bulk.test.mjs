@@ -33,7 +33,7 @@ test("1,000 items through throttling, expiring sessions, an archive switch and l
   const archive = uniqueMailbox("chaos-archive");
   const count = 1000;
   mock.state.addFaults(chaosFaults(mailbox, archive, count + 100));
-  mock.state.setConfig({ sessionLifetimeMs: 700 });
+  mock.state.setConfig({ sessionLifetimeMs: 400 });
   try {
     // A window of 8: the client's per-mailbox limit (mailboxConcurrency, 4) still keeps the mock's 4.
     const result = await runBulk(api, { graphUrl: mock.graphUrl, importPort: mock.importPort, mailbox, count, concurrency: 8 });

@@ -132,7 +132,7 @@ test("workerd: 1,000 items through throttling, expiring sessions, an archive swi
   const archive = uniqueMailbox("workerd-chaos-archive");
   const count = 1000;
   mock.state.addFaults(chaosFaults(mailbox, archive, count + 100));
-  mock.state.setConfig({ sessionLifetimeMs: 700 });
+  mock.state.setConfig({ sessionLifetimeMs: 400 });
   try {
     const response = await miniflare.dispatchFetch("http://worker.test/", {
       method: "POST",
