@@ -19,6 +19,7 @@ import {
   saveSettings,
   validateSettings,
 } from "./auth.js";
+import { setupImportPane } from "./import-pane.js";
 
 // Tells boot.js that the package loaded, so later unrelated errors are not reported as a load failure.
 window.demoStarted = true;
@@ -144,6 +145,16 @@ async function start() {
   els.clientId.value = settings?.clientId ?? "";
   els.tenant.value = settings?.tenant ?? "";
   const ready = applySettings(settings);
+
+  setupImportPane({
+    isOffline: () => mode === "offline",
+    clientOptions: () => {
+      if (mode !== "offline" && !auth?.account) throw new Error("Sign in with Microsoft first.");
+      const mailboxId = els.mailboxId.value.trim();
+      if (!mailboxId) throw new Error("Enter a mailbox id above.");
+      return { options: clientOptions(auth), mailboxId };
+    },
+  });
 
   els.create.disabled = false;
   setStatus("Ready.");
@@ -317,28 +328,14 @@ async function onCreate(event) {
   const offline = mode === "offline";
   const signedIn = auth; // this call's MSAL, even if the settings change while it runs
   const mailboxId = els.mailboxId.value.trim();
-  const options = {
-    apiVersion: els.apiVersion.value,
-    maxRetries: MAX_RETRIES,
-    retryBaseDelayMs: RETRY_BASE_DELAY_MS,
-  };
-  if (offline) {
-    Object.assign(options, {
-      token: DEMO_TOKEN,
-      graphBaseUrl: config.graphBaseUrl,
-      trustedImportHosts: config.trustedImportHosts,
-    });
-  } else {
-    if (!signedIn?.account) {
-      done();
-      setStatus(signedIn ? "Sign in with Microsoft first." : "Microsoft sign-in is not ready yet.", "error");
-      if (signedIn) els.signIn.focus();
-      return;
-    }
-    // Microsoft Graph and its import hosts (the package's defaults), unless the test hook says otherwise.
-    Object.assign(options, { token: signedIn.tokenProvider }, loadGraphOverride() ?? {});
-    signedIn.tokenCalls = [];
+  if (!offline && !signedIn?.account) {
+    done();
+    setStatus(signedIn ? "Sign in with Microsoft first." : "Microsoft sign-in is not ready yet.", "error");
+    if (signedIn) els.signIn.focus();
+    return;
   }
+  const options = clientOptions(signedIn);
+  if (!offline) signedIn.tokenCalls = [];
   setStatus("Creating import session…");
   const seenBefore = offline ? await mockRequestCount() : null;
   try {
@@ -365,6 +362,24 @@ async function onCreate(event) {
     els.create.removeAttribute("aria-disabled");
     els.form.removeAttribute("aria-busy");
   }
+}
+
+/** The package's options for the page's mode: the mock tenant offline, else MSAL's token provider. */
+function clientOptions(signedIn) {
+  const options = {
+    apiVersion: els.apiVersion.value,
+    maxRetries: MAX_RETRIES,
+    retryBaseDelayMs: RETRY_BASE_DELAY_MS,
+  };
+  if (mode === "offline") {
+    return Object.assign(options, {
+      token: DEMO_TOKEN,
+      graphBaseUrl: config.graphBaseUrl,
+      trustedImportHosts: config.trustedImportHosts,
+    });
+  }
+  // Microsoft Graph and its import hosts (the package's defaults), unless the test hook says otherwise.
+  return Object.assign(options, { token: signedIn.tokenProvider }, loadGraphOverride() ?? {});
 }
 
 /** How the access token was obtained, e.g. "from MSAL's cache (acquireTokenSilent)". */

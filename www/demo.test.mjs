@@ -228,6 +228,57 @@ describe("offline demo tenant", () => {
     await stale.close();
   });
 
+  const PANE_MAILBOX = "MBX:e0643f21@a7809c93";
+
+  /** Starts an import run from the pane and waits until it ends ("Done", "Stopped" or "Import failed"). */
+  async function runImport() {
+    await page.click("#import-start");
+    await page.waitForFunction(() => /^(Done|Stopped|Import failed)/.test(document.getElementById("import-status").textContent));
+    return page.locator("#import-status").textContent();
+  }
+
+  test("the import pane imports 25 sample items through throttling, one row per item", async () => {
+    const before = demo.tenant.state.itemsFor(PANE_MAILBOX).length;
+    demo.tenant.state.addFaults([{ target: "import", mailbox: PANE_MAILBOX, kind: "status", status: 429, times: 3 }]);
+    await page.getByRole("button", { name: "Use 25 sample items" }).click();
+    await page.locator("#import-status", { hasText: "25 items ready to import." }).waitFor();
+    assert.equal(await runImport(), "Done: 25 imported, 0 failed, 0 outcome unknown.");
+    const statuses = await page.locator("#import-rows tr").evaluateAll((rows) => rows.map((r) => r.dataset.status));
+    assert.deepEqual(statuses, Array(25).fill("imported"));
+    assert.equal(await page.locator("#import-progress").evaluate((p) => p.value), 25);
+    assert.equal(demo.tenant.state.itemsFor(PANE_MAILBOX).length - before, 25);
+    const posts = demo.tenant.state.requestsFor(PANE_MAILBOX).filter((r) => r.server === "import");
+    assert.equal(posts.filter((r) => r.status === 429).length, 3, "the throttled posts were retried");
+    await page.locator("#import-pane").screenshot({ path: screenshotPath("demo-import.png") });
+  });
+
+  test("item files from the file input are imported", async () => {
+    const before = demo.tenant.state.itemsFor(PANE_MAILBOX).length;
+    await page.setInputFiles("#import-files", [
+      { name: "first.fts", mimeType: "application/octet-stream", buffer: Buffer.from("first item stream") },
+      { name: "second.fts", mimeType: "application/octet-stream", buffer: Buffer.from("second item stream") },
+    ]);
+    await page.locator("#import-status", { hasText: "2 items ready to import." }).waitFor();
+    assert.equal(await runImport(), "Done: 2 imported, 0 failed, 0 outcome unknown.");
+    assert.deepEqual(await page.locator("#import-rows tr td:first-child").allTextContents(), ["first.fts", "second.fts"]);
+    const stored = demo.tenant.state.itemsFor(PANE_MAILBOX).slice(before).map((item) => Buffer.from(item.data, "base64").toString());
+    assert.deepEqual(stored.sort(), ["first item stream", "second item stream"]);
+  });
+
+  test("Stop ends a run: every row says how its item ended", async () => {
+    demo.tenant.state.addFaults([{ target: "import", mailbox: PANE_MAILBOX, kind: "delay", ms: 300, times: 25 }]);
+    await page.getByRole("button", { name: "Use 25 sample items" }).click();
+    await page.click("#import-start");
+    await page.locator("#import-rows tr[data-status='imported']").first().waitFor();
+    await page.click("#import-stop");
+    await page.waitForFunction(() => document.getElementById("import-status").textContent.startsWith("Stopped"));
+    const statuses = await page.locator("#import-rows tr").evaluateAll((rows) => rows.map((r) => r.dataset.status));
+    assert.equal(statuses.length, 25);
+    assert.ok(statuses.every((s) => ["imported", "failed", "notSent"].includes(s)), statuses.join());
+    assert.ok(statuses.includes("notSent"), "items after the stop were not sent");
+    demo.tenant.state.clearFaults();
+  });
+
   test("no console errors, and no request left loopback", () => {
     assert.deepEqual(consoleErrors, []);
     assert.deepEqual(outside, []);
