@@ -20,11 +20,11 @@
 
 import http from "node:http";
 import { readFile, stat } from "node:fs/promises";
-import { readFileSync, realpathSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, extname, join, resolve, sep } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { startMockTenant } from "../tests/mock/server.mjs";
+import { fileURLToPath } from "node:url";
+import { closeOnSignals, isMainModule, startMockTenant } from "../tests/mock/server.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WWW_DIR = join(ROOT, "www");
@@ -404,23 +404,10 @@ async function main() {
     return;
   }
   process.stdout.write(`Demo: ${demo.url}\n`);
-  const stop = () => {
-    demo.close().then(() => process.exit(0));
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  closeOnSignals(() => demo.close());
 }
 
-function isMain() {
-  if (!process.argv[1]) return false;
-  try {
-    return pathToFileURL(realpathSync(process.argv[1])).href === import.meta.url;
-  } catch {
-    return false;
-  }
-}
-
-if (isMain()) {
+if (isMainModule(import.meta.url)) {
   main().catch((err) => {
     process.stderr.write(`demo: ${err && err.message ? err.message : err}\n`);
     process.exit(1);

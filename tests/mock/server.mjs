@@ -938,23 +938,29 @@ async function main() {
   });
   if (opts.portsFile) writeFileSync(opts.portsFile, `${line}\n`);
   process.stdout.write(`${line}\n`);
+  closeOnSignals(() => tenant.close());
+}
+
+/** Runs `close` on SIGINT or SIGTERM, then exits 0: how the command-line tools here stop cleanly. */
+export function closeOnSignals(close) {
   const stop = () => {
-    tenant.close().then(() => process.exit(0));
+    close().then(() => process.exit(0));
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
 }
 
-function isMain() {
+/** Whether the module at `moduleUrl` (its import.meta.url) is the script node was started with. */
+export function isMainModule(moduleUrl) {
   if (!process.argv[1]) return false;
   try {
-    return pathToFileURL(realpathSync(process.argv[1])).href === import.meta.url;
+    return pathToFileURL(realpathSync(process.argv[1])).href === moduleUrl;
   } catch {
     return false;
   }
 }
 
-if (isMain()) {
+if (isMainModule(import.meta.url)) {
   main().catch((err) => {
     process.stderr.write(`${err && err.stack ? err.stack : err}\n`);
     process.exit(1);
