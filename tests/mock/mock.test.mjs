@@ -2,6 +2,7 @@
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -814,12 +815,345 @@ test("close() ends hung and delayed requests at once", async () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------
+// Import host: concurrency limit, latency, chaos, expiry, archive folders, duplicates, recording
+
+const ITEM = { FolderId: "f", Mode: "create", Data: DATA };
+const b64 = (text) => Buffer.from(text).toString("base64");
+const sleepMs = (ms) => new Promise((r) => setTimeout(r, ms));
+async function setConfig(patch) {
+  const r = await control("POST", "/_mock/config", patch);
+  assert.equal(r.status, 204, await r.text());
+}
+
+test("concurrency: 6 posts at once at 100 ms latency, exactly 2 refused, peak 4", async () => {
+  const { importUrl } = await newSession("MBX:six");
+  await setConfig({ importLatencyMs: 100 });
+  const t0 = Date.now();
+  const rs = await Promise.all([1, 2, 3, 4, 5, 6].map((i) => importItem(importUrl, { ...ITEM, Data: b64(`six ${i}`) })));
+  const bodies = await Promise.all(rs.map((r) => r.json()));
+  assert.deepEqual(rs.map((r) => r.status).sort(), [200, 200, 200, 200, 429, 429]);
+  assert.ok(Date.now() - t0 >= 95, "the accepted posts waited the latency");
+  for (const [i, r] of rs.entries()) {
+    if (r.status !== 429) continue;
+    assert.deepEqual(bodies[i], { Message: "Application is over its MailboxConcurrency limit." });
+    assert.equal(r.headers.get("retry-after"), null);
+    assert.match(r.headers.get("request-id"), UUID);
+  }
+  assert.equal(tenant.state.stats.maxInFlightByMailbox.import["MBX:six"], 4);
+  assert.equal(tenant.state.stats.maxInFlight.import, 4);
+  assert.deepEqual(tenant.state.stats.refusedForConcurrency, { "MBX:six": 2 });
+  assert.equal(tenant.state.itemsFor("MBX:six").length, 4);
+  const refused = tenant.state.requestsFor("MBX:six").filter((r) => r.fault === "concurrencyLimit");
+  assert.equal(refused.length, 2);
+  for (const r of refused) {
+    assert.equal(r.status, 429);
+    assert.equal(r.chaos, null);
+    assert.match(r.body, /"Data":"/, "a refused post's body is recorded too");
+  }
+  // Slots are free again as soon as the answers are written: four more at once all pass.
+  const again = await Promise.all([1, 2, 3, 4].map(() => importItem(importUrl, ITEM)));
+  assert.deepEqual(again.map((r) => r.status), [200, 200, 200, 200]);
+});
+
+test("concurrency: Retry-After is configurable, the limit can be changed or lifted, faults are not consumed", async () => {
+  const { importUrl } = await newSession("MBX:lim");
+  await setConfig({ importLatencyMs: 80, importConcurrencyLimit: 2, concurrencyRetryAfter: 1 });
+  await addFaults({ target: "import", mailbox: "MBX:lim", kind: "delay", ms: 0, times: 2 });
+  let rs = await Promise.all([1, 2, 3].map(() => importItem(importUrl, ITEM)));
+  assert.deepEqual(rs.map((r) => r.status).sort(), [200, 200, 429]);
+  assert.equal(rs.find((r) => r.status === 429).headers.get("retry-after"), "1");
+  assert.equal(tenant.state.faults.length, 0, "the two accepted posts took the two faults");
+  await Promise.all(rs.map((r) => r.arrayBuffer()));
+
+  await setConfig({ importConcurrencyLimit: null, concurrencyRetryAfter: null });
+  rs = await Promise.all([1, 2, 3, 4, 5, 6].map(() => importItem(importUrl, ITEM)));
+  assert.deepEqual(rs.map((r) => r.status), [200, 200, 200, 200, 200, 200]);
+  assert.equal(tenant.state.stats.maxInFlightByMailbox.import["MBX:lim"], 6);
+  assert.deepEqual(tenant.state.stats.refusedForConcurrency, { "MBX:lim": 1 });
+
+  for (const bad of [{ importConcurrencyLimit: 0 }, { importConcurrencyLimit: 2.5 }, { concurrencyRetryAfter: -1 }, { concurrencyRetryAfter: "" }]) {
+    assert.equal((await control("POST", "/_mock/config", bad)).status, 400, JSON.stringify(bad));
+  }
+  const cfg = await (await control("GET", "/_mock/config")).json();
+  assert.equal(cfg.importConcurrencyLimit, null);
+  tenant.state.reset();
+  assert.equal(tenant.state.config.importConcurrencyLimit, 4);
+  assert.equal(tenant.state.config.concurrencyRetryAfter, null);
+});
+
+test("concurrency: a hung post holds its slot until the client gives up; startMockTenant takes the options", async () => {
+  const t = await startMockTenant({ importConcurrencyLimit: 1, importLatencyMs: 10, graphLatencyMs: 10 });
+  try {
+    assert.equal(t.state.config.importConcurrencyLimit, 1);
+    const s = await (await fetch(t.graphUrl + sessionPath("MBX:hung"), { method: "POST", headers: { authorization: "Bearer t" } })).json();
+    t.state.addFaults([{ target: "import", kind: "hang" }]);
+    const hung = importItem(s.importUrl, ITEM, { signal: AbortSignal.timeout(150) });
+    while (t.state.requests.length < 2) await sleepMs(5);
+    assert.equal((await importItem(s.importUrl, ITEM)).status, 429);
+    await assert.rejects(hung);
+    await sleepMs(20); // the server sees the socket close
+    assert.equal((await importItem(s.importUrl, ITEM)).status, 200);
+    assert.deepEqual(t.state.stats.refusedForConcurrency, { "MBX:hung": 1 });
+  } finally {
+    await t.close();
+  }
+  await assert.rejects(startMockTenant({ importConcurrencyLimit: 0 }), TypeError);
+});
+
+test("latency: importLatencyMs and graphLatencyMs delay answers; control routes are not delayed", async () => {
+  await setConfig({ graphLatencyMs: 80, importLatencyMs: 80 });
+  let t0 = Date.now();
+  const { importUrl } = await newSession("MBX:lat");
+  assert.ok(Date.now() - t0 >= 75, "graph latency");
+  t0 = Date.now();
+  assert.equal((await importItem(importUrl, ITEM)).status, 200);
+  assert.ok(Date.now() - t0 >= 75, "import latency");
+  t0 = Date.now();
+  assert.equal((await control("GET", "/_mock/stats")).status, 200);
+  assert.ok(Date.now() - t0 < 75, "control is immediate");
+  // Errors wait too; a delay fault adds to the latency.
+  await addFaults({ target: "import", kind: "delay", ms: 50 });
+  t0 = Date.now();
+  assert.equal((await importItem(importUrl, ITEM)).status, 200);
+  assert.ok(Date.now() - t0 >= 125);
+  for (const bad of [{ importLatencyMs: -1 }, { graphLatencyMs: "5" }]) {
+    assert.equal((await control("POST", "/_mock/config", bad)).status, 400);
+  }
+});
+
+/** Posts `n` items one after another; returns each post's outcome ("ok", "throttle" or "reset"). */
+async function postSequence(importUrl, n, prefix) {
+  const outcomes = [];
+  for (let i = 0; i < n; i += 1) {
+    try {
+      const r = await importItem(importUrl, { ...ITEM, Data: b64(`${prefix} ${i}`) });
+      const body = await r.json();
+      if (r.status === 200) outcomes.push("ok");
+      else {
+        assert.equal(r.status, 429);
+        assert.deepEqual(Object.keys(body), ["Message"]);
+        outcomes.push("throttle");
+      }
+    } catch (err) {
+      assert.equal(err.name, "TypeError"); // the connection was reset
+      outcomes.push("reset");
+    }
+  }
+  return outcomes;
+}
+
+test("chaos: seeded throttles and resets, the same for the same seed, recorded per request", async () => {
+  const chaos = { seed: 42, throttleRate: 0.2, resetBeforeProcessRate: 0.15, resetAfterProcessRate: 0.15, retryAfter: 0 };
+  const run = async () => {
+    tenant.state.reset();
+    await setConfig({ chaos });
+    const { importUrl } = await newSession("MBX:chaos");
+    const outcomes = await postSequence(importUrl, 40, "chaos");
+    const recs = tenant.state.requestsFor("MBX:chaos").filter((r) => r.server === "import");
+    return { outcomes, recs, chaosLog: recs.map((r) => r.chaos), stats: structuredClone(tenant.state.stats.chaos) };
+  };
+  const a = await run();
+  const b = await run();
+  assert.deepEqual(a.chaosLog, b.chaosLog, "same seed, same outcomes");
+  for (const kind of ["throttle", "resetBeforeProcess", "resetAfterProcess"]) {
+    assert.ok(a.chaosLog.includes(kind), `${kind} happened in 40 posts`);
+    assert.equal(a.stats[kind], a.chaosLog.filter((c) => c === kind).length);
+  }
+  assert.ok(a.chaosLog.includes(null));
+  // What the client saw matches what was recorded; only resetAfterProcess posts left an item without an answer.
+  const expected = a.chaosLog.map((c) => (c === null ? "ok" : c === "throttle" ? "throttle" : "reset"));
+  assert.deepEqual(a.outcomes, expected);
+  const items = tenant.state.itemsFor("MBX:chaos");
+  assert.equal(items.length, a.chaosLog.filter((c) => c === null || c === "resetAfterProcess").length);
+  for (const rec of b.recs) {
+    assert.equal(rec.status, rec.chaos === null ? 200 : rec.chaos === "throttle" ? 429 : null);
+    if (rec.chaos === "resetAfterProcess" || rec.chaos === null) {
+      assert.ok(items.some((it) => it.itemId === rec.itemId), "the record names the stored item");
+    } else {
+      assert.equal(rec.itemId, null);
+    }
+  }
+  const throttled = b.recs.find((r) => r.chaos === "throttle");
+  assert.ok(throttled);
+
+  // A different seed gives different outcomes; a queued fault takes precedence over chaos (no draw).
+  tenant.state.reset();
+  await setConfig({ chaos: { ...chaos, seed: 7 } });
+  const { importUrl } = await newSession("MBX:chaos");
+  await postSequence(importUrl, 40, "chaos");
+  assert.notDeepEqual(tenant.state.requestsFor("MBX:chaos").filter((r) => r.server === "import").map((r) => r.chaos), a.chaosLog);
+  await setConfig({ chaos: { seed: 1, throttleRate: 1 } });
+  await addFaults({ target: "import", kind: "delay", ms: 0 });
+  assert.equal((await importItem(importUrl, ITEM)).status, 200);
+  const t = await importItem(importUrl, ITEM);
+  assert.equal(t.status, 429);
+  assert.equal(t.headers.get("retry-after"), null);
+  const last = tenant.state.requests.slice(-2);
+  assert.deepEqual(last.map((r) => [r.fault, r.chaos]), [["delay", null], [null, "throttle"]]);
+  // chaos: null turns it off; bad chaos configs are refused.
+  await setConfig({ chaos: null });
+  assert.equal((await importItem(importUrl, ITEM)).status, 200);
+  for (const bad of [
+    { seed: 1, throttleRate: 0.6, resetAfterProcessRate: 0.6 },
+    { seed: -1 },
+    { seed: 1, throttleRate: 2 },
+    { seed: 1, typo: 0.1 },
+    "yes",
+  ]) {
+    assert.equal((await control("POST", "/_mock/config", { chaos: bad })).status, 400, JSON.stringify(bad));
+  }
+});
+
+test("chaos retryAfter is sent with its 429s", async () => {
+  tenant.state.setConfig({ chaos: { seed: 3, throttleRate: 1, retryAfter: 2 } });
+  const { importUrl } = await newSession("MBX:ra");
+  const r = await importItem(importUrl, ITEM);
+  assert.equal(r.status, 429);
+  assert.equal(r.headers.get("retry-after"), "2");
+  assert.deepEqual(await r.json(), { Message: "Too many requests. Please retry again later." });
+});
+
+test("sessions: shortening sessionLifetimeMs mid-run affects new sessions only", async () => {
+  const long = await newSession("MBX:life");
+  assert.equal((await importItem(long.importUrl, ITEM)).status, 200);
+  tenant.state.setConfig({ sessionLifetimeMs: 40 });
+  const short = await newSession("MBX:life");
+  assert.equal((await importItem(short.importUrl, ITEM)).status, 200);
+  await sleepMs(60);
+  const expired = await importItem(short.importUrl, ITEM);
+  assert.equal(expired.status, 401);
+  assert.match((await expired.json()).Message, /expired/);
+  assert.equal((await importItem(long.importUrl, ITEM)).status, 200);
+});
+
+test("sessions: POST /_mock/expire-sessions expires one mailbox's sessions at once (or all)", async () => {
+  const x1 = await newSession("MBX:x");
+  const x2 = await newSession("MBX:x", { version: "beta" });
+  const y = await newSession("MBX:y");
+  let r = await control("POST", "/_mock/expire-sessions", { mailbox: "MBX:x" });
+  assert.equal(r.status, 200);
+  assert.deepEqual(await r.json(), { expired: 2 });
+  for (const s of [x1, x2]) {
+    const e = await importItem(s.importUrl, ITEM);
+    assert.equal(e.status, 401);
+    assert.match((await e.json()).Message, /expired/);
+  }
+  assert.equal((await importItem(y.importUrl, ITEM)).status, 200);
+  // A post already in flight is judged when it is processed, after the latency.
+  await setConfig({ importLatencyMs: 80 });
+  const inFlight = importItem(y.importUrl, ITEM);
+  await sleepMs(20);
+  assert.equal(tenant.state.expireSessions("MBX:y"), 1);
+  assert.equal((await inFlight).status, 401);
+  const y2 = await newSession("MBX:y");
+  r = await control("POST", "/_mock/expire-sessions");
+  assert.deepEqual(await r.json(), { expired: 1 });
+  assert.equal((await importItem(y2.importUrl, ITEM)).status, 401);
+  assert.equal((await control("POST", "/_mock/expire-sessions", { mailbox: 5 })).status, 400);
+  assert.equal((await control("GET", "/_mock/expire-sessions")).status, 405);
+});
+
+test("archive folders: 409 through another mailbox's session, stored under the archive through its own", async () => {
+  const archive = "MBX:archive@tenant";
+  await setConfig({ archiveFolders: { "AAMkArchiveFolder": archive } });
+  const primary = await newSession("MBX:primary@tenant");
+  const arch = await newSession(archive);
+  const item = { FolderId: "AAMkArchiveFolder", Mode: "create", Data: b64("old mail") };
+  const refused = await importItem(primary.importUrl, item);
+  assert.equal(refused.status, 409);
+  assert.deepEqual(await refused.json(), {
+    Message: "Invalid import session. The target session is expected in mailbox MBX:archive@tenant.",
+  });
+  assert.equal(tenant.state.itemsFor("MBX:primary@tenant").length, 0);
+  const ok = await importItem(arch.importUrl, item);
+  assert.equal(ok.status, 200);
+  const { itemId, changeKey } = await ok.json();
+  assert.deepEqual(tenant.state.itemsFor(archive).map((it) => [it.itemId, it.folderId]), [[itemId, "AAMkArchiveFolder"]]);
+  // Other folders go through the primary session as before; an update into the archive folder is refused too.
+  assert.equal((await importItem(primary.importUrl, ITEM)).status, 200);
+  const upd = { ...item, Mode: "update", ItemId: itemId, ChangeKey: changeKey };
+  assert.equal((await importItem(primary.importUrl, upd)).status, 409);
+  assert.equal((await importItem(arch.importUrl, upd)).status, 200);
+  for (const bad of [{ f: "" }, { f: 1 }, ["x"], { "": "MBX:a" }]) {
+    assert.equal((await control("POST", "/_mock/config", { archiveFolders: bad })).status, 400, JSON.stringify(bad));
+  }
+  tenant.state.reset();
+  assert.deepEqual(tenant.state.config.archiveFolders, {});
+});
+
+test("duplicates: items carry a hash of their Data; duplicateData finds data stored twice", async () => {
+  const a = await newSession("MBX:dup");
+  const arch = await newSession("MBX:dup-archive");
+  const one = b64("item one");
+  for (const data of [one, b64("item two"), one]) {
+    assert.equal((await importItem(a.importUrl, { ...ITEM, Data: data })).status, 200);
+  }
+  assert.equal((await importItem(arch.importUrl, { ...ITEM, Data: b64("item two") })).status, 200);
+  const items = tenant.state.itemsFor("MBX:dup");
+  const hashOne = createHash("sha256").update("item one").digest("hex");
+  assert.equal(items[0].dataHash, hashOne);
+  assert.equal(items[0].size, 8);
+  assert.equal(items[0].data, one);
+  const dups = tenant.state.duplicateData("MBX:dup");
+  assert.deepEqual(dups, [
+    { dataHash: hashOne, count: 2, items: [{ mailbox: "MBX:dup", itemId: items[0].itemId }, { mailbox: "MBX:dup", itemId: items[2].itemId }] },
+  ]);
+  assert.deepEqual(tenant.state.duplicateData("MBX:dup-archive"), []);
+  // A mailbox and its archive pooled: "item two" is there twice as well.
+  assert.equal(tenant.state.duplicateData(["MBX:dup", "MBX:dup-archive"]).length, 2);
+  assert.equal(tenant.state.duplicateData().length, 2);
+  const http = await (await control("GET", "/_mock/duplicates?mailbox=MBX%3Adup")).json();
+  assert.deepEqual(http.duplicates, dups);
+  const pooled = await (await control("GET", "/_mock/duplicates?mailbox=MBX%3Adup&mailbox=MBX%3Adup-archive")).json();
+  assert.equal(pooled.duplicates.length, 2);
+  const listed = await (await control("GET", "/_mock/items?mailbox=MBX%3Adup")).json();
+  assert.deepEqual(Object.keys(listed.items[0]), [
+    "mailbox", "itemId", "changeKey", "folderId", "data", "version", "createdAt", "updatedAt", "dataHash", "size",
+  ]);
+  assert.equal(listed.items[0].dataHash, hashOne);
+  // An update re-hashes; storeItemData: false keeps the hash and size only.
+  await setConfig({ storeItemData: false });
+  const r = await importItem(a.importUrl, { ...ITEM, Mode: "update", Data: b64("changed"), ItemId: items[2].itemId, ChangeKey: items[2].changeKey });
+  assert.equal(r.status, 200);
+  assert.equal(items[2].data, null);
+  assert.equal(items[2].dataHash, createHash("sha256").update("changed").digest("hex"));
+  assert.deepEqual(tenant.state.duplicateData("MBX:dup"), []);
+});
+
+test("recording: recordRequests and recordBodies false keep only the counters", async () => {
+  const { importUrl } = await newSession("MBX:rec");
+  await setConfig({ recordBodies: false });
+  assert.equal((await importItem(importUrl, ITEM)).status, 200);
+  assert.equal(tenant.state.requests.at(-1).body, null);
+  assert.equal(tenant.state.requests.length, 2);
+  await setConfig({ recordRequests: false });
+  await addFaults({ target: "import", kind: "status", status: 503 });
+  assert.equal((await importItem(importUrl, ITEM)).status, 503);
+  assert.equal((await importItem(importUrl, ITEM)).status, 200);
+  assert.equal((await createSession("MBX:rec")).status, 200);
+  assert.equal(tenant.state.requests.length, 2, "nothing more recorded");
+  assert.equal(tenant.state.requestsFor("MBX:rec").length, 2);
+  const stats = await (await control("GET", "/_mock/stats")).json();
+  assert.deepEqual(stats.requests, { graph: 2, import: 3 });
+  assert.deepEqual(stats.requestsByMailbox, { graph: { "MBX:rec": 2 }, import: { "MBX:rec": 3 } });
+  assert.deepEqual(stats.statuses, { graph: { 200: 2 }, import: { 200: 2, 503: 1 } });
+  assert.equal(tenant.state.itemsFor("MBX:rec").length, 2, "items are still stored");
+  for (const bad of [{ recordRequests: 0 }, { recordBodies: "no" }, { storeItemData: null }]) {
+    assert.equal((await control("POST", "/_mock/config", bad)).status, 400);
+  }
+  tenant.state.reset();
+  assert.equal(tenant.state.config.recordRequests, true);
+  assert.deepEqual(tenant.state.stats.requests, { graph: 0, import: 0 });
+});
+
+// ---------------------------------------------------------------------------------------------------------
 // Command line
 
 test("run directly: prints the ports, writes --ports-file, exits 0 on SIGTERM", async () => {
   const dir = mkdtempSync(join(tmpdir(), "mock-tenant-"));
   const portsFile = join(dir, "ports.json");
-  const child = spawn(process.execPath, [SERVER_PATH, "--ports-file", portsFile, "--host", "127.0.0.1"], {
+  const args = ["--ports-file", portsFile, "--host", "127.0.0.1", "--import-concurrency-limit", "none", "--graph-latency-ms", "5"];
+  const child = spawn(process.execPath, [SERVER_PATH, ...args], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   try {
@@ -842,6 +1176,10 @@ test("run directly: prints the ports, writes --ports-file, exits 0 on SIGTERM", 
     });
     assert.equal(r.status, 200);
     assert.ok((await r.json()).importUrl.startsWith(info.importUrlBase + "/api/gv1.0/"));
+    const cfg = await (await fetch(info.graphUrl + "/_mock/config")).json();
+    assert.equal(cfg.importConcurrencyLimit, null);
+    assert.equal(cfg.graphLatencyMs, 5);
+    assert.equal(cfg.importLatencyMs, 0);
     const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve([code, signal])));
     child.kill("SIGTERM");
     assert.deepEqual(await exited, [0, null]);

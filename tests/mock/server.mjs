@@ -11,7 +11,7 @@
 // or in-process: `const tenant = await startMockTenant(); ...; await tenant.close();`
 
 import http from "node:http";
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { realpathSync, writeFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 
@@ -38,7 +38,28 @@ const DEFAULT_CONFIG = Object.freeze({
   // Exchange's per-app, per-mailbox limit of concurrent requests (graph-api.md §6); whether the import host
   // counts is UNKNOWN, assumed yes. A post beyond it is refused with 429 before it is processed.
   importConcurrencyLimit: 4,
+  // Retry-After sent with that 429: whether Exchange sends one is UNKNOWN; null (the default) sends none.
+  concurrencyRetryAfter: null,
+  // Time every accepted request waits before it is processed and answered.
+  importLatencyMs: 0,
+  graphLatencyMs: 0,
+  // Seeded random faults on import posts, or null:
+  // { seed, throttleRate, resetBeforeProcessRate, resetAfterProcessRate, retryAfter }.
+  chaos: null,
+  // Folder id -> archive mailbox id: a post into that folder through another mailbox's session gets the
+  // documented 409 "Invalid import session. The target session is expected in mailbox ..." (graph-api.md §3).
+  archiveFolders: {},
+  // Keep request records (state.requests) and their bodies; when false only the counters in stats grow.
+  recordRequests: true,
+  recordBodies: true,
+  // Keep each stored item's Data; when false only its dataHash and size are kept.
+  storeItemData: true,
 });
+
+// The 429 of a post over importConcurrencyLimit. The wording is Exchange's (graph-api.md §6; reported with
+// code ApplicationThrottled in Graph's error shape); the import host answers {"Message"} like its other errors.
+const CONCURRENCY_MESSAGE = "Application is over its MailboxConcurrency limit.";
+const CHAOS_KEYS = ["seed", "throttleRate", "resetBeforeProcessRate", "resetAfterProcessRate", "retryAfter"];
 
 // Where "untrustedImportUrl" and "redirect" faults point. Never contacted by the mock or its tests.
 const UNTRUSTED_ORIGIN = "https://evil.example.net";
@@ -91,6 +112,115 @@ function readBody(req) {
 /** Standard-alphabet base64 (graph-api.md §3: "base64 (standard alphabet)"). */
 function isBase64(s) {
   return s.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(s);
+}
+
+/** Small seeded PRNG (mulberry32): the same seed gives the same sequence of draws in [0, 1). */
+function seededRandom(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function isRetryAfter(v) {
+  return (typeof v === "number" && Number.isFinite(v) && v >= 0) || (typeof v === "string" && v !== "");
+}
+
+/** Checks one config value and returns it normalized (nested objects copied). Throws TypeError. */
+function normalizeConfigValue(k, v) {
+  switch (k) {
+    case "sessionLifetimeMs":
+      if (typeof v !== "number" || !Number.isFinite(v)) throw new TypeError("sessionLifetimeMs must be a number");
+      return v;
+    case "createSessionStatus":
+      if (!Number.isInteger(v) || v < 200 || v > 299) throw new TypeError("createSessionStatus must be a 2xx");
+      return v;
+    case "importConcurrencyLimit":
+      if (v !== null && (!Number.isInteger(v) || v < 1)) {
+        throw new TypeError("importConcurrencyLimit must be a whole number, 1 or more, or null (no limit)");
+      }
+      return v;
+    case "concurrencyRetryAfter":
+      if (v !== null && !isRetryAfter(v)) {
+        throw new TypeError("concurrencyRetryAfter must be null, seconds >= 0 or a non-empty string");
+      }
+      return v;
+    case "importLatencyMs":
+    case "graphLatencyMs":
+      if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new TypeError(`${k} must be a number >= 0`);
+      return v;
+    case "chaos": {
+      if (v === null) return null;
+      if (!isPlainObject(v)) throw new TypeError("chaos must be an object or null");
+      for (const key of Object.keys(v)) {
+        if (!CHAOS_KEYS.includes(key)) throw new TypeError(`unknown chaos key ${JSON.stringify(key)}`);
+      }
+      const chaos = { seed: v.seed ?? 1 };
+      if (!Number.isInteger(chaos.seed) || chaos.seed < 0 || chaos.seed > 0xffffffff) {
+        throw new TypeError("chaos seed must be a whole number from 0 to 2^32 - 1");
+      }
+      let sum = 0;
+      for (const key of ["throttleRate", "resetBeforeProcessRate", "resetAfterProcessRate"]) {
+        const rate = v[key] ?? 0;
+        if (typeof rate !== "number" || !(rate >= 0 && rate <= 1)) throw new TypeError(`chaos ${key} must be in 0..1`);
+        chaos[key] = rate;
+        sum += rate;
+      }
+      if (sum > 1 + 1e-9) throw new TypeError("chaos rates must add up to 1 at most");
+      chaos.retryAfter = v.retryAfter ?? null;
+      if (chaos.retryAfter !== null && !isRetryAfter(chaos.retryAfter)) {
+        throw new TypeError("chaos retryAfter must be null, seconds >= 0 or a non-empty string");
+      }
+      return chaos;
+    }
+    case "archiveFolders": {
+      if (!isPlainObject(v)) throw new TypeError("archiveFolders must be an object {folderId: archiveMailboxId}");
+      for (const [folder, mailbox] of Object.entries(v)) {
+        if (folder === "" || typeof mailbox !== "string" || mailbox === "") {
+          throw new TypeError("archiveFolders maps non-empty folder ids to non-empty mailbox ids");
+        }
+      }
+      return { ...v };
+    }
+    case "recordRequests":
+    case "recordBodies":
+    case "storeItemData":
+      if (typeof v !== "boolean") throw new TypeError(`${k} must be true or false`);
+      return v;
+    default:
+      throw new TypeError(`unknown config key ${JSON.stringify(k)}`);
+  }
+}
+
+/** Validates a whole config patch (all or nothing) and returns a normalized copy. */
+function normalizeConfig(patch) {
+  if (!isPlainObject(patch)) throw new TypeError("config must be an object");
+  const out = {};
+  for (const [k, v] of Object.entries(patch)) out[k] = normalizeConfigValue(k, v);
+  return out;
+}
+
+/** sha256 (hex) of an item's decoded Data bytes: equal bytes give equal hashes whatever the base64 spelling. */
+function hashData(bytes) {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+function freshStats() {
+  return {
+    maxInFlight: { graph: 0, import: 0 },
+    maxInFlightByMailbox: { graph: {}, import: {} },
+    // Import requests answered 429 because their mailbox had importConcurrencyLimit posts in flight.
+    refusedForConcurrency: {},
+    // Counters kept whatever recordRequests says.
+    requests: { graph: 0, import: 0 },
+    requestsByMailbox: { graph: {}, import: {} },
+    statuses: { graph: {}, import: {} },
+    chaos: { throttle: 0, resetBeforeProcess: 0, resetAfterProcess: 0 },
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -153,18 +283,25 @@ function normalizeFault(f) {
 
 function createState(initialConfig) {
   const inFlight = { graph: new Map(), import: new Map() }; // mailbox key -> count
+  let chaosRandom = null; // draws of the current chaos config, restarted from its seed when it is set
+  const reseed = () => {
+    chaosRandom = state.config.chaos ? seededRandom(state.config.chaos.seed) : null;
+  };
+  const bump = (obj, key) => {
+    obj[key] = (obj[key] ?? 0) + 1;
+  };
   const state = {
-    config: { ...initialConfig },
+    config: normalizeConfig(initialConfig),
     /** FIFO queue of pending faults (normalized, with remaining `times`). */
     faults: [],
     /** Every non-preflight, non-control request, in arrival order. */
     requests: [],
     /** authtoken -> { authtoken, mailbox, version, importPath, importUrl, expiresAt, expirationDateTime } */
     sessions: new Map(),
-    /** decoded mailbox id -> [{ itemId, changeKey, folderId, data, createdAt, updatedAt, version }] */
+    /** decoded mailbox id -> [{ itemId, changeKey, folderId, data, version, createdAt, updatedAt, dataHash, size }] */
     items: new Map(),
-    /** Highest number of requests seen at once, per server, overall and per mailbox. */
-    stats: { maxInFlight: { graph: 0, import: 0 }, maxInFlightByMailbox: { graph: {}, import: {} } },
+    /** Peaks of requests in flight (per server, overall and per mailbox), refusals and counters. */
+    stats: freshStats(),
 
     addFaults(list) {
       if (!Array.isArray(list)) throw new TypeError("faults must be an array");
@@ -181,32 +318,71 @@ function createState(initialConfig) {
       state.sessions.clear();
       state.items.clear();
       for (const k of Object.keys(state.config)) delete state.config[k];
-      Object.assign(state.config, initialConfig);
-      state.stats.maxInFlight.graph = 0;
-      state.stats.maxInFlight.import = 0;
-      state.stats.maxInFlightByMailbox.graph = {};
-      state.stats.maxInFlightByMailbox.import = {};
+      Object.assign(state.config, normalizeConfig(initialConfig));
+      for (const k of Object.keys(state.stats)) delete state.stats[k];
+      Object.assign(state.stats, freshStats());
+      reseed();
     },
+    /** Changes settings (all or nothing); setting `chaos` restarts its draws from the seed. */
     setConfig(patch) {
-      if (!isPlainObject(patch)) throw new TypeError("config must be an object");
-      for (const [k, v] of Object.entries(patch)) {
-        if (k === "sessionLifetimeMs") {
-          if (typeof v !== "number" || !Number.isFinite(v)) throw new TypeError("sessionLifetimeMs must be a number");
-        } else if (k === "importConcurrencyLimit") {
-          if (!Number.isInteger(v) || v < 1) throw new TypeError("importConcurrencyLimit must be a whole number, 1 or more");
-        } else if (k === "createSessionStatus") {
-          if (!Number.isInteger(v) || v < 200 || v > 299) throw new TypeError("createSessionStatus must be a 2xx");
-        } else {
-          throw new TypeError(`unknown config key ${JSON.stringify(k)}`);
-        }
-      }
-      Object.assign(state.config, patch);
+      const normalized = normalizeConfig(patch);
+      Object.assign(state.config, normalized);
+      if ("chaos" in normalized) reseed();
     },
+    /** Recorded requests for a mailbox (empty while recordRequests is false). */
     requestsFor(mailbox) {
       return state.requests.filter((r) => r.mailbox === mailbox);
     },
     itemsFor(mailbox) {
       return state.items.get(mailbox) ?? [];
+    },
+    /**
+     * Data stored more than once: [{ dataHash, count, items: [{ mailbox, itemId }] }]. `mailboxes` is one id,
+     * an array of ids pooled together (a mailbox and its archive), or omitted for all mailboxes pooled.
+     */
+    duplicateData(mailboxes) {
+      const ids = mailboxes === undefined ? [...state.items.keys()] : [mailboxes].flat();
+      const byHash = new Map();
+      for (const mailbox of new Set(ids)) {
+        for (const it of state.items.get(mailbox) ?? []) {
+          let list = byHash.get(it.dataHash);
+          if (!list) byHash.set(it.dataHash, (list = []));
+          list.push({ mailbox, itemId: it.itemId });
+        }
+      }
+      const out = [];
+      for (const [dataHash, items] of byHash) if (items.length > 1) out.push({ dataHash, count: items.length, items });
+      return out;
+    },
+    /** Expires at once every session of `mailbox` (every session when omitted); returns how many. */
+    expireSessions(mailbox) {
+      const now = Date.now();
+      let n = 0;
+      for (const session of state.sessions.values()) {
+        if (mailbox !== undefined && mailbox !== null && session.mailbox !== mailbox) continue;
+        if (session.expiresAt > now) session.expiresAt = now;
+        n += 1;
+      }
+      return n;
+    },
+    /** One chaos draw for an eligible import post: null or the outcome's name. */
+    drawChaos() {
+      const chaos = state.config.chaos;
+      if (!chaos || !chaosRandom) return null;
+      const r = chaosRandom();
+      let edge = chaos.throttleRate;
+      let outcome = null;
+      if (r < edge) outcome = "throttle";
+      else if (r < (edge += chaos.resetBeforeProcessRate)) outcome = "resetBeforeProcess";
+      else if (r < (edge += chaos.resetAfterProcessRate)) outcome = "resetAfterProcess";
+      if (outcome) state.stats.chaos[outcome] += 1;
+      return outcome;
+    },
+    countStatus(server, status) {
+      bump(state.stats.statuses[server], String(status));
+    },
+    countRefused(mailbox) {
+      bump(state.stats.refusedForConcurrency, mailbox);
     },
 
     /** Takes the first queued fault that applies to this request, or null. */
@@ -221,8 +397,10 @@ function createState(initialConfig) {
       return f;
     },
 
-    /** Records a request at arrival; `body` and `status` are filled in later. */
+    /** Records a request at arrival (kept only if recordRequests); `body` and `status` are filled in later. */
     record(server, req, mailbox) {
+      state.stats.requests[server] += 1;
+      if (mailbox !== null) bump(state.stats.requestsByMailbox[server], mailbox);
       const rec = {
         server,
         method: req.method,
@@ -234,8 +412,10 @@ function createState(initialConfig) {
         status: null,
         time: Date.now(),
         endTime: null,
+        chaos: null,
+        itemId: null,
       };
-      state.requests.push(rec);
+      if (state.config.recordRequests) state.requests.push(rec);
       return rec;
     },
 
@@ -244,7 +424,10 @@ function createState(initialConfig) {
       return inFlight[server].get(mailbox ?? "") ?? 0;
     },
 
-    /** Counts a request in flight until its response is finished or its socket closes. */
+    /**
+     * Counts a request in flight until its answer is written or its socket closes, whichever comes first.
+     * Returns the release function (safe to call more than once).
+     */
     track(server, mailbox, res) {
       const key = mailbox ?? "";
       const m = inFlight[server];
@@ -257,13 +440,19 @@ function createState(initialConfig) {
         const by = stats.maxInFlightByMailbox[server];
         by[mailbox] = Math.max(by[mailbox] ?? 0, m.get(key));
       }
-      res.once("close", () => {
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
         const n = m.get(key) - 1;
         if (n > 0) m.set(key, n);
         else m.delete(key);
-      });
+      };
+      res.once("close", release);
+      return release;
     },
   };
+  reseed();
   return state;
 }
 
@@ -507,29 +696,43 @@ function importNormal(ctx, req, route, ids, bodyText) {
   }
   if (typeof Data !== "string" || Data === "") return importError(ids, 400, "Data is required.");
   if (!isBase64(Data)) return importError(ids, 400, "Data is not valid base64.");
+  if (Mode === "create" && (ItemId !== undefined || ChangeKey !== undefined)) {
+    // Sending either ItemId or ChangeKey with create is an error on the server (graph-api.md §3).
+    return importError(ids, 400, "ItemId and ChangeKey must not be specified when Mode is 'create'.");
+  }
+  if (Mode === "update" && (typeof ItemId !== "string" || ItemId === "" || typeof ChangeKey !== "string" || ChangeKey === "")) {
+    return importError(ids, 400, "ItemId and ChangeKey are required when Mode is 'update'.");
+  }
+  // A folder of an auto-expanded archive takes posts only through a session of that archive (graph-api.md §3).
+  const archive = Object.hasOwn(state.config.archiveFolders, FolderId) ? state.config.archiveFolders[FolderId] : null;
+  if (archive !== null && archive !== session.mailbox) {
+    return importError(ids, 409, `Invalid import session. The target session is expected in mailbox ${archive}.`);
+  }
 
+  const bytes = Buffer.from(Data, "base64");
+  const stored = {
+    data: state.config.storeItemData ? Data : null,
+    dataHash: hashData(bytes),
+    size: bytes.length,
+  };
   const now = Date.now();
   const list = state.items.get(route.mailbox) ?? [];
   if (Mode === "create") {
-    // Sending either ItemId or ChangeKey with create is an error on the server (graph-api.md §3).
-    if (ItemId !== undefined || ChangeKey !== undefined) {
-      return importError(ids, 400, "ItemId and ChangeKey must not be specified when Mode is 'create'.");
-    }
     const item = {
       itemId: ITEM_ID_PREFIX + randomToken(33),
       changeKey: CHANGE_KEY_PREFIX + randomToken(15),
       folderId: FolderId,
-      data: Data,
+      data: stored.data,
       version: route.version,
       createdAt: now,
       updatedAt: now,
+      dataHash: stored.dataHash,
+      size: stored.size,
     };
     list.push(item);
     state.items.set(route.mailbox, list);
+    ids.itemId = item.itemId;
     return importOk(ctx, route.version, ids, item);
-  }
-  if (typeof ItemId !== "string" || ItemId === "" || typeof ChangeKey !== "string" || ChangeKey === "") {
-    return importError(ids, 400, "ItemId and ChangeKey are required when Mode is 'update'.");
   }
   // Update of an item this mock never created: not found. A stale change key: conflict. Neither case is
   // documented; these are the usual Exchange answers.
@@ -540,8 +743,11 @@ function importNormal(ctx, req, route, ids, bodyText) {
   }
   item.changeKey = CHANGE_KEY_PREFIX + randomToken(15);
   item.folderId = FolderId;
-  item.data = Data;
+  item.data = stored.data;
   item.updatedAt = now;
+  item.dataHash = stored.dataHash;
+  item.size = stored.size;
+  ids.itemId = item.itemId;
   return importOk(ctx, route.version, ids, item);
 }
 
@@ -636,52 +842,102 @@ function sleep(ctx, ms) {
 }
 
 /**
- * Runs one recorded request: consumes a fault if one applies, reads the body, then answers with the fault or
- * normally. `normal(bodyText)` returns the normal answer; `cors` is added to every answer.
+ * Runs one recorded request. On the import host a request over importConcurrencyLimit for its mailbox is
+ * refused at once. Otherwise it counts in flight, consumes a fault if one applies (else, for an import post,
+ * draws chaos), reads the body, waits the configured latency, then answers with the fault, the chaos outcome
+ * or normally. `normal(bodyText, ids)` returns the normal answer; `cors` is added to every answer.
  */
 async function serve(ctx, server, req, res, route, cors, normal) {
   const { state } = ctx;
   const record = state.record(server, req, route.mailbox);
-  if (server === "import" && route.mailbox !== null && state.inFlightFor(server, route.mailbox) >= state.config.importConcurrencyLimit) {
-    // Over Exchange's per-mailbox limit: refused before anything else (no fault consumed, nothing stored).
+  let release = () => {};
+  const answer = (r) => {
+    release();
+    state.countStatus(server, r.status);
+    send(res, record, withHeaders(r, cors));
+  };
+  /** Reads and records the body; null when the client went away while sending. */
+  const readText = async () => {
+    let buf;
+    try {
+      buf = await readBody(req);
+    } catch {
+      return null;
+    }
+    const text = buf.toString("utf8");
+    record.body = buf.length && state.config.recordBodies ? text : null;
+    return text;
+  };
+
+  const limit = state.config.importConcurrencyLimit;
+  if (server === "import" && route.mailbox !== null && limit !== null && state.inFlightFor(server, route.mailbox) >= limit) {
+    // Over Exchange's per-mailbox limit: refused before anything else (no fault consumed, no chaos drawn,
+    // no latency, nothing stored), and not counted in flight.
     record.fault = "concurrencyLimit";
-    await readBody(req).catch(() => null);
-    const body = { Message: "Application is over its MailboxConcurrency limit." };
-    return send(res, record, withHeaders(json(429, body), cors));
+    state.countRefused(route.mailbox);
+    if ((await readText()) === null) return;
+    const retryAfter = state.config.concurrencyRetryAfter;
+    const extra = retryAfter === null ? {} : { "Retry-After": String(retryAfter) };
+    return answer(importError({ requestId: randomUUID() }, 429, CONCURRENCY_MESSAGE, extra));
   }
-  state.track(server, route.mailbox, res);
+  release = state.track(server, route.mailbox, res);
   const fault = state.takeFault(server, route.mailbox);
   record.fault = fault ? fault.kind : null;
+  // Chaos: drawn at arrival, in arrival order, for import posts that no queued fault claimed.
+  const chaos = !fault && server === "import" && route.matched && req.method === "POST" ? state.drawChaos() : null;
+  record.chaos = chaos;
 
-  let bodyBuf;
-  try {
-    bodyBuf = await readBody(req);
-  } catch {
-    return; // the client went away while sending
-  }
-  const bodyText = bodyBuf.toString("utf8");
-  record.body = bodyBuf.length ? bodyText : null;
+  const bodyText = await readText();
+  if (bodyText === null) return; // the client went away while sending
 
   const ids = {
     requestId: randomUUID(),
     clientRequestId: req.headers["client-request-id"] || randomUUID(),
   };
-  const answer = (r) => send(res, record, withHeaders(r, cors));
+  const run = () => {
+    const r = normal(bodyText, ids);
+    if (ids.itemId) record.itemId = ids.itemId;
+    return r;
+  };
 
-  if (!fault) return answer(normal(bodyText, ids));
+  const latency = server === "import" ? state.config.importLatencyMs : state.config.graphLatencyMs;
+  if (latency > 0) {
+    await sleep(ctx, latency);
+    if (ctx.closed) return;
+  }
+
+  switch (chaos) {
+    case "throttle": {
+      const retryAfter = state.config.chaos?.retryAfter ?? null;
+      const extra = retryAfter === null ? {} : { "Retry-After": String(retryAfter) };
+      return answer(importError(ids, 429, IMPORT_STATUS_MESSAGES[429], extra));
+    }
+    case "resetBeforeProcess":
+      req.socket.destroy();
+      return;
+    case "resetAfterProcess":
+      // The post takes effect (an item is created), then the connection dies: the client never hears.
+      run();
+      req.socket.destroy();
+      return;
+    default:
+      break;
+  }
+
+  if (!fault) return answer(run());
   switch (fault.kind) {
     case "delay":
       await sleep(ctx, fault.ms);
       if (ctx.closed) return;
-      return answer(normal(bodyText, ids));
+      return answer(run());
     case "hang":
       // "process": the request takes effect (an item is created), only the answer is lost.
-      if (fault.process) normal(bodyText, ids);
+      if (fault.process) run();
       ctx.hung.add(res);
       res.once("close", () => ctx.hung.delete(res));
       return; // never answered; close() destroys the socket
     case "reset":
-      if (fault.process) normal(bodyText, ids);
+      if (fault.process) run();
       req.socket.destroy();
       return;
     default:
@@ -793,8 +1049,22 @@ async function handleControl(ctx, req, res, cors) {
         return noContent();
       case "GET /_mock/stats":
         return reply(json(200, state.stats));
+      case "GET /_mock/duplicates": {
+        const mailboxes = url.searchParams.getAll("mailbox");
+        return reply(json(200, { duplicates: state.duplicateData(mailboxes.length ? mailboxes : undefined) }));
+      }
+      case "POST /_mock/expire-sessions": {
+        const body = bodyText.trim() === "" ? {} : parseBody();
+        if (!isPlainObject(body) || (body.mailbox !== undefined && typeof body.mailbox !== "string")) {
+          throw new TypeError('body must be {"mailbox": "<id>"} or {} for every session');
+        }
+        return reply(json(200, { expired: state.expireSessions(body.mailbox) }));
+      }
       default: {
-        const known = ["/_mock/reset", "/_mock/faults", "/_mock/requests", "/_mock/items", "/_mock/sessions", "/_mock/config", "/_mock/stats"];
+        const known = [
+          "/_mock/reset", "/_mock/faults", "/_mock/requests", "/_mock/items", "/_mock/sessions", "/_mock/config",
+          "/_mock/stats", "/_mock/duplicates", "/_mock/expire-sessions",
+        ];
         if (known.includes(url.pathname)) return reply(json(405, { error: `${req.method} not allowed here` }));
         return reply(json(404, { error: `no control route ${url.pathname}` }));
       }
@@ -820,7 +1090,7 @@ function listen(server, port, host) {
 
 /**
  * Starts both servers.
- * options: { host = "127.0.0.1", graphPort = 0, importPort = 0, sessionLifetimeMs, createSessionStatus }
+ * options: { host = "127.0.0.1", graphPort = 0, importPort = 0 } and any config key (DEFAULT_CONFIG)
  * Returns { graphUrl, importUrlBase, graphPort, importPort, close(), state }.
  */
 export async function startMockTenant(options = {}) {
@@ -886,7 +1156,8 @@ export async function startMockTenant(options = {}) {
 
 const USAGE =
   "usage: node tests/mock/server.mjs [--graph-port N] [--import-port N] [--host 127.0.0.1] " +
-  "[--ports-file path] [--session-lifetime-ms N]";
+  "[--ports-file path] [--session-lifetime-ms N] [--import-concurrency-limit N|none] [--import-latency-ms N] " +
+  "[--graph-latency-ms N]";
 
 function parseArgs(argv) {
   const opts = {};
@@ -909,6 +1180,15 @@ function parseArgs(argv) {
       case "--host": opts.host = value(); break;
       case "--ports-file": opts.portsFile = value(); break;
       case "--session-lifetime-ms": opts.sessionLifetimeMs = int(); break;
+      case "--import-concurrency-limit": {
+        const v = value();
+        if (v === "none") opts.importConcurrencyLimit = null;
+        else if (/^[1-9]\d*$/.test(v)) opts.importConcurrencyLimit = Number(v);
+        else throw new Error(`${name} needs a whole number, 1 or more, or "none"`);
+        break;
+      }
+      case "--import-latency-ms": opts.importLatencyMs = int(); break;
+      case "--graph-latency-ms": opts.graphLatencyMs = int(); break;
       case "-h":
       case "--help": opts.help = true; break;
       default: throw new Error(`unknown argument ${arg}`);
