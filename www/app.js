@@ -19,7 +19,7 @@ import {
   saveSettings,
   validateSettings,
 } from "./auth.js";
-import { setupImportPane } from "./import-pane.js";
+import { PaneError, setupImportPane } from "./import-pane.js";
 
 // Tells boot.js that the package loaded, so later unrelated errors are not reported as a load failure.
 window.demoStarted = true;
@@ -88,6 +88,7 @@ let current = null; // { importUrl, expiresAt } of the session on show
 let revealed = false;
 let countdownTimer = null;
 let copyFeedbackTimer = null;
+let importPane = null; // see import-pane.js
 
 // ---------------------------------------------------------------------------------------------------------
 // Start
@@ -141,20 +142,26 @@ async function start() {
     els.clientId.focus();
   });
 
+  importPane = setupImportPane({
+    prepare: () => {
+      if (mode !== "offline" && !auth?.account) {
+        throw new PaneError(auth ? "Sign in with Microsoft first." : "Microsoft sign-in is not ready yet.", auth ? els.signIn : null);
+      }
+      const mailboxId = els.mailboxId.value.trim();
+      if (!mailboxId) throw new PaneError("Enter the mailbox id in the Import session form first.", els.mailboxId);
+      // The same options as for createImportSession; one client for as long as they stay the same.
+      const key = JSON.stringify([mode, authGeneration, auth?.account?.homeAccountId ?? null, els.apiVersion.value]);
+      return { mailboxId, key, options: clientOptions(auth) };
+    },
+    onRunEnd: () => {
+      if (mode === "offline") refreshFaultState();
+    },
+  });
+
   const settings = loadSettings();
   els.clientId.value = settings?.clientId ?? "";
   els.tenant.value = settings?.tenant ?? "";
   const ready = applySettings(settings);
-
-  setupImportPane({
-    isOffline: () => mode === "offline",
-    clientOptions: () => {
-      if (mode !== "offline" && !auth?.account) throw new Error("Sign in with Microsoft first.");
-      const mailboxId = els.mailboxId.value.trim();
-      if (!mailboxId) throw new Error("Enter a mailbox id above.");
-      return { options: clientOptions(auth), mailboxId };
-    },
-  });
 
   els.create.disabled = false;
   setStatus("Ready.");
@@ -183,6 +190,7 @@ async function applySettings(settings) {
   els.simulate.hidden = !offline;
   els.accountPanel.hidden = offline;
   for (const el of document.querySelectorAll("[data-mode]")) el.hidden = el.dataset.mode !== mode;
+  importPane?.setMode(mode);
   els.attemptsLabel.textContent = offline ? "Requests" : "Access token";
   hideResult();
   hideError();
@@ -536,11 +544,15 @@ function hideError() {
 // Simulate (offline mode): faults queued on the mock tenant for the next call
 
 const FAULTS = {
-  "throttle-once": [{ kind: "status", status: 429, times: 1 }],
+  "throttle-once": () => [{ kind: "status", status: 429, times: 1 }],
   // One more 429 than the retries allow, so the call gives up with `throttled`.
-  "throttle-always": [{ kind: "status", status: 429, times: MAX_RETRIES + 1 }],
-  forbidden: [
+  "throttle-always": () => [{ kind: "status", status: 429, times: MAX_RETRIES + 1 }],
+  forbidden: () => [
     { kind: "status", status: 403, times: 1, code: "ErrorAccessDenied", message: "Access is denied. Check credentials and try again." },
+  ],
+  // On the import host, for the mailbox in the form: three posts refused, each retried after a backoff.
+  "throttle-imports": () => [
+    { target: "import", mailbox: els.mailboxId.value.trim(), kind: "status", status: 429, times: 3 },
   ],
 };
 
@@ -559,7 +571,7 @@ async function onSimulate(kind) {
   try {
     // Replace whatever was queued, so "next call" means exactly what was last clicked.
     await mock("DELETE", "/faults");
-    if (FAULTS[kind]) await mock("POST", "/faults", { faults: FAULTS[kind] });
+    if (FAULTS[kind]) await mock("POST", "/faults", { faults: FAULTS[kind]() });
   } catch (err) {
     els.faultState.textContent = `Could not reach the mock tenant (${err.message}).`;
     return;
@@ -570,15 +582,25 @@ async function onSimulate(kind) {
 async function refreshFaultState() {
   try {
     const { faults } = await mock("GET", "/faults");
-    els.faultState.textContent = `Next call: ${describeFaults(faults)}`;
+    els.faultState.textContent = describeFaults(faults);
   } catch (err) {
     els.faultState.textContent = `Could not reach the mock tenant (${err.message}).`;
   }
 }
 
+/** "Next call: 429 once", "Next imports into MBX:...: 429 ×3", or both, from the mock's fault queue. */
 function describeFaults(faults) {
-  if (!faults.length) return "normal";
-  return faults.map((f) => `${f.status ?? f.kind}${f.times > 1 ? ` ×${f.times}` : " once"}`).join(", then ");
+  const list = (some) => some.map((f) => `${f.status ?? f.kind}${f.times > 1 ? ` ×${f.times}` : " once"}`).join(", then ");
+  const graph = faults.filter((f) => (f.target ?? "graph") === "graph");
+  const imports = faults.filter((f) => f.target === "import");
+  const parts = [];
+  if (graph.length || !imports.length) parts.push(`Next call: ${graph.length ? list(graph) : "normal"}`);
+  const mailboxes = [...new Set(imports.map((f) => f.mailbox ?? null))];
+  for (const mailbox of mailboxes) {
+    const some = imports.filter((f) => (f.mailbox ?? null) === mailbox);
+    parts.push(`Next imports${mailbox ? ` into ${mailbox}` : ""}: ${list(some)}`);
+  }
+  return parts.join(". ");
 }
 
 /** How many Graph requests the mock tenant has seen, to tell this call's requests from earlier ones. */

@@ -1,75 +1,181 @@
-// The import pane: items (dropped files, or generated samples in offline mode) go into the mailbox through
-// one MailboxClient.importItems run, with a progress bar and one row per item as it settles.
-// app.js owns the page's mode and token; it hands this pane a function that gives the client options.
+// The import pane: items (chosen or dropped files, or generated samples in offline mode) go into the mailbox
+// through MailboxClient.importItems, with a progress bar, counts and one row per item as it settles.
+//
+// app.js owns the page's mode and token: `prepare()` gives the mailbox and the client options for a run (the
+// same options, token provider included, that the page uses for createImportSession). The pane keeps one
+// MailboxClient for as long as those options stay the same, so its import session carries over from run to
+// run; a new one is made after a switch of tenant, account or API version.
 
 import { MailboxClient, isMailboxError } from "graph-mailbox-import";
 
 const $ = (id) => document.getElementById(id);
 
-const STATUS_TEXT = {
+export const DEFAULT_FOLDER_ID = "AAMkInbox";
+const SAMPLE_COUNT = 25;
+// Screen readers hear the progress at most this often (the visible counts change with every item).
+const ANNOUNCE_EVERY_MS = 3000;
+
+const STATUS_LABEL = {
+  waiting: "Waiting",
   imported: "Imported",
   failed: "Failed",
-  outcomeUnknown: "Outcome unknown: sent, but no answer came back; it may exist and was not sent again",
+  outcomeUnknown: "Outcome unknown",
+  notSent: "Not sent",
 };
 
+/** An Error whose message is shown in the pane as it is, optionally with a control to move focus to. */
+export class PaneError extends Error {
+  constructor(message, focus = null) {
+    super(message);
+    this.focus = focus;
+  }
+}
+
 /**
- * `clientOptions()` returns `{ options, mailboxId }` for a run, or throws an Error whose message is shown
- * (for example "Sign in with Microsoft first."). `isOffline()` says whether sample items are offered.
+ * `prepare()` returns `{ mailboxId, key, options }` for a run (`key` names the options: the same key, the same
+ * client) or throws a PaneError. `onRunEnd()` is called after every run. Returns `{ setMode(mode) }`, which
+ * app.js calls with "offline" or "tenant" whenever the page switches.
  */
-export function setupImportPane({ clientOptions, isOffline }) {
+export function setupImportPane({ prepare, onRunEnd = () => {} }) {
   const els = {
     form: $("import-form"),
     folder: $("import-folder"),
     files: $("import-files"),
     drop: $("import-drop"),
+    selection: $("import-selection"),
     samples: $("import-samples"),
+    clear: $("import-clear"),
     start: $("import-start"),
     stop: $("import-stop"),
-    progress: $("import-progress"),
-    counts: $("import-counts"),
     status: $("import-status"),
+    run: $("import-run"),
+    progress: $("import-progress"),
+    settled: $("import-settled"),
+    imported: $("count-imported"),
+    failed: $("count-failed"),
+    unknown: $("count-unknown"),
+    unknownNote: $("import-unknown-note"),
     rows: $("import-rows"),
+    announce: $("import-announce"),
   };
-  let pending = []; // [{ name, data }]
-  let controller = null;
 
-  const setStatus = (text, kind = "") => {
-    els.status.textContent = text;
-    els.status.className = kind ? `status status-${kind}` : "status";
-  };
-  const describePending = () =>
-    setStatus(pending.length ? `${pending.length} item${pending.length === 1 ? "" : "s"} ready to import.` : "Choose item files.");
+  let offline = true;
+  let pending = []; // [{ name, size, sample, read: () => Promise<Uint8Array> }]
+  let controller = null; // the running import's AbortController
+  let client = null; // { key, instance, runs, retired }
 
-  async function addFiles(fileList) {
-    const files = [...fileList];
-    const read = await Promise.all(files.map(async (file) => ({ name: file.name, data: new Uint8Array(await file.arrayBuffer()) })));
-    pending = pending.concat(read.filter((item) => item.data.length > 0));
-    describePending();
+  // -------------------------------------------------------------------------------------------------------
+  // Choosing items
+
+  function setPending(items) {
+    pending = items;
+    renderSelection();
   }
 
-  els.files.addEventListener("change", () => addFiles(els.files.files));
-  els.drop.addEventListener("dragover", (event) => {
+  function renderSelection() {
+    els.clear.hidden = pending.length === 0;
+    if (!pending.length) {
+      els.selection.textContent = "No items chosen.";
+      return;
+    }
+    const size = formatBytes(pending.reduce((sum, item) => sum + item.size, 0));
+    if (pending.every((item) => item.sample)) {
+      els.selection.textContent = `${pending.length} sample items (${size}) ready to import.`;
+      return;
+    }
+    const names = pending.slice(0, 3).map((item) => item.name);
+    const more = pending.length > 3 ? `, and ${pending.length - 3} more` : "";
+    els.selection.textContent = `${plural(pending.length, "file")} (${size}) ready to import: ${names.join(", ")}${more}.`;
+  }
+
+  function addFiles(fileList) {
+    const files = [...(fileList ?? [])];
+    if (!files.length) return;
+    // Read when the run gets to them, not now: a few thousand files need not sit in memory at once.
+    const chosen = files.map((file) => ({
+      name: file.name,
+      size: file.size,
+      sample: false,
+      read: async () => new Uint8Array(await file.arrayBuffer()),
+    }));
+    setPending(pending.filter((item) => !item.sample).concat(chosen));
+    setStatus("");
+  }
+
+  function sampleItems() {
+    const encoder = new TextEncoder();
+    const made = new Date().toISOString();
+    return Array.from({ length: SAMPLE_COUNT }, (_, i) => {
+      const name = `sample-${String(i + 1).padStart(2, "0")}.fts`;
+      // A few bytes of text and some random ones: unique, so the mock never sees the same item twice.
+      const text = encoder.encode(`Sample item ${i + 1} of ${SAMPLE_COUNT}, made ${made}\n`);
+      const data = new Uint8Array(text.length + 32);
+      data.set(text);
+      crypto.getRandomValues(data.subarray(text.length));
+      return { name, size: data.length, sample: true, read: async () => data };
+    });
+  }
+
+  els.files.addEventListener("change", () => {
+    addFiles(els.files.files);
+    // So that choosing the same files again is a change too.
+    els.files.value = "";
+  });
+
+  // The drop zone. The file input inside it is the keyboard's way in; dropping is a shortcut for the mouse.
+  const hasFiles = (event) => [...(event.dataTransfer?.types ?? [])].includes("Files");
+  els.drop.addEventListener("dragenter", (event) => {
+    if (!hasFiles(event)) return;
     event.preventDefault();
     els.drop.classList.add("drag");
   });
-  els.drop.addEventListener("dragleave", () => els.drop.classList.remove("drag"));
+  els.drop.addEventListener("dragover", (event) => {
+    if (!hasFiles(event)) return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = "copy";
+    els.drop.classList.add("drag");
+  });
+  els.drop.addEventListener("dragleave", (event) => {
+    if (!els.drop.contains(event.relatedTarget)) els.drop.classList.remove("drag");
+  });
   els.drop.addEventListener("drop", (event) => {
     event.preventDefault();
     els.drop.classList.remove("drag");
     addFiles(event.dataTransfer.files);
   });
-  els.samples.addEventListener("click", () => {
-    const encoder = new TextEncoder();
-    pending = Array.from({ length: 25 }, (_, i) => ({
-      name: `sample-${String(i + 1).padStart(2, "0")}.fts`,
-      data: encoder.encode(`sample FastTransfer stream ${i + 1} ${Date.now()}`),
-    }));
-    describePending();
-  });
-  els.stop.addEventListener("click", () => controller?.abort(new Error("Stopped by the user")));
+  // A file dropped next to the zone would make the browser leave the page to show it.
+  for (const type of ["dragover", "drop"]) {
+    window.addEventListener(type, (event) => {
+      if (!hasFiles(event) || els.drop.contains(event.target)) return;
+      event.preventDefault();
+      if (type === "dragover") event.dataTransfer.dropEffect = "none";
+    });
+  }
 
-  els.form.addEventListener("submit", async (event) => {
+  els.samples.addEventListener("click", () => {
+    setPending(sampleItems());
+    setStatus("");
+  });
+  els.clear.addEventListener("click", () => {
+    setPending([]);
+    setStatus("");
+    els.files.focus();
+  });
+  els.stop.addEventListener("click", () => {
+    if (!controller || controller.signal.aborted) return;
+    controller.abort(new DOMException("Stopped from the page.", "AbortError"));
+    els.stop.disabled = true;
+    els.start.focus();
+    setStatus("Stopping: no more items are sent; posts under way are let finish…");
+  });
+  els.form.addEventListener("submit", onImport);
+
+  // -------------------------------------------------------------------------------------------------------
+  // A run
+
+  async function onImport(event) {
     event.preventDefault();
+    // The button stays enabled (and focused) during a run; repeated submits are ignored.
     if (controller) return;
     const folderId = els.folder.value.trim();
     if (!folderId) {
@@ -78,76 +184,243 @@ export function setupImportPane({ clientOptions, isOffline }) {
       return;
     }
     if (!pending.length) {
-      setStatus(isOffline() ? "Choose item files, or use the sample items." : "Choose item files.", "error");
+      setStatus(offline ? "Choose item files, or use the sample items." : "Choose item files.", "error");
+      els.files.focus();
       return;
     }
-    let run;
+    let prepared;
     try {
-      run = clientOptions();
+      prepared = prepare();
     } catch (err) {
       setStatus(err.message, "error");
+      err.focus?.focus();
       return;
     }
+
     const items = pending;
-    pending = [];
+    setPending([]);
     controller = new AbortController();
-    els.start.setAttribute("aria-disabled", "true");
-    els.stop.disabled = false;
-    els.rows.replaceChildren(...items.map((item) => row(item.name)));
-    els.progress.max = items.length;
-    els.progress.value = 0;
-    setStatus(`Importing ${items.length} items…`);
+    const signal = controller.signal;
+    const run = clientFor(prepared.key, prepared.options);
+    run.runs += 1;
+    setRunning(true);
 
-    const client = new MailboxClient(run.options);
-    const source = items.map((item) => ({ folderId, data: item.data }));
-    try {
-      const report = await client.importItems(run.mailboxId, source, {
-        signal: controller.signal,
-        onResult: (result) => showResult(els.rows.children[result.index], result),
-        onProgress: (p) => {
-          els.progress.value = p.settled;
-          els.counts.textContent = `${p.settled} of ${p.total} settled: ${p.imported} imported, ${p.failed} failed, ${p.outcomeUnknown} outcome unknown`;
-        },
-      });
-      const kind = report.failed || report.outcomeUnknown ? "error" : "ok";
-      setStatus(`Done: ${report.imported} imported, ${report.failed} failed, ${report.outcomeUnknown} outcome unknown.`, kind);
-    } catch (err) {
-      if (controller.signal.aborted) {
-        for (const tr of els.rows.children) {
-          if (!tr.dataset.status) {
-            tr.dataset.status = "notSent";
-            tr.children[1].textContent = "Not sent (stopped)";
-          }
+    // One row per item, by position in the input (`result.index`).
+    const rows = items.map((item, i) => row(i, item.name));
+    els.rows.replaceChildren(...rows);
+    const counts = { imported: 0, failed: 0, outcomeUnknown: 0, notSent: 0 };
+    let settled = 0;
+    let lastAnnounced = Date.now();
+    renderCounts(counts);
+    renderProgress(0, items.length);
+    els.unknownNote.hidden = true;
+    els.run.hidden = false;
+    els.announce.textContent = "";
+    setStatus(`Importing ${plural(items.length, "item")} into ${prepared.mailboxId}, folder ${folderId}…`);
+
+    async function* source() {
+      for (const item of items) {
+        let data;
+        try {
+          data = await item.read();
+        } catch (err) {
+          throw new Error(`could not read ${item.name} (${err?.message || err})`);
         }
-        setStatus("Stopped: items already sent were allowed to finish; the table shows how each one ended.", "error");
-      } else {
-        setStatus(`Import failed: ${isMailboxError(err) ? `${err.code}: ${err.message}` : err}`, "error");
+        yield { folderId, data };
       }
-    } finally {
-      client.free();
-      controller = null;
-      els.start.removeAttribute("aria-disabled");
-      els.stop.disabled = true;
     }
-  });
 
-  function row(name) {
+    let outcome;
+    try {
+      await run.instance.importItems(prepared.mailboxId, source(), {
+        signal,
+        onResult: (result) => {
+          const status = showResult(rows[result.index], result);
+          if (status) counts[status] += 1;
+          renderCounts(counts);
+        },
+        onProgress: (progress) => {
+          settled = progress.settled;
+          renderProgress(settled, items.length);
+          if (Date.now() - lastAnnounced >= ANNOUNCE_EVERY_MS) {
+            lastAnnounced = Date.now();
+            els.announce.textContent = `${settled} of ${items.length} items settled.`;
+          }
+        },
+        // Rows and counts come from onResult; the report would hold the same again.
+        keepResults: false,
+      });
+      outcome = { kind: "done" };
+    } catch (err) {
+      outcome = signal.aborted ? { kind: "stopped" } : { kind: "failed", err };
+    } finally {
+      run.runs -= 1;
+      if (run.retired && run.runs === 0) run.instance.free();
+    }
+
+    // Items the run never got to (stopped, or the run failed): say so on their rows.
+    for (const tr of rows) {
+      if (tr.dataset.status !== "waiting") continue;
+      setRow(tr, "notSent", "Not sent: the run ended before this item.");
+      counts.notSent += 1;
+    }
+    renderCounts(counts);
+
+    const summary = `${counts.imported} imported, ${counts.failed} failed, ${counts.outcomeUnknown} outcome unknown`;
+    const notSent = counts.notSent ? `; ${counts.notSent} not sent` : "";
+    if (outcome.kind === "done") {
+      const clean = counts.failed === 0 && counts.outcomeUnknown === 0;
+      setStatus(`Done: ${summary}.`, clean ? "ok" : "error");
+    } else if (outcome.kind === "stopped") {
+      setStatus(`Stopped: ${summary}${notSent}. Posts under way when Stop was pressed were let finish.`, "error");
+    } else {
+      setStatus(`Import failed (${describeError(outcome.err)}): ${summary}${notSent}.`, "error");
+    }
+    els.announce.textContent = "";
+
+    controller = null;
+    setRunning(false);
+    onRunEnd();
+  }
+
+  /** The client for these options: the current one while they stay the same, else a new one. */
+  function clientFor(key, options) {
+    if (client?.key === key) return client;
+    if (client) {
+      client.retired = true;
+      if (client.runs === 0) client.instance.free();
+    }
+    client = { key, instance: new MailboxClient(options), runs: 0, retired: false };
+    return client;
+  }
+
+  function setRunning(running) {
+    if (running) {
+      els.start.setAttribute("aria-disabled", "true");
+      els.form.setAttribute("aria-busy", "true");
+    } else {
+      els.start.removeAttribute("aria-disabled");
+      els.form.removeAttribute("aria-busy");
+      // Stop is disabled once the run ends: keep keyboard focus in the pane.
+      if (document.activeElement === els.stop) els.start.focus();
+    }
+    els.stop.disabled = !running;
+  }
+
+  function renderProgress(settled, total) {
+    els.progress.max = Math.max(total, 1);
+    els.progress.value = settled;
+    els.settled.textContent = `${settled} of ${total} settled`;
+  }
+
+  function renderCounts(counts) {
+    for (const [el, n] of [
+      [els.imported, counts.imported],
+      [els.failed, counts.failed],
+      [els.unknown, counts.outcomeUnknown],
+    ]) {
+      el.textContent = String(n);
+      el.parentElement.classList.toggle("zero", n === 0);
+    }
+    els.unknownNote.hidden = counts.outcomeUnknown === 0;
+  }
+
+  function row(index, name) {
     const tr = document.createElement("tr");
+    const number = document.createElement("td");
+    number.className = "col-index";
+    number.textContent = String(index + 1);
     const file = document.createElement("td");
+    file.className = "col-file";
     file.textContent = name;
     const status = document.createElement("td");
-    status.textContent = "Waiting";
+    status.className = "col-status";
     const detail = document.createElement("td");
-    tr.append(file, status, detail);
+    detail.className = "col-detail";
+    tr.append(number, file, status, detail);
+    setRow(tr, "waiting", "");
     return tr;
   }
 
-  function showResult(tr, result) {
-    if (!tr) return;
-    tr.dataset.status = result.status;
-    tr.children[1].textContent = STATUS_TEXT[result.status] ?? result.status;
-    tr.children[2].textContent = result.itemId ?? (result.error ? `${result.error.code}: ${result.error.message}` : "");
+  function setRow(tr, status, detail) {
+    tr.dataset.status = status;
+    const badge = document.createElement("span");
+    badge.className = "badge";
+    badge.textContent = STATUS_LABEL[status] ?? status;
+    tr.children[2].replaceChildren(badge);
+    if (typeof detail === "string") tr.children[3].textContent = detail;
+    else tr.children[3].replaceChildren(...detail);
   }
 
-  describePending();
+  /** Shows an ItemResult on its row; returns the count it belongs to. */
+  function showResult(tr, result) {
+    if (!tr) return null;
+    if (result.status === "imported") {
+      const id = document.createElement("code");
+      id.className = "item-id";
+      id.textContent = result.itemId ?? "";
+      setRow(tr, "imported", [id]);
+      return "imported";
+    }
+    const error = result.error;
+    if (result.status === "failed" && error?.code === "aborted") {
+      setRow(tr, "notSent", "Not sent: Stop was pressed before it went out.");
+      return "notSent";
+    }
+    if (result.status === "outcomeUnknown") {
+      setRow(tr, "outcomeUnknown", [
+        document.createTextNode("Sent, but no answer came back: it may exist; not sent again. "),
+        errorDetail(error),
+      ]);
+      return "outcomeUnknown";
+    }
+    setRow(tr, "failed", [errorDetail(error)]);
+    return "failed";
+  }
+
+  function errorDetail(error) {
+    const span = document.createElement("span");
+    span.className = "error-detail";
+    if (!error) return span;
+    const code = document.createElement("code");
+    code.textContent = error.code ?? "error";
+    const status = error.status ? ` (HTTP ${error.status})` : "";
+    span.append(code, `${status}: ${error.message ?? ""}`);
+    return span;
+  }
+
+  function setStatus(text, kind = "") {
+    els.status.textContent = text;
+    els.status.className = kind ? `status status-${kind}` : "status";
+  }
+
+  renderSelection();
+  // Disabled in the HTML until the package has loaded and this pane is wired.
+  els.start.disabled = false;
+
+  return {
+    /** "offline": sample items offered, folder prefilled; "tenant": the person types a real folder id. */
+    setMode(mode) {
+      offline = mode === "offline";
+      if (!offline && pending.some((item) => item.sample)) setPending(pending.filter((item) => !item.sample));
+      if (offline && !els.folder.value.trim()) els.folder.value = DEFAULT_FOLDER_ID;
+      if (!offline && els.folder.value.trim() === DEFAULT_FOLDER_ID) els.folder.value = "";
+      els.folder.placeholder = offline ? "" : "AAMkAGI2T…";
+    },
+  };
+}
+
+function describeError(err) {
+  if (isMailboxError(err)) return `${err.code}: ${err.message}`;
+  return err?.message || String(err);
+}
+
+function plural(n, word) {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+function formatBytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
