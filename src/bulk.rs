@@ -20,11 +20,13 @@ use crate::transport::Effects;
 pub const MAX_CONCURRENCY: usize = 16;
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
-/// What the source gave next.
+/// What the source gave next. Items and invalid entries may carry the id of the item they were copied
+/// from, which their result repeats.
 pub enum Pulled {
-    Item(ImportItem),
-    /// An entry that is not a valid item: it settles as failed without any request.
-    Invalid(MailboxError),
+    Item(ImportItem, Option<String>),
+    /// An entry that is not a valid item (or could not be read from its source): it settles as failed
+    /// without any request.
+    Invalid(MailboxError, Option<String>),
     /// No more items.
     End,
     /// The source itself failed (an iterator threw): the run stops taking items.
@@ -62,6 +64,8 @@ pub struct ItemResult {
     pub status: Status,
     pub imported: Option<ImportedItem>,
     pub error: Option<MailboxError>,
+    /// For copies: the item in the source mailbox this one was made from.
+    pub source_item_id: Option<String>,
 }
 
 /// Counts so far; `bytes` is the base64 `Data` of the items imported.
@@ -114,7 +118,11 @@ fn not_sent() -> MailboxError {
     )
 }
 
-fn result_for(index: u64, outcome: Result<ImportedItem, ItemError>) -> ItemResult {
+fn result_for(
+    index: u64,
+    source_item_id: Option<String>,
+    outcome: Result<ImportedItem, ItemError>,
+) -> ItemResult {
     let (status, imported, error) = match outcome {
         Ok(item) => (Status::Imported, Some(item), None),
         Err(ItemError::Aborted) => (Status::Failed, None, Some(not_sent())),
@@ -130,12 +138,13 @@ fn result_for(index: u64, outcome: Result<ImportedItem, ItemError>) -> ItemResul
         status,
         imported,
         error,
+        source_item_id,
     }
 }
 
 /// Session failures that the next item would only meet again: once one happens, the run's later items
 /// for that mailbox fail with it at once instead of each asking Graph for a session.
-fn is_permanent(error: &MailboxError) -> bool {
+pub(crate) fn is_permanent(error: &MailboxError) -> bool {
     !matches!(
         error.code,
         ErrorCode::Throttled
@@ -143,6 +152,14 @@ fn is_permanent(error: &MailboxError) -> bool {
             | ErrorCode::Network
             | ErrorCode::Timeout
     )
+}
+
+/// A post that came back: which item, its base64 size, its source id, and how it went.
+struct Landed {
+    index: u64,
+    bytes: u64,
+    source_id: Option<String>,
+    outcome: Result<ImportedItem, ItemError>,
 }
 
 /// A pull under way: it owns the source until it hands it back with what it pulled.
@@ -165,7 +182,7 @@ pub async fn import_items<E: Effects, S: ItemSource, O: Observer>(
     };
     // Slot `index` holds that item's result once it settles (items settle out of order).
     let mut results: Vec<Option<ItemResult>> = Vec::new();
-    let mut flights: Flights<'_, (u64, u64, Result<ImportedItem, ItemError>)> = Flights::default();
+    let mut flights: Flights<'_, Landed> = Flights::default();
     let mut no_session: Option<MailboxError> = None;
     let mut next_index = 0u64;
     let mut stopped: Option<Stopped> = None;
@@ -215,7 +232,7 @@ pub async fn import_items<E: Effects, S: ItemSource, O: Observer>(
         }
         enum Event<'s, S> {
             Pulled((&'s mut S, Pulled)),
-            Landed(u64, u64, Result<ImportedItem, ItemError>),
+            Landed(Landed),
         }
         let event = poll_fn(|cx| {
             if let Some(pending) = pull.as_mut() {
@@ -223,8 +240,8 @@ pub async fn import_items<E: Effects, S: ItemSource, O: Observer>(
                     return Poll::Ready(Event::Pulled(pulled));
                 }
             }
-            if let Poll::Ready((index, bytes, outcome)) = flights.poll_next(cx) {
-                return Poll::Ready(Event::Landed(index, bytes, outcome));
+            if let Poll::Ready(landed) = flights.poll_next(cx) {
+                return Poll::Ready(Event::Landed(landed));
             }
             Poll::Pending
         })
@@ -240,50 +257,55 @@ pub async fn import_items<E: Effects, S: ItemSource, O: Observer>(
                         source_done = true;
                         stopped.get_or_insert(Stopped::SourceFailed);
                     }
-                    Pulled::Invalid(error) => {
+                    Pulled::Invalid(error, source_id) => {
                         next_index += 1;
-                        let result = result_for(index, Err(ItemError::Failed(error)));
+                        let result = result_for(index, source_id, Err(ItemError::Failed(error)));
                         settle(result, 0, &mut progress, &mut stopped);
                     }
-                    Pulled::Item(_) if stopped.is_some() || effects.stopping() => {
+                    Pulled::Item(_, source_id) if stopped.is_some() || effects.stopping() => {
                         // Taken while the run was stopping: settled, never sent.
                         next_index += 1;
                         settle(
-                            result_for(index, Err(ItemError::Aborted)),
+                            result_for(index, source_id, Err(ItemError::Aborted)),
                             0,
                             &mut progress,
                             &mut stopped,
                         );
                     }
-                    Pulled::Item(_) if no_session.is_some() => {
+                    Pulled::Item(_, source_id) if no_session.is_some() => {
                         next_index += 1;
                         let error = no_session.clone().unwrap_or_else(not_sent);
                         settle(
-                            result_for(index, Err(ItemError::NoSession(error))),
+                            result_for(index, source_id, Err(ItemError::NoSession(error))),
                             0,
                             &mut progress,
                             &mut stopped,
                         );
                     }
-                    Pulled::Item(item) => {
+                    Pulled::Item(item, source_id) => {
                         next_index += 1;
                         let bytes = item.data_len() as u64;
                         flights.push(async move {
                             let outcome = import_item(effects, config, store, mailbox, &item).await;
-                            (index, bytes, outcome)
+                            Landed {
+                                index,
+                                bytes,
+                                source_id,
+                                outcome,
+                            }
                         });
                     }
                 }
             }
-            Event::Landed(index, bytes, outcome) => {
-                if let Err(ItemError::NoSession(error)) = &outcome {
+            Event::Landed(landed) => {
+                if let Err(ItemError::NoSession(error)) = &landed.outcome {
                     if is_permanent(error) {
                         no_session.get_or_insert_with(|| error.clone());
                     }
                 }
                 settle(
-                    result_for(index, outcome),
-                    bytes,
+                    result_for(landed.index, landed.source_id, landed.outcome),
+                    landed.bytes,
                     &mut progress,
                     &mut stopped,
                 );

@@ -12,6 +12,8 @@
 //!    the import host refuses it, and follows the archive 409 to the mailbox it names.
 //! 3. [`bulk::import_items`] pulls items lazily from a source and keeps a bounded window of posts in
 //!    flight, settling every item exactly once.
+//! 4. [`reader`] reads mailboxes (a user's mailbox ids, folders, items, exports) and [`copy::copy_items`]
+//!    streams exports from one mailbox into imports to another.
 //!
 //! ## Layout
 //! Everything but `wasm` is pure and tested natively: [`protocol`] and [`import`] build requests and read
@@ -35,6 +37,7 @@ pub mod base64;
 pub mod bulk;
 pub mod client;
 pub mod config;
+pub mod copy;
 pub mod error;
 pub mod flights;
 pub mod import;

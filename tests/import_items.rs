@@ -310,13 +310,16 @@ impl ItemSource for ListSource {
         match self.items.next() {
             Some(Ok(item)) => {
                 self.pulled.set(self.pulled.get() + 1);
-                Pulled::Item(item)
+                Pulled::Item(item, None)
             }
             Some(Err(())) => {
                 self.pulled.set(self.pulled.get() + 1);
-                Pulled::Invalid(graph_mailbox_import::MailboxError::invalid_argument(
-                    "items[i] is not an object",
-                ))
+                Pulled::Invalid(
+                    graph_mailbox_import::MailboxError::invalid_argument(
+                        "items[i] is not an object",
+                    ),
+                    None,
+                )
             }
             None => Pulled::End,
         }

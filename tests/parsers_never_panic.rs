@@ -62,6 +62,10 @@ proptest! {
     fn json_and_graph_bodies(body in prop_oneof![grammar_soup(), damaged_documented_body()], status in 100u16..600) {
         if let Some(value) = json::parse(&body) {
             let _ = value.get("error");
+            // What is read is written back as JSON that reads the same (lists reach JavaScript this way).
+            let mut written = String::new();
+            json::write_value(&mut written, &value);
+            prop_assert_eq!(json::parse(&written), Some(value));
         }
         let _ = parse_graph_error_body(&body);
         let response = HttpResponse { status, headers: vec![("request-id".into(), "r".into())], body: body.clone() };

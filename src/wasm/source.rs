@@ -76,8 +76,8 @@ impl ItemSource for JsItems {
             return Pulled::End;
         }
         match read_item(&get(&step, "value").unwrap_or(JsValue::UNDEFINED)) {
-            Ok(item) => Pulled::Item(item),
-            Err(error) => Pulled::Invalid(error),
+            Ok(item) => Pulled::Item(item, None),
+            Err(error) => Pulled::Invalid(error, None),
         }
     }
 }

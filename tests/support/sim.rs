@@ -257,6 +257,15 @@ pub struct Tenant {
     pub fault: FaultScript,
     /// Graph's answer to createImportSession, if not the normal one.
     pub graph_status: Option<u16>,
+    /// Items exportItems can return: id -> (mailbox it lives in, base64 data). An id asked for through
+    /// another mailbox gets ErrorArchiveFolderMovedPermanently naming its own mailbox's exportItems URL.
+    pub exportable: BTreeMap<String, (String, String)>,
+    /// Per-item export errors: id -> (code, message).
+    pub export_errors: BTreeMap<String, (String, String)>,
+    /// Graph's status for every exportItems call, if not 200.
+    pub export_status: Option<u16>,
+    /// Ids asked for by each exportItems call, in order.
+    pub export_calls: Vec<Vec<String>>,
     posts: usize,
     issued: usize,
 }
@@ -279,6 +288,10 @@ impl Tenant {
             archive_folders: BTreeMap::new(),
             fault: Box::new(|_, _| None),
             graph_status: None,
+            exportable: BTreeMap::new(),
+            export_errors: BTreeMap::new(),
+            export_status: None,
+            export_calls: Vec::new(),
             posts: 0,
             issued: 0,
         }))
@@ -297,6 +310,9 @@ impl Tenant {
                     status,
                     r#"{"error":{"code":"ErrorAccessDenied","message":"Access is denied."}}"#,
                 );
+            }
+            if let Some(encoded) = rest.strip_suffix("/exportItems") {
+                return self.export(&percent_decode(encoded), request);
             }
             let encoded = rest
                 .strip_suffix("/createImportSession")
@@ -357,6 +373,50 @@ impl Tenant {
             }
             None => store(self),
         }
+    }
+}
+
+impl Tenant {
+    fn export(&mut self, mailbox: &str, request: &HttpRequest) -> Result<HttpResponse, SendError> {
+        let body = graph_mailbox_import::json::parse(request.body.as_deref().unwrap_or(""))
+            .expect("export bodies are JSON");
+        let ids: Vec<String> = body
+            .get("itemIds")
+            .and_then(|ids| ids.as_array())
+            .expect("itemIds")
+            .iter()
+            .map(|id| id.as_str().expect("string ids").to_string())
+            .collect();
+        assert!(!ids.is_empty() && ids.len() <= 20, "1 to 20 ids per call");
+        self.export_calls.push(ids.clone());
+        if let Some(status) = self.export_status {
+            return json_response(
+                status,
+                r#"{"error":{"code":"ErrorAccessDenied","message":"Access is denied."}}"#,
+            );
+        }
+        let values: Vec<String> = ids
+            .iter()
+            .map(|id| {
+                let error = |code: &str, message: &str| {
+                    format!(r#"{{"itemId":"{id}","error":{{"code":"{code}","message":"{message}"}}}}"#)
+                };
+                if let Some((code, message)) = self.export_errors.get(id) {
+                    return error(code, message);
+                }
+                match self.exportable.get(id) {
+                    None => error("ErrorItemNotFound", "The specified object was not found in the store."),
+                    Some((home, _)) if home != mailbox => error(
+                        "ErrorArchiveFolderMovedPermanently",
+                        &format!("The folder was moved. Use https://graph.microsoft.com/v1.0/admin/exchange/mailboxes/{home}/exportItems"),
+                    ),
+                    Some((_, data)) => {
+                        format!(r#"{{"itemId":"{id}","changeKey":"ck-{id}","data":"{data}"}}"#)
+                    }
+                }
+            })
+            .collect();
+        json_response(200, &format!(r#"{{"value":[{}]}}"#, values.join(",")))
     }
 }
 

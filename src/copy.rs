@@ -1,0 +1,281 @@
+//! `copyItems`: items exported from one mailbox are imported into a folder of another, as a stream. The
+//! export side is an [`ItemSource`] for the bulk importer, so copying keeps every guarantee of
+//! `importItems` (a bounded window of posts, each item settled exactly once, reported as it settles), and
+//! each result names the source item it came from. Exported base64 goes into the import body as Graph
+//! sent it: never decoded, never re-encoded.
+//!
+//! Memory stays bounded: the next export is asked for only when every exported item has been handed to
+//! the importer, and a batch asks for as many ids as fit [`BATCH_BYTES`] at the size of the largest item
+//! seen so far (at most 20, Graph's limit per call).
+
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::bulk::{import_items, is_permanent, BulkOptions, ItemSource, Observer, Pulled};
+use crate::bulk::{Report, Stopped};
+use crate::client::Failure;
+use crate::config::ClientConfig;
+use crate::error::{ErrorCode, MailboxError};
+use crate::import::{ImportItem, ItemData, Mode};
+use crate::importer::SessionStore;
+use crate::listing::{ExportedItem, EXPORT_BATCH};
+use crate::protocol::validate_mailbox_id;
+use crate::reader::export_items;
+use crate::transport::Effects;
+
+/// Exported base64 one batch aims to hold. Items run from a few KB to tens of MB; with this, 20 typical
+/// messages go in one call while 35 MB items go one at a time.
+pub const BATCH_BYTES: usize = 8 * 1024 * 1024;
+
+/// Ids asked for in the first batch, before any item's size is known: enough to fill the default window
+/// of 4 posts, few enough that a mailbox of huge items cannot blow the memory bound on the first call.
+pub const FIRST_BATCH: usize = 4;
+
+/// What to copy and where to.
+pub struct CopyJob<'a> {
+    pub source_mailbox: &'a str,
+    pub item_ids: &'a [String],
+    pub target_mailbox: &'a str,
+    pub folder_id: &'a str,
+}
+
+impl CopyJob<'_> {
+    /// Everything is checked before any request: both mailbox ids, the folder, and item ids that are
+    /// non-empty, free of control characters and distinct (a repeated id would make two copies of one item).
+    pub fn validate(&self) -> Result<(), MailboxError> {
+        let named = |name: &str, result: Result<(), MailboxError>| {
+            result.map_err(|mut e| {
+                e.message = e.message.replace("mailboxId", name);
+                e
+            })
+        };
+        named("source.mailboxId", validate_mailbox_id(self.source_mailbox))?;
+        named("target.mailboxId", validate_mailbox_id(self.target_mailbox))?;
+        if self.folder_id.is_empty() || self.folder_id.chars().any(char::is_control) {
+            return Err(MailboxError::invalid_argument(
+                "target.folderId must be a non-empty string without control characters",
+            ));
+        }
+        if self
+            .item_ids
+            .iter()
+            .any(|id| id.is_empty() || id.chars().any(char::is_control))
+        {
+            return Err(MailboxError::invalid_argument(
+                "source.itemIds must be non-empty strings without control characters",
+            ));
+        }
+        let mut sorted: Vec<&str> = self.item_ids.iter().map(String::as_str).collect();
+        sorted.sort_unstable();
+        if sorted.windows(2).any(|pair| pair[0] == pair[1]) {
+            return Err(MailboxError::invalid_argument(
+                "source.itemIds lists an id more than once; each item is copied once",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How many ids the next export asks for, given the largest exported item so far (base64 bytes).
+pub fn next_batch_len(largest_item: Option<usize>) -> usize {
+    match largest_item {
+        None => FIRST_BATCH,
+        Some(largest) => (BATCH_BYTES / largest.max(1)).clamp(1, EXPORT_BATCH),
+    }
+}
+
+/// An item Graph would not export, as the error its copy fails with. Graph's code and message are kept.
+pub fn export_failure(code: &str, message: &str) -> MailboxError {
+    let kind = match code {
+        "ErrorItemNotFound" | "ErrorFolderNotFound" | "ResourceNotFound" => ErrorCode::NotFound,
+        "ErrorAccessDenied" | "AccessDenied" => ErrorCode::Forbidden,
+        _ => ErrorCode::GraphError,
+    };
+    let mut error = MailboxError::new(
+        kind,
+        if message.is_empty() {
+            "Graph could not export this item"
+        } else {
+            message
+        },
+    );
+    error.graph_code = (!code.is_empty()).then(|| code.into());
+    error
+}
+
+/// An exported item ready to import, or why it cannot be.
+fn into_import(item: ExportedItem, folder_id: &str) -> Result<ImportItem, MailboxError> {
+    if let Some((code, message)) = &item.error {
+        return Err(export_failure(code, message));
+    }
+    match item.data {
+        Some(data) if !data.is_empty() => Ok(ImportItem {
+            folder_id: folder_id.into(),
+            data: ItemData::Base64(data),
+            mode: Mode::Create,
+            item_id: None,
+            change_key: None,
+        }),
+        _ => Err(MailboxError::new(
+            ErrorCode::InvalidResponse,
+            "exportItems returned no data for this item",
+        )),
+    }
+}
+
+/// The export side of a copy, pulled by the importer one item at a time.
+struct ExportingSource<'a, E: Effects> {
+    effects: &'a E,
+    config: &'a ClientConfig,
+    job: &'a CopyJob<'a>,
+    /// Position in `job.item_ids` of the next id to export.
+    next_id: usize,
+    /// Exported (or failed) items not yet handed to the importer: at most one batch.
+    ready: VecDeque<(String, Result<ImportItem, MailboxError>)>,
+    largest_item: Option<usize>,
+    /// A failure every later export would meet again (no access, no such mailbox): later ids fail with
+    /// it without asking Graph.
+    lasting_failure: Option<MailboxError>,
+}
+
+impl<E: Effects> ExportingSource<'_, E> {
+    async fn export_next_batch(&mut self) {
+        let ids = self.job.item_ids;
+        let end = (self.next_id + next_batch_len(self.largest_item)).min(ids.len());
+        let batch = &ids[self.next_id..end];
+        self.next_id = end;
+        let outcome = match &self.lasting_failure {
+            Some(error) => Err(error.clone()),
+            None => export_items(self.effects, self.config, self.job.source_mailbox, batch)
+                .await
+                .map_err(|failure| match failure {
+                    Failure::Error(error) => {
+                        if is_permanent(&error) {
+                            self.lasting_failure = Some(error.clone());
+                        }
+                        error
+                    }
+                    Failure::Aborted => MailboxError::new(
+                        ErrorCode::Aborted,
+                        "The run was stopped before this item was exported; it was not copied",
+                    ),
+                }),
+        };
+        match outcome {
+            Ok(exported) => {
+                for item in exported {
+                    if let Some(data) = &item.data {
+                        self.largest_item = Some(self.largest_item.unwrap_or(0).max(data.len()));
+                    }
+                    let id = item.item_id.clone();
+                    self.ready
+                        .push_back((id, into_import(item, self.job.folder_id)));
+                }
+            }
+            Err(error) => {
+                for id in batch {
+                    self.ready.push_back((id.clone(), Err(error.clone())));
+                }
+            }
+        }
+    }
+}
+
+impl<E: Effects> ItemSource for ExportingSource<'_, E> {
+    async fn next(&mut self) -> Pulled {
+        if self.ready.is_empty() {
+            if self.next_id >= self.job.item_ids.len() {
+                return Pulled::End;
+            }
+            self.export_next_batch().await;
+        }
+        match self.ready.pop_front() {
+            Some((id, Ok(item))) => Pulled::Item(item, Some(id)),
+            Some((id, Err(error))) => Pulled::Invalid(error, Some(id)),
+            None => Pulled::End,
+        }
+    }
+}
+
+/// Copies `job.item_ids` from the source mailbox into `job.folder_id` of the target, through `store`'s
+/// import sessions. Every id settles exactly once, in the report's input order, with its `source_item_id`.
+/// `job` must have passed [`CopyJob::validate`].
+pub async fn copy_items<E: Effects, O: Observer>(
+    effects: &E,
+    config: &ClientConfig,
+    store: &SessionStore,
+    job: &CopyJob<'_>,
+    observer: &mut O,
+    options: &BulkOptions,
+) -> Result<Report, (Stopped, Report)> {
+    let mut source = ExportingSource {
+        effects,
+        config,
+        job,
+        next_id: 0,
+        ready: VecDeque::new(),
+        largest_item: None,
+        lasting_failure: None,
+    };
+    import_items(
+        effects,
+        config,
+        store,
+        job.target_mailbox,
+        &mut source,
+        observer,
+        options,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_shrink_to_fit_the_largest_item() {
+        assert_eq!(next_batch_len(None), FIRST_BATCH);
+        assert_eq!(next_batch_len(Some(2_000)), 20);
+        assert_eq!(next_batch_len(Some(BATCH_BYTES / 5)), 5);
+        assert_eq!(next_batch_len(Some(35 * 1024 * 1024)), 1);
+        assert_eq!(next_batch_len(Some(0)), 20);
+    }
+
+    #[test]
+    fn export_errors_keep_graphs_code_and_message() {
+        let error = export_failure("ErrorItemNotFound", "The item was not found.");
+        assert_eq!(error.code, ErrorCode::NotFound);
+        assert_eq!(error.graph_code.as_deref(), Some("ErrorItemNotFound"));
+        assert_eq!(error.message, "The item was not found.");
+        assert_eq!(
+            export_failure("ErrorCorruptData", "").code,
+            ErrorCode::GraphError
+        );
+    }
+
+    fn ids(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| String::from(*s)).collect()
+    }
+
+    #[test]
+    fn a_job_is_checked_whole_before_anything_is_sent() {
+        let good = ids(&["a", "b"]);
+        let job = |source, item_ids, target, folder| CopyJob {
+            source_mailbox: source,
+            item_ids,
+            target_mailbox: target,
+            folder_id: folder,
+        };
+        assert!(job("MBX:s", &good, "MBX:t", "f").validate().is_ok());
+        let message = |j: CopyJob| j.validate().unwrap_err().message;
+        assert!(message(job("", &good, "MBX:t", "f")).starts_with("source.mailboxId"));
+        assert!(message(job("MBX:s", &good, "..", "f")).starts_with("target.mailboxId"));
+        assert!(message(job("MBX:s", &good, "MBX:t", "")).starts_with("target.folderId"));
+        let repeated = ids(&["a", "b", "a"]);
+        assert!(message(job("MBX:s", &repeated, "MBX:t", "f")).contains("more than once"));
+        let empty = ids(&["a", ""]);
+        assert!(message(job("MBX:s", &empty, "MBX:t", "f")).starts_with("source.itemIds"));
+    }
+}
