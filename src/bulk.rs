@@ -4,6 +4,7 @@
 //! caller keeps results).
 
 use alloc::boxed::Box;
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::future::{poll_fn, Future};
 use core::pin::Pin;
@@ -33,10 +34,14 @@ pub enum Pulled {
     Failed,
 }
 
-/// Where items come from: a JavaScript iterable or async iterable, or a test's list.
-#[allow(async_fn_in_trait)]
+/// The next entry of a source, as a boxed future.
+pub type NextItem<'a> = Pin<Box<dyn Future<Output = Pulled> + 'a>>;
+
+/// Where items come from: a JavaScript iterable or async iterable, a copy's exports, or a test's list.
+/// Taken as `dyn` so one importer serves every kind of source: each generic copy of the importer's state
+/// machine costs kilobytes of wasm, and a box per pull costs nothing next to a request.
 pub trait ItemSource {
-    async fn next(&mut self) -> Pulled;
+    fn next(&mut self) -> NextItem<'_>;
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,15 +168,15 @@ struct Landed {
 }
 
 /// A pull under way: it owns the source until it hands it back with what it pulled.
-type Pull<'a, S> = Pin<Box<dyn Future<Output = (&'a mut S, Pulled)> + 'a>>;
+type Pull<'a> = Pin<Box<dyn Future<Output = (&'a mut dyn ItemSource, Pulled)> + 'a>>;
 
 /// Runs an import of everything `source` yields into `mailbox`.
-pub async fn import_items<E: Effects, S: ItemSource, O: Observer>(
+pub async fn import_items<E: Effects, O: Observer>(
     effects: &E,
     config: &ClientConfig,
     store: &SessionStore,
     mailbox: &str,
-    source: &mut S,
+    source: &mut dyn ItemSource,
     observer: &mut O,
     options: &BulkOptions,
 ) -> Result<Report, (Stopped, Report)> {
@@ -214,7 +219,7 @@ pub async fn import_items<E: Effects, S: ItemSource, O: Observer>(
     // One pull at a time, polled alongside the flights so a slow source never delays settling. The pull
     // owns the source while it runs and hands it back with what it pulled.
     let mut idle_source = Some(source);
-    let mut pull: Option<Pull<'_, S>> = None;
+    let mut pull: Option<Pull<'_>> = None;
     loop {
         if stopped.is_none() && effects.stopping() {
             stopped = Some(Stopped::Aborted);
@@ -230,8 +235,8 @@ pub async fn import_items<E: Effects, S: ItemSource, O: Observer>(
         if pull.is_none() && flights.is_empty() {
             break;
         }
-        enum Event<'s, S> {
-            Pulled((&'s mut S, Pulled)),
+        enum Event<'s> {
+            Pulled((&'s mut dyn ItemSource, Pulled)),
             Landed(Landed),
         }
         let event = poll_fn(|cx| {

@@ -12,7 +12,11 @@ use alloc::collections::VecDeque;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::bulk::{import_items, is_permanent, BulkOptions, ItemSource, Observer, Pulled};
+use alloc::boxed::Box;
+
+use crate::bulk::{
+    import_items, is_permanent, BulkOptions, ItemSource, NextItem, Observer, Pulled,
+};
 use crate::bulk::{Report, Stopped};
 use crate::client::Failure;
 use crate::config::ClientConfig;
@@ -183,7 +187,13 @@ impl<E: Effects> ExportingSource<'_, E> {
 }
 
 impl<E: Effects> ItemSource for ExportingSource<'_, E> {
-    async fn next(&mut self) -> Pulled {
+    fn next(&mut self) -> NextItem<'_> {
+        Box::pin(self.pull())
+    }
+}
+
+impl<E: Effects> ExportingSource<'_, E> {
+    async fn pull(&mut self) -> Pulled {
         if self.ready.is_empty() {
             if self.next_id >= self.job.item_ids.len() {
                 return Pulled::End;

@@ -11,8 +11,8 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use graph_mailbox_import::bulk::{
-    import_items, BulkOptions, ItemResult, ItemSource, Observer, Progress, Pulled, Report, Status,
-    Stopped,
+    import_items, BulkOptions, ItemResult, ItemSource, NextItem, Observer, Progress, Pulled,
+    Report, Status, Stopped,
 };
 use graph_mailbox_import::config::{ClientConfig, RawOptions};
 use graph_mailbox_import::import::{ImportItem, ImportedItem, ItemData, Mode};
@@ -306,7 +306,14 @@ struct ListSource {
 }
 
 impl ItemSource for ListSource {
-    async fn next(&mut self) -> Pulled {
+    fn next(&mut self) -> NextItem<'_> {
+        let pulled = self.take();
+        Box::pin(async move { pulled })
+    }
+}
+
+impl ListSource {
+    fn take(&mut self) -> Pulled {
         match self.items.next() {
             Some(Ok(item)) => {
                 self.pulled.set(self.pulled.get() + 1);

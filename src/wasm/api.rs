@@ -10,16 +10,21 @@ use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
 use super::convert::{
-    imported_object, read_item, rejection, report_object, session_object, to_js_error,
+    exported_array, get, imported_object, json_values, mailboxes_object, read_item, rejection,
+    report_object, session_object, to_js_error,
 };
 use super::effects::JsEffects;
+use super::options::JsBulkOptions;
 use super::options::{read_bulk_options, read_options};
 use super::source::{JsItems, JsObserver};
-use crate::bulk::{import_items, BulkOptions, Stopped};
+use crate::bulk::{import_items, BulkOptions, Report, Stopped};
 use crate::client::{self, Failure};
 use crate::config::ClientConfig;
+use crate::copy::{copy_items, CopyJob};
 use crate::error::MailboxError;
 use crate::importer::{import_item, SessionStore};
+use crate::listing::{folders_url, items_url};
+use crate::reader::{export_items, list_all, resolve_mailbox};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPESCRIPT: &str = r#"
@@ -145,6 +150,52 @@ export interface ItemResult {
   error?: MailboxError;
 }
 
+/** A user's mailboxes, from Graph's `/users/{user}/settings/exchange`. */
+export interface UserMailboxes {
+  primaryMailboxId: string;
+  /** Present when the user has an in-place archive. */
+  inPlaceArchiveMailboxId?: string;
+}
+
+/** Graph's `mailboxFolder`, as Graph sent it (camelCase); the fields below are the documented ones. */
+export interface MailboxFolder {
+  id: string;
+  displayName?: string;
+  parentFolderId?: string;
+  childFolderCount?: number;
+  totalItemCount?: number;
+  /** e.g. "IPF.Note". */
+  type?: string;
+  /** e.g. "inbox", on well-known folders. */
+  wellKnownName?: string;
+  /** beta only. */
+  parentMailboxUrl?: string;
+  [property: string]: unknown;
+}
+
+/** Graph's `mailboxItem`, as Graph sent it (camelCase); the fields below are the documented ones. */
+export interface MailboxItem {
+  id: string;
+  changeKey?: string;
+  /** e.g. "IPM.Note". */
+  type?: string;
+  size?: number;
+  createdDateTime?: string;
+  lastModifiedDateTime?: string;
+  categories?: string[];
+  [property: string]: unknown;
+}
+
+/** One item of an export: its FastTransfer stream as base64 in `data`, or Graph's reason in `error`. */
+export interface ExportedItem {
+  itemId: string;
+  changeKey?: string;
+  /** base64, ready to pass as `ImportItem.data` unchanged. */
+  data?: string;
+  /** Graph's per-item error (read from `error` or `Error`, whichever Graph sent). */
+  error?: { code: string; message: string };
+}
+
 export interface ImportReport {
   imported: number;
   failed: number;
@@ -165,6 +216,22 @@ export class MailboxClient {
   importItems(
     mailboxId: string,
     items: Iterable<ImportItem> | AsyncIterable<ImportItem>,
+    options?: BulkOptions,
+  ): Promise<ImportReport>;
+  /** The user's primary (and archive) mailbox ids, by user id or UPN. Needs User.Read.All. */
+  resolveMailbox(user: string): Promise<UserMailboxes>;
+  /** Top-level folders, or the children of `parentFolderId`; every page, hidden folders only when asked. */
+  listFolders(mailboxId: string, options?: { parentFolderId?: string; includeHidden?: boolean }): Promise<MailboxFolder[]>;
+  /** Every item of a folder, all pages. Well-known names such as "inbox" work for primary mailboxes only. */
+  listItems(mailboxId: string, folderId: string): Promise<MailboxItem[]>;
+  /** Exports items in calls of at most 20 ids, 4 at a time; one result per id, in input order. Items whose
+   *  folder moved to the archive are fetched from there. */
+  exportItems(mailboxId: string, itemIds: string[]): Promise<ExportedItem[]>;
+  /** Copies items from one mailbox into a folder of another: exports stream into imports, memory stays
+   *  bounded, every source item settles exactly once and its result carries `sourceItemId`. */
+  copyItems(
+    source: { mailboxId: string; itemIds: string[] },
+    target: { mailboxId: string; folderId: string },
     options?: BulkOptions,
   ): Promise<ImportReport>;
   /** Releases the client's wasm memory now rather than at garbage collection. */
@@ -227,6 +294,33 @@ pub fn is_mailbox_error(value: JsValue) -> bool {
             .as_deref()
             == Some("MailboxError")
         && Reflect::get(&value, &JsValue::from_str("code")).is_ok_and(|c| c.is_string())
+}
+
+/// An array of strings from JavaScript (item ids), each of valid Unicode.
+fn read_string_array(
+    value: &JsValue,
+    name: &str,
+) -> Result<Vec<alloc::string::String>, MailboxError> {
+    let wrong = || MailboxError::invalid_argument([name, " must be an array of strings"].concat());
+    if !Array::is_array(value) {
+        return Err(wrong());
+    }
+    Array::from(value)
+        .iter()
+        .map(|id| read_mailbox_id(&id).map_err(|_| wrong()))
+        .collect()
+}
+
+/// A string member of an argument object, named in the error as `what`.
+fn read_member(
+    value: &JsValue,
+    key: &str,
+    what: &str,
+) -> Result<alloc::string::String, MailboxError> {
+    get(value, key)
+        .filter(|v| v.is_string())
+        .ok_or_else(|| MailboxError::invalid_argument([what, " must be a string"].concat()))
+        .and_then(|v| read_mailbox_id(&v))
 }
 
 struct ClientState {
@@ -300,47 +394,224 @@ impl MailboxClient {
             let state = state?;
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
             let bulk = read_bulk_options(&options).map_err(reject)?;
-            let stop_signals: Vec<AbortSignal> = bulk
-                .signal
-                .iter()
-                .chain(state.effects.signal.iter())
-                .cloned()
-                .collect();
+            let stop_signals = state.stop_signals(&bulk);
             let mut source = JsItems::new(&items, stop_signals).map_err(reject)?;
             let total = Array::is_array(&items).then(|| Array::from(&items).length() as u64);
-            let mut observer = JsObserver {
-                on_result: bulk.on_result,
-                on_progress: bulk.on_progress,
-                thrown: None,
-            };
-            let effects = state.effects.for_run(bulk.signal.clone());
-            let options = BulkOptions {
-                concurrency: bulk.concurrency,
-                total,
-                keep_results: bulk.keep_results,
-            };
+            let mut run = BulkRun::new(&state, bulk, total);
             let outcome = import_items(
-                &effects,
+                &run.effects,
                 &state.config,
                 &state.sessions,
                 &mailbox_id,
                 &mut source,
-                &mut observer,
-                &options,
+                &mut run.observer,
+                &run.options,
             )
             .await;
-            match outcome {
-                Ok(report) => Ok(report_object(&report)),
-                Err((Stopped::Aborted, _)) => Err(rejection(
-                    Failure::Aborted,
-                    &[bulk.signal.as_ref(), state.effects.signal.as_ref()],
-                    None,
-                )),
-                Err((Stopped::SourceFailed, _)) => Err(source.thrown.unwrap_or(JsValue::UNDEFINED)),
-                Err((Stopped::ObserverFailed, _)) => {
-                    Err(observer.thrown.unwrap_or(JsValue::UNDEFINED))
-                }
-            }
+            run.finish(&state, outcome, source.thrown)
         })
+    }
+
+    #[wasm_bindgen(js_name = resolveMailbox)]
+    pub fn resolve_mailbox(&self, user: JsValue) -> Promise {
+        let state = self.state();
+        future_to_promise(async move {
+            let state = state?;
+            let user = read_mailbox_id(&user).map_err(|_| {
+                reject(MailboxError::invalid_argument(
+                    "user must be a user id or user principal name (a string)",
+                ))
+            })?;
+            resolve_mailbox(&state.effects, &state.config, &user)
+                .await
+                .map(|mailboxes| mailboxes_object(&mailboxes))
+                .map_err(|failure| state.effects.reject(failure))
+        })
+    }
+
+    #[wasm_bindgen(js_name = listFolders)]
+    pub fn list_folders(&self, mailbox_id: JsValue, options: JsValue) -> Promise {
+        let state = self.state();
+        future_to_promise(async move {
+            let state = state?;
+            let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
+            let (parent, include_hidden) = read_folder_options(&options).map_err(reject)?;
+            let url = folders_url(
+                &state.config,
+                &mailbox_id,
+                parent.as_deref(),
+                include_hidden,
+            );
+            state.list(url).await
+        })
+    }
+
+    #[wasm_bindgen(js_name = listItems)]
+    pub fn list_items(&self, mailbox_id: JsValue, folder_id: JsValue) -> Promise {
+        let state = self.state();
+        future_to_promise(async move {
+            let state = state?;
+            let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
+            let folder_id = read_mailbox_id(&folder_id)
+                .ok()
+                .filter(|f| !f.is_empty() && !f.chars().any(char::is_control))
+                .ok_or_else(|| {
+                    reject(MailboxError::invalid_argument(
+                        "folderId must be a non-empty string without control characters",
+                    ))
+                })?;
+            let url = items_url(&state.config, &mailbox_id, &folder_id);
+            state.list(url).await
+        })
+    }
+
+    #[wasm_bindgen(js_name = exportItems)]
+    pub fn export_items(&self, mailbox_id: JsValue, item_ids: JsValue) -> Promise {
+        let state = self.state();
+        future_to_promise(async move {
+            let state = state?;
+            let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
+            let ids = read_string_array(&item_ids, "itemIds").map_err(reject)?;
+            export_items(&state.effects, &state.config, &mailbox_id, &ids)
+                .await
+                .map(|items| exported_array(&items))
+                .map_err(|failure| state.effects.reject(failure))
+        })
+    }
+
+    #[wasm_bindgen(js_name = copyItems)]
+    pub fn copy_items(&self, source: JsValue, target: JsValue, options: JsValue) -> Promise {
+        let state = self.state();
+        future_to_promise(async move {
+            let state = state?;
+            let source_mailbox =
+                read_member(&source, "mailboxId", "source.mailboxId").map_err(reject)?;
+            let item_ids = read_string_array(
+                &get(&source, "itemIds").unwrap_or(JsValue::UNDEFINED),
+                "source.itemIds",
+            )
+            .map_err(reject)?;
+            let target_mailbox =
+                read_member(&target, "mailboxId", "target.mailboxId").map_err(reject)?;
+            let folder_id = read_member(&target, "folderId", "target.folderId").map_err(reject)?;
+            let job = CopyJob {
+                source_mailbox: &source_mailbox,
+                item_ids: &item_ids,
+                target_mailbox: &target_mailbox,
+                folder_id: &folder_id,
+            };
+            job.validate().map_err(reject)?;
+            let bulk = read_bulk_options(&options).map_err(reject)?;
+            let mut run = BulkRun::new(&state, bulk, Some(item_ids.len() as u64));
+            let outcome = copy_items(
+                &run.effects,
+                &state.config,
+                &state.sessions,
+                &job,
+                &mut run.observer,
+                &run.options,
+            )
+            .await;
+            run.finish(&state, outcome, None)
+        })
+    }
+}
+
+/// `{ parentFolderId?, includeHidden? }` of listFolders.
+fn read_folder_options(
+    options: &JsValue,
+) -> Result<(Option<alloc::string::String>, bool), MailboxError> {
+    if options.is_undefined() || options.is_null() {
+        return Ok((None, false));
+    }
+    if !options.is_object() {
+        return Err(MailboxError::invalid_argument("options must be an object"));
+    }
+    let parent = match get(options, "parentFolderId") {
+        None => None,
+        Some(_) => {
+            let id = read_member(options, "parentFolderId", "options.parentFolderId")?;
+            if id.is_empty() {
+                return Err(MailboxError::invalid_argument(
+                    "options.parentFolderId must not be empty",
+                ));
+            }
+            Some(id)
+        }
+    };
+    let include_hidden = match get(options, "includeHidden") {
+        None => false,
+        Some(flag) => flag.as_bool().ok_or_else(|| {
+            MailboxError::invalid_argument("options.includeHidden must be a boolean")
+        })?,
+    };
+    Ok((parent, include_hidden))
+}
+
+impl ClientState {
+    /// The signals that stop a bulk run: its own and the client's.
+    fn stop_signals(&self, bulk: &JsBulkOptions) -> Vec<AbortSignal> {
+        bulk.signal
+            .iter()
+            .chain(self.effects.signal.iter())
+            .cloned()
+            .collect()
+    }
+
+    /// Every page of a collection, as an array of Graph's objects.
+    async fn list(&self, url: alloc::string::String) -> Result<JsValue, JsValue> {
+        list_all(&self.effects, &self.config, url)
+            .await
+            .map(|values| json_values(&values))
+            .map_err(|failure| self.effects.reject(failure))
+    }
+}
+
+/// What importItems and copyItems share: the run's effects (which its signal can stop), the caller's
+/// callbacks, and how a stopped run rejects.
+struct BulkRun {
+    effects: JsEffects,
+    observer: JsObserver,
+    options: BulkOptions,
+    signal: Option<AbortSignal>,
+}
+
+impl BulkRun {
+    fn new(state: &ClientState, bulk: JsBulkOptions, total: Option<u64>) -> BulkRun {
+        BulkRun {
+            effects: state.effects.for_run(bulk.signal.clone()),
+            observer: JsObserver {
+                on_result: bulk.on_result,
+                on_progress: bulk.on_progress,
+                thrown: None,
+            },
+            options: BulkOptions {
+                concurrency: bulk.concurrency,
+                total,
+                keep_results: bulk.keep_results,
+            },
+            signal: bulk.signal,
+        }
+    }
+
+    /// The report, or what the run rejects with: the abort reason, or what the source or a callback threw.
+    fn finish(
+        self,
+        state: &ClientState,
+        outcome: Result<Report, (Stopped, Report)>,
+        source_thrown: Option<JsValue>,
+    ) -> Result<JsValue, JsValue> {
+        match outcome {
+            Ok(report) => Ok(report_object(&report)),
+            Err((Stopped::Aborted, _)) => Err(rejection(
+                Failure::Aborted,
+                &[self.signal.as_ref(), state.effects.signal.as_ref()],
+                None,
+            )),
+            Err((Stopped::SourceFailed, _)) => Err(source_thrown.unwrap_or(JsValue::UNDEFINED)),
+            Err((Stopped::ObserverFailed, _)) => {
+                Err(self.observer.thrown.unwrap_or(JsValue::UNDEFINED))
+            }
+        }
     }
 }

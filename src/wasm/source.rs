@@ -10,7 +10,9 @@ use web_sys::AbortSignal;
 
 use super::convert::{get, progress_object, read_item, result_object};
 use super::host;
-use crate::bulk::{ItemResult, ItemSource, Observer, Progress, Pulled};
+use alloc::boxed::Box;
+
+use crate::bulk::{ItemResult, ItemSource, NextItem, Observer, Progress, Pulled};
 use crate::error::MailboxError;
 
 /// Pulls one entry at a time from `items[Symbol.asyncIterator]()` or `items[Symbol.iterator]()`.
@@ -54,7 +56,13 @@ impl JsItems {
 }
 
 impl ItemSource for JsItems {
-    async fn next(&mut self) -> Pulled {
+    fn next(&mut self) -> NextItem<'_> {
+        Box::pin(self.pull())
+    }
+}
+
+impl JsItems {
+    async fn pull(&mut self) -> Pulled {
         let step = match self.next.call0(&self.iterator) {
             Ok(step) => step,
             Err(error) => {
