@@ -4,14 +4,18 @@
 export type {
   BulkOptions,
   ClientOptions,
+  ExportedItem,
   ImportedItem,
   ImportItem,
   ImportReport,
   ItemResult,
   MailboxError,
   MailboxErrorCode,
+  MailboxFolder,
+  MailboxItem,
   MailboxItemImportSession,
   Progress,
   TokenProvider,
+  UserMailboxes,
 } from "./graph_mailbox_import.js";
 export { createImportSession, isMailboxError, MailboxClient } from "./graph_mailbox_import.js";

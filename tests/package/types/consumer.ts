@@ -7,6 +7,7 @@ import * as main from "graph-mailbox-import";
 import type {
   BulkOptions,
   ClientOptions,
+  ExportedItem,
   ImportedItem,
   ImportItem,
   ImportReport,
@@ -14,8 +15,11 @@ import type {
   Progress,
   MailboxError,
   MailboxErrorCode,
+  MailboxFolder,
+  MailboxItem,
   MailboxItemImportSession,
   TokenProvider,
+  UserMailboxes,
 } from "graph-mailbox-import";
 import init, { initSync, createImportSession as createAfterInit } from "graph-mailbox-import/init";
 import type { InitInput, SyncInitInput } from "graph-mailbox-import/init";
@@ -145,4 +149,30 @@ export async function bulkImport(items: AsyncIterable<ImportItem>, bytes: Uint8A
   void [session, first, report.imported + report.failed + report.outcomeUnknown];
   client.free();
   return report;
+}
+
+// Reading and copying: Graph's objects typed by their documented fields, exports ready to import.
+export async function copyBetweenMailboxes(client: MailboxClient): Promise<string[]> {
+  const mailboxes: UserMailboxes = await client.resolveMailbox("adele@contoso.com");
+  const archive: string | undefined = mailboxes.inPlaceArchiveMailboxId;
+  const folders: MailboxFolder[] = await client.listFolders(mailboxes.primaryMailboxId, { includeHidden: true });
+  const children: MailboxFolder[] = await client.listFolders(mailboxes.primaryMailboxId, { parentFolderId: folders[0].id });
+  const items: MailboxItem[] = await client.listItems(mailboxes.primaryMailboxId, "inbox");
+  const size: number | undefined = items[0]?.size;
+  const exported: ExportedItem[] = await client.exportItems(mailboxes.primaryMailboxId, items.map((i) => i.id));
+  const reasons: (string | undefined)[] = exported.map((e) => e.error?.code);
+  const reimport: ImportItem[] = exported.flatMap((e) => (e.data ? [{ folderId: "AAMk", data: e.data }] : []));
+  const report: ImportReport = await client.copyItems(
+    { mailboxId: mailboxes.primaryMailboxId, itemIds: items.map((i) => i.id) },
+    { mailboxId: "MBX:target@contoso", folderId: "AAMk" },
+    { onResult: (r) => void r.sourceItemId },
+  );
+  // @ts-expect-error: item ids are strings
+  await client.exportItems(mailboxes.primaryMailboxId, [1, 2]);
+  // @ts-expect-error: the target needs a folder
+  await client.copyItems({ mailboxId: "a", itemIds: [] }, { mailboxId: "b" });
+  // @ts-expect-error: includeHidden is a boolean
+  await client.listFolders("MBX:a@b", { includeHidden: "yes" });
+  void [archive, children, size, reasons, reimport];
+  return report.results.flatMap((r) => (r.sourceItemId ? [r.sourceItemId] : []));
 }
