@@ -231,14 +231,19 @@ pub async fn send_to_graph<E: Effects>(
         }
         force_refresh = false;
         let client_request_id = new_request_id(effects);
+        let mut headers = vec![
+            ("authorization", ["Bearer ", &token].concat()),
+            ("accept", "application/json".into()),
+            ("client-request-id", client_request_id.clone()),
+        ];
+        if body.is_some() {
+            // Graph refuses a JSON body without it (exportItems: 400 "Unable to read JSON request payload").
+            headers.push(("content-type", "application/json".into()));
+        }
         let request = HttpRequest {
             method,
             url: url.clone(),
-            headers: vec![
-                ("authorization", ["Bearer ", &token].concat()),
-                ("accept", "application/json".into()),
-                ("client-request-id", client_request_id.clone()),
-            ],
+            headers,
             body: body.clone(),
         };
         attempts.sent += 1;

@@ -207,6 +207,11 @@ fn exports_go_in_batches_of_twenty_and_come_back_in_input_order() {
     );
     assert_eq!(sent[3].url, moved_url);
     assert!(sent.iter().all(|r| r.method == Method::Post));
+    assert!(
+        sent.iter()
+            .all(|r| r.header("content-type") == Some("application/json")),
+        "Graph refuses a JSON body without its content type"
+    );
 }
 
 #[test]
