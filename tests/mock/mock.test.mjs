@@ -1108,7 +1108,7 @@ test("duplicates: items carry a hash of their Data; duplicateData finds data sto
   assert.equal(pooled.duplicates.length, 2);
   const listed = await (await control("GET", "/_mock/items?mailbox=MBX%3Adup")).json();
   assert.deepEqual(Object.keys(listed.items[0]), [
-    "mailbox", "itemId", "changeKey", "folderId", "data", "version", "createdAt", "updatedAt", "dataHash", "size",
+    "mailbox", "itemId", "changeKey", "folderId", "data", "version", "createdAt", "updatedAt", "dataHash", "size", "seq",
   ]);
   assert.equal(listed.items[0].dataHash, hashOne);
   // An update re-hashes; storeItemData: false keeps the hash and size only.
@@ -1166,9 +1166,10 @@ test("run directly: prints the ports, writes --ports-file, exits 0 on SIGTERM", 
       child.once("exit", (code) => reject(new Error(`exited early with ${code}`)));
     });
     const info = JSON.parse(line);
-    assert.deepEqual(Object.keys(info), ["graphUrl", "importUrlBase", "graphPort", "importPort"]);
+    assert.deepEqual(Object.keys(info), ["graphUrl", "importUrlBase", "graphPort", "importPort", "elsewhereUrl", "elsewherePort"]);
     assert.equal(info.graphUrl, `http://127.0.0.1:${info.graphPort}`);
     assert.equal(info.importUrlBase, `http://127.0.0.1:${info.importPort}`);
+    assert.equal(info.elsewhereUrl, `http://127.0.0.1:${info.elsewherePort}`);
     assert.deepEqual(JSON.parse(readFileSync(portsFile, "utf8")), info);
     const r = await fetch(info.graphUrl + sessionPath("MBX:cli"), {
       method: "POST",

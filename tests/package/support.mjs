@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { startMockTenant } from "../mock/server.mjs";
+import { demoSeed, startMockTenant } from "../mock/server.mjs";
 import { bulkItemData } from "./bulk-scenario.mjs";
 import { SEED_MAILBOX, SEED_TOKEN } from "./scenarios.mjs";
 
@@ -243,4 +243,120 @@ export function assertChaosRun(result, mock, { mailbox, archive, count }) {
   const archivePeak = mock.state.stats.maxInFlightByMailbox.import[archive] ?? 0;
   assert.ok(archivePeak <= 4, `at most 4 posts in flight to the archive (saw ${archivePeak})`);
   return { resets: resets.length, sessions: sessions.length, peak, posts: posts.length, archived };
+}
+
+/**
+ * Prepares the mock for runCopy (copy-scenario.mjs): the demo tenant (a source user with a 3-level folder tree
+ * of 250 items and an archive, a target user), two items Graph will not export (one error spelled `Error`),
+ * one transient 503 on an export, and two hostile answers for the target's inbox: a nextLink off the Graph
+ * root, then a 308 off it, both to the elsewhere server. Returns the env runCopy takes, plus the seed.
+ */
+export function prepareCopy(mock) {
+  mock.state.reset();
+  const seed = demoSeed();
+  mock.state.seed(seed);
+  const { ids } = seed;
+  const corrupt = ids.items.inbox[10];
+  const denied = ids.items.y2026[3];
+  mock.state.setConfig({
+    exportItemErrors: {
+      [corrupt]: { code: "ErrorCorruptData", message: "The item's data is corrupt." },
+      [denied]: { code: "ErrorAccessDenied", message: "Access is denied.", key: "Error" },
+    },
+  });
+  const inboxPath = `/v1.0/admin/exchange/mailboxes/${encodeURIComponent(ids.targetMailbox)}/folders/${encodeURIComponent(ids.targetFolders.inbox)}/items`;
+  mock.state.addFaults([
+    { kind: "untrustedNextLink", mailbox: ids.targetMailbox, route: "items" },
+    { kind: "redirect", status: 308, location: mock.elsewhereUrl + inboxPath, mailbox: ids.targetMailbox, route: "items" },
+    { kind: "status", status: 503, mailbox: ids.sourceMailbox, route: "exportItems" },
+  ]);
+  return {
+    env: {
+      graphUrl: mock.graphUrl,
+      importPort: mock.importPort,
+      sourceUser: ids.sourceUser,
+      targetUser: ids.targetUser,
+      targetFolderId: ids.targetFolders.restored,
+      targetInboxId: ids.targetFolders.inbox,
+      movedFolderId: ids.archiveFolders.oldProjects,
+      extraItemIds: ["AAMkADnoSuchItemAAA="],
+    },
+    seed,
+    // Source id -> [code, graphCode] of its failed copy.
+    failing: {
+      [corrupt]: ["graphError", "ErrorCorruptData"],
+      [denied]: ["forbidden", "ErrorAccessDenied"],
+      "AAMkADnoSuchItemAAA=": ["notFound", "ErrorItemNotFound"],
+    },
+  };
+}
+
+/** What every runtime's copy must show, in its answer and in what the mock saw. */
+export function assertCopyRun(result, mock, { seed, failing }) {
+  const { ids } = seed;
+  assert.deepEqual(result.source, { primaryMailboxId: ids.sourceMailbox, inPlaceArchiveMailboxId: ids.sourceArchive });
+  assert.deepEqual(result.target, { primaryMailboxId: ids.targetMailbox });
+
+  // Refused without contacting the other host: no request, so no token, ever reached it.
+  assert.deepEqual(
+    result.untrusted.map((u) => [u.ok, u.code, u.isMailboxError]),
+    [
+      [false, "untrustedImportUrl", true],
+      [false, "untrustedImportUrl", true],
+    ],
+  );
+  assert.deepEqual(mock.state.elsewhereRequests, [], "nothing was sent off the Graph root");
+
+  // The tree: three levels, the hidden folder only when asked for.
+  assert.equal(Math.max(...result.folders.map((f) => f.depth)), 3);
+  assert.ok(result.folders.some((f) => f.id === ids.folders.hidden));
+  assert.ok(!result.topLevelWithoutHidden.includes("Conversation Action Settings"));
+  assert.equal(result.listed, 250, "every page of every folder");
+  assert.equal(result.moved, 5, "the folder moved to the archive was read through the 308");
+
+  // Every source id settled once, in input order, with its sourceItemId.
+  const { report } = result;
+  assert.deepEqual(
+    report.results.map((r) => r.sourceItemId),
+    result.itemIds,
+  );
+  assert.deepEqual(report.results.map((r) => r.index), result.itemIds.map((_, i) => i));
+  assert.deepEqual([...result.settledOrder].sort(), [...result.itemIds].sort(), "onResult once per source item");
+  assert.equal(result.lastProgress.settled, result.itemIds.length);
+  assert.equal(result.lastProgress.total, result.itemIds.length);
+  const failedIds = Object.keys(failing);
+  assert.deepEqual(
+    { imported: report.imported, failed: report.failed, outcomeUnknown: report.outcomeUnknown },
+    { imported: result.itemIds.length - failedIds.length, failed: failedIds.length, outcomeUnknown: 0 },
+  );
+  for (const r of report.results.filter((r) => r.status === "failed")) {
+    assert.deepEqual([r.code, r.graphCode, r.isMailboxError], [...failing[r.sourceItemId], true], r.sourceItemId);
+  }
+  assert.deepEqual(new Set(report.results.filter((r) => r.status === "failed").map((r) => r.sourceItemId)), new Set(failedIds));
+
+  // The copies: in the target folder, each source item's exact data once, nothing duplicated.
+  const sourceData = new Map(
+    [...mock.state.itemsFor(ids.sourceMailbox), ...mock.state.itemsFor(ids.sourceArchive)].map((item) => [item.itemId, item.dataHash]),
+  );
+  const copies = mock.state.itemsFor(ids.targetMailbox);
+  assert.equal(copies.length, report.imported);
+  assert.ok(copies.every((item) => item.folderId === ids.targetFolders.restored));
+  const expectedHashes = report.results.filter((r) => r.status === "imported").map((r) => sourceData.get(r.sourceItemId)).sort();
+  assert.deepEqual(copies.map((item) => item.dataHash).sort(), expectedHashes, "each copy carries its source's data");
+  assert.deepEqual(mock.state.duplicateData(ids.targetMailbox), []);
+  assert.equal(result.copies.length, report.imported, "the copies read back through every page");
+
+  // Exports: at most 20 ids a call, the transient 503 retried, the moved items asked for again from the archive.
+  const exports = mock.state.requests.filter((r) => r.server === "graph" && r.path.endsWith("/exportItems"));
+  for (const request of exports) assert.ok(JSON.parse(request.body).itemIds.length <= 20);
+  assert.ok(exports.some((r) => r.status === 503), "the 503 was met");
+  const toArchive = exports.filter((r) => r.mailbox === ids.sourceArchive);
+  assert.equal(toArchive.length, 1, "one export from the archive");
+  assert.equal(JSON.parse(toArchive[0].body).itemIds.length, 5);
+  assert.ok(mock.state.stats.maxInFlightByMailbox.import[ids.targetMailbox] <= 4);
+  // The token went to Graph only; the import host saw authtokens alone.
+  for (const request of mock.state.requests) {
+    const expected = request.server === "graph" ? "Bearer copy-token" : undefined;
+    assert.equal(request.headers.authorization, expected, `${request.server} ${request.path}`);
+  }
 }
