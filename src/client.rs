@@ -90,7 +90,7 @@ impl Attempts {
             SendError::Aborted => return Failure::Aborted,
             SendError::HiddenRedirect => MailboxError::new(
                 ErrorCode::GraphError,
-                "Microsoft Graph answered with a redirect whose target this runtime hides, so it was not followed",
+                "Microsoft Graph answered with a redirect whose target this runtime hides (browsers do), so it was not followed; for a folder moved to an archive mailbox, read it through the archive's own id (resolveMailbox gives inPlaceArchiveMailboxId)",
             ),
             SendError::Timeout => {
                 let mut message = String::from("Microsoft Graph did not answer within ");

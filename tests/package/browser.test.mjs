@@ -16,9 +16,19 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 import { launchChromium } from "../chromium.mjs";
-import { addScenarioFaults, assertScenarioResults, installPackedPackage, scenarioEnv, startMock, tempDir } from "./support.mjs";
+import {
+  addScenarioFaults,
+  assertCopyRun,
+  assertScenarioResults,
+  installPackedPackage,
+  prepareCopy,
+  scenarioEnv,
+  startMock,
+  tempDir,
+} from "./support.mjs";
 
 const SCENARIOS = fileURLToPath(new URL("./scenarios.mjs", import.meta.url));
+const COPY = fileURLToPath(new URL("./copy-scenario.mjs", import.meta.url));
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -117,11 +127,14 @@ before(async () => {
     "/pkg/": packed.packageDir,
     "/dist/": dist,
     "/scenarios.mjs": SCENARIOS,
+    "/copy-scenario.mjs": COPY,
     "/plain.html": page(
       `<script type="importmap">${JSON.stringify({ imports: { "graph-mailbox-import": `/pkg/${browserEntry}` } })}</script>`,
       `import * as api from "graph-mailbox-import";\n` +
         `import { runScenarios } from "/scenarios.mjs";\n` +
+        `import { runCopy } from "/copy-scenario.mjs";\n` +
         `window.packageExports = Object.keys(api);\n` +
+        `window.runCopy = (env) => runCopy(api, env);\n` +
         `window.runScenarios = (env) => runScenarios(api, env);`,
     ),
     "/bundle.html": page("", `import "/dist/app.js";`),
@@ -196,4 +209,29 @@ test("an esbuild bundle resolved through exports: the common scenarios", { timeo
   const { env, results } = await runInPage("/bundle.html", "browser-bundle");
   assertScenarioResults(results, mock, env);
   assertBrowserThrottling(env);
+});
+
+test("plain ESM: a mailbox's folder tree is read and 255 items are copied to another mailbox", { timeout: 60000 }, async () => {
+  const prepared = prepareCopy(mock);
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  const problems = [];
+  tab.on("console", (message) => {
+    if (message.type() !== "error") return;
+    // The 503 the test queued on an export is expected; nothing else is.
+    const failed = /^Failed to load resource: the server responded with a status of (\d+)/.exec(message.text());
+    if (!(failed && Number(failed[1]) === 503)) problems.push(`console error: ${message.text()}`);
+  });
+  tab.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  try {
+    await tab.goto(`${origin}/plain.html`);
+    await tab.waitForFunction(() => typeof window.runCopy === "function", null, { timeout: 10000 });
+    const result = await tab.evaluate((e) => window.runCopy(e), prepared.env);
+    assert.deepEqual(problems, [], "no console or page errors");
+    assertCopyRun(result, mock, prepared, { redirectHidden: true });
+    console.log(`copy (Chromium): ${result.itemIds.length} source items, ${result.report.imported} copied, in ${result.elapsedMs} ms`);
+  } finally {
+    await context.close();
+    mock.state.reset();
+  }
 });

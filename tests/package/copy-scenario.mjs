@@ -53,8 +53,17 @@ export async function runCopy(api, env) {
       }
     }
     const listed = itemIds.length;
-    // A folder moved to the user's archive, asked for through the primary: Graph answers 308.
-    const moved = await client.listItems(source.primaryMailboxId, env.movedFolderId);
+    // A folder moved to the user's archive, asked for through the primary: Graph answers 308. Browsers hide a
+    // redirect's target, so there the client refuses to follow it, and the page reads the archive by its id.
+    let moved;
+    let movedVia = "redirect";
+    try {
+      moved = await client.listItems(source.primaryMailboxId, env.movedFolderId);
+    } catch (e) {
+      if (!api.isMailboxError(e) || !/hides/.test(e.message)) throw e;
+      movedVia = `archive id, after ${e.code}`;
+      moved = await client.listItems(source.inPlaceArchiveMailboxId, env.movedFolderId);
+    }
     itemIds.push(...moved.map((item) => item.id), ...env.extraItemIds);
 
     const settledOrder = [];
@@ -82,6 +91,7 @@ export async function runCopy(api, env) {
       listed,
       listedSizes,
       moved: moved.length,
+      movedVia,
       itemIds,
       report: {
         imported: report.imported,

@@ -15,9 +15,11 @@ import { Miniflare } from "miniflare";
 import {
   addScenarioFaults,
   assertChaosRun,
+  assertCopyRun,
   assertScenarioResults,
   chaosFaults,
   installPackedPackage,
+  prepareCopy,
   scenarioEnv,
   startMock,
   tempDir,
@@ -26,16 +28,21 @@ import {
 
 const SCENARIOS = fileURLToPath(new URL("./scenarios.mjs", import.meta.url));
 const BULK = fileURLToPath(new URL("./bulk-scenario.mjs", import.meta.url));
+const COPY = fileURLToPath(new URL("./copy-scenario.mjs", import.meta.url));
 
 // The worker: runs the scenarios against the mock named by its bindings and answers with their results.
 const WORKER = `
 import { createImportSession, isMailboxError, MailboxClient } from "graph-mailbox-import";
 import { runScenarios } from ${JSON.stringify(SCENARIOS)};
 import { runBulk } from ${JSON.stringify(BULK)};
+import { runCopy } from ${JSON.stringify(COPY)};
 
 export default {
   async fetch(request, env) {
-    const { mailboxes, retryBaseDelayMs, bulk } = await request.json();
+    const { mailboxes, retryBaseDelayMs, bulk, copy } = await request.json();
+    if (copy) {
+      return Response.json(await runCopy({ MailboxClient, isMailboxError }, copy));
+    }
     if (bulk) {
       const result = await runBulk({ MailboxClient }, { graphUrl: env.GRAPH_URL, importPort: Number(env.IMPORT_PORT), ...bulk });
       return Response.json(result);
@@ -145,6 +152,22 @@ test("workerd: 1,000 items through throttling, expiring sessions, an archive swi
       `chaos run (workerd): ${count} items in ${result.elapsedMs} ms; ${result.imported} imported, ` +
         `${result.outcomeUnknown} outcomeUnknown; ${seen.posts} posts, ${seen.sessions} sessions, ${seen.archived} moved to the archive, peak ${seen.peak} in flight`,
     );
+  } finally {
+    mock.state.reset();
+  }
+});
+
+test("workerd: a mailbox's folder tree is read and 255 items are copied to another mailbox", { timeout: 60000 }, async () => {
+  const prepared = prepareCopy(mock);
+  try {
+    const response = await miniflare.dispatchFetch("http://worker.test/", {
+      method: "POST",
+      body: JSON.stringify({ copy: prepared.env }),
+    });
+    assert.equal(response.status, 200, await response.clone().text());
+    const result = await response.json();
+    assertCopyRun(result, mock, prepared);
+    console.log(`copy (workerd): ${result.itemIds.length} source items, ${result.report.imported} copied, in ${result.elapsedMs} ms`);
   } finally {
     mock.state.reset();
   }
