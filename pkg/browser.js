@@ -5,4 +5,4 @@ import init from "./graph_mailbox_import.js";
 
 await init({ module_or_path: new URL("./graph_mailbox_import_bg.wasm", import.meta.url) });
 
-export { createImportSession, isMailboxError, MailboxClient } from "./graph_mailbox_import.js";
+export { clientCredentials, createImportSession, isMailboxError, MailboxClient } from "./graph_mailbox_import.js";

@@ -3,6 +3,7 @@
 // types) is left out: every entry point behind "graph-mailbox-import" initialises itself.
 export type {
   BulkOptions,
+  ClientCredentialsOptions,
   ClientOptions,
   ExportedItem,
   ImportedItem,
@@ -18,4 +19,4 @@ export type {
   TokenProvider,
   UserMailboxes,
 } from "./graph_mailbox_import.js";
-export { createImportSession, isMailboxError, MailboxClient } from "./graph_mailbox_import.js";
+export { clientCredentials, createImportSession, isMailboxError, MailboxClient } from "./graph_mailbox_import.js";

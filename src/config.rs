@@ -74,7 +74,7 @@ pub struct ClientConfig {
     pub mailbox_concurrency: usize,
 }
 
-fn option_error(name: &str, requirement: &str) -> MailboxError {
+pub(crate) fn option_error(name: &str, requirement: &str) -> MailboxError {
     MailboxError::invalid_argument(["options.", name, " ", requirement].concat())
 }
 
@@ -89,7 +89,7 @@ fn round_up(value: f64) -> u64 {
 }
 
 /// A finite number in `[min, MAX_TIMER_MS]`, rounded up to whole milliseconds.
-fn milliseconds(
+pub(crate) fn milliseconds(
     value: Option<f64>,
     name: &str,
     min: f64,
@@ -136,9 +136,15 @@ fn whole_number(
 
 /// The Graph root: `https://host[:port][/prefix]`, or loopback `http:`; no query, fragment or userinfo.
 fn graph_root(url: &str) -> Result<String, MailboxError> {
+    base_url("graphBaseUrl", url)
+}
+
+/// A service root given as option `name`: `https://host[:port][/prefix]`, or `http:` on loopback only; no
+/// query or fragment. Returned without a trailing slash.
+pub(crate) fn base_url(name: &str, url: &str) -> Result<String, MailboxError> {
     let target = parse_target(url).map_err(|problem| {
         option_error(
-            "graphBaseUrl",
+            name,
             match problem {
                 UrlProblem::InsecureScheme => {
                     "must use https: (http: is accepted for localhost, 127.0.0.0/8 and [::1] only)"
@@ -148,10 +154,7 @@ fn graph_root(url: &str) -> Result<String, MailboxError> {
         )
     })?;
     if target.rest.contains(['?', '#']) {
-        return Err(option_error(
-            "graphBaseUrl",
-            "must not have a query or fragment",
-        ));
+        return Err(option_error(name, "must not have a query or fragment"));
     }
     Ok(url.trim_end_matches('/').into())
 }

@@ -38,6 +38,7 @@ pub mod bulk;
 pub mod client;
 pub mod config;
 pub mod copy;
+pub mod entra;
 pub mod error;
 pub mod flights;
 pub mod import;

@@ -15,12 +15,13 @@ use super::convert::{
 };
 use super::effects::JsEffects;
 use super::options::JsBulkOptions;
-use super::options::{read_bulk_options, read_options};
+use super::options::{read_app_options, read_bulk_options, read_options, TokenSource};
 use super::source::{JsItems, JsObserver};
 use crate::bulk::{import_items, BulkOptions, Report, Stopped};
 use crate::client::{self, Failure};
 use crate::config::ClientConfig;
 use crate::copy::{copy_items, CopyJob};
+use crate::entra::{AppCredentials, AppTokenCache};
 use crate::error::MailboxError;
 use crate::importer::{import_item, SessionStore};
 use crate::listing::{folders_url, items_url};
@@ -238,6 +239,31 @@ export class MailboxClient {
   free(): void;
 }
 
+/** Options of {@link clientCredentials}: an app registration's client secret, for servers and Workers only. */
+export interface ClientCredentialsOptions {
+  /** The tenant's id or a verified domain, e.g. "contoso.onmicrosoft.com". */
+  tenantId: string;
+  /** The application (client) id. */
+  clientId: string;
+  /** A client secret of the application. Never ship it to a browser. */
+  clientSecret: string;
+  /** Default "https://login.microsoftonline.com" (national clouds have their own); `http:` only for loopback.
+   *  The token URL is `${authorityHost}/${tenantId}/oauth2/v2.0/token`. */
+  authorityHost?: string;
+  /** Default "https://graph.microsoft.com/.default": the application permissions granted to the app. */
+  scope?: string;
+  /** A cached token is replaced this long before it expires (at most half its lifetime). Default 300000. */
+  renewBeforeMs?: number;
+  /** Per attempt at the token endpoint. Default 30000. */
+  timeoutMs?: number;
+}
+
+/** A token provider for app-only access (the client credentials grant): pass it as `token`. It keeps one
+ *  token until shortly before it expires, and concurrent callers share one request for a new one; with
+ *  `forceRefresh` (after a 401) it gets a new one. It rejects with a MailboxError (`unauthorized` when Entra
+ *  refuses the credentials, `invalidArgument` for bad options); messages never hold the secret. */
+export function clientCredentials(options: ClientCredentialsOptions): TokenProvider;
+
 /** Whether `value` is an error from this package. */
 export function isMailboxError(value: unknown): value is MailboxError;
 "#;
@@ -282,6 +308,40 @@ impl JsEffects {
         let cause = self.provider_error.borrow_mut().take();
         rejection(failure, &[self.signal.as_ref()], cause)
     }
+}
+
+/// `clientCredentials(options)`: a provider function over one shared token cache. Bad options make every
+/// call of the provider reject, so this never throws.
+#[wasm_bindgen(js_name = clientCredentials, skip_typescript)]
+pub fn client_credentials(options: JsValue) -> JsValue {
+    struct AppTokens {
+        credentials: AppCredentials,
+        cache: AppTokenCache,
+        effects: JsEffects,
+    }
+    let tokens = read_app_options(&options)
+        .and_then(AppCredentials::from_raw)
+        .map(|credentials| {
+            Rc::new(AppTokens {
+                credentials,
+                cache: AppTokenCache::default(),
+                effects: JsEffects::new(TokenSource::Fixed(alloc::string::String::new()), None),
+            })
+        });
+    let provider = Closure::<dyn Fn(JsValue) -> Promise>::new(move |request: JsValue| {
+        let tokens = tokens.clone();
+        future_to_promise(async move {
+            let tokens = tokens.map_err(reject)?;
+            let force_refresh = get(&request, "forceRefresh").is_some_and(|f| f.is_truthy());
+            tokens
+                .cache
+                .token(&tokens.effects, &tokens.credentials, force_refresh)
+                .await
+                .map(|token| JsValue::from_str(&token))
+                .map_err(|failure| rejection(failure, &[], None))
+        })
+    });
+    provider.into_js_value()
 }
 
 /// `isMailboxError(value)`.

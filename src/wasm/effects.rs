@@ -73,6 +73,17 @@ fn describe_thrown(value: &JsValue) -> String {
         detail.push_str(&code);
         detail.push(')');
     }
+    // This package's own errors (from clientCredentials) never quote a credential: their code and
+    // message say what went wrong, e.g. Entra refusing the secret.
+    if let (Some("MailboxError"), Some(code), Some(message)) =
+        (text("name").as_deref(), text("code"), text("message"))
+    {
+        detail.push_str(" (");
+        detail.push_str(&code);
+        detail.push_str(": ");
+        detail.push_str(&message);
+        detail.push(')');
+    }
     detail.push_str("; see the error's cause");
     detail
 }

@@ -182,3 +182,21 @@ pub fn read_bulk_options(options: &JsValue) -> Result<JsBulkOptions, MailboxErro
         keep_results,
     })
 }
+
+/// `clientCredentials`' options.
+pub fn read_app_options(options: &JsValue) -> Result<crate::entra::RawAppOptions, MailboxError> {
+    if !options.is_object() {
+        return Err(MailboxError::invalid_argument(
+            "options must be an object { tenantId, clientId, clientSecret }",
+        ));
+    }
+    Ok(crate::entra::RawAppOptions {
+        tenant_id: string_field(options, "tenantId")?,
+        client_id: string_field(options, "clientId")?,
+        client_secret: string_field(options, "clientSecret")?,
+        authority_host: string_field(options, "authorityHost")?,
+        scope: string_field(options, "scope")?,
+        renew_before_ms: number_field(options, "renewBeforeMs")?,
+        timeout_ms: number_field(options, "timeoutMs")?,
+    })
+}

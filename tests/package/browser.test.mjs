@@ -199,7 +199,7 @@ test("plain ESM through an import map: the common scenarios", { timeout: 30000 }
   const { env, results, exports } = await runInPage("/plain.html", "browser-esm");
   assertScenarioResults(results, mock, env);
   assertBrowserThrottling(env);
-  assert.deepEqual(exports.sort(), ["MailboxClient", "createImportSession", "isMailboxError"]);
+  assert.deepEqual(exports.sort(), ["MailboxClient", "clientCredentials", "createImportSession", "isMailboxError"]);
 });
 
 test("an esbuild bundle resolved through exports: the common scenarios", { timeout: 30000 }, async () => {

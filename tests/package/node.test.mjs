@@ -300,3 +300,106 @@ describe("createImportSession in Node", { timeout: 60000 }, () => {
     }
   });
 });
+
+describe("clientCredentials: app-only tokens from a token endpoint", () => {
+  /** A stand-in for Entra's token endpoint: tokens for one app, each valid `lifetimeS` seconds. */
+  async function startTokenEndpoint({ lifetimeS = 3599 } = {}) {
+    const http = await import("node:http");
+    const calls = [];
+    const server = http.createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk) => (body += chunk));
+      req.on("end", () => {
+        const form = new URLSearchParams(body);
+        calls.push({ path: req.url, contentType: req.headers["content-type"], form: Object.fromEntries(form) });
+        res.setHeader("Content-Type", "application/json");
+        if (form.get("client_secret") !== "the secret+/=") {
+          res.writeHead(401);
+          res.end(
+            JSON.stringify({
+              error: "invalid_client",
+              error_description: `AADSTS7000215: Invalid client secret provided: ${form.get("client_secret")}.\r\nTrace ID: 1d2c`,
+              error_codes: [7000215],
+              trace_id: "1d2c",
+            }),
+          );
+          return;
+        }
+        // Slow enough that concurrent callers overlap.
+        setTimeout(() => res.end(JSON.stringify({ token_type: "Bearer", expires_in: lifetimeS, access_token: `app-token-${calls.length}` })), 50);
+      });
+    });
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    return { url: `http://127.0.0.1:${server.address().port}`, calls, close: () => new Promise((r) => server.close(r)) };
+  }
+
+  test("many concurrent calls share one token request, and Graph gets that token", async () => {
+    const endpoint = await startTokenEndpoint();
+    try {
+      const token = api.clientCredentials({
+        tenantId: "contoso.onmicrosoft.com",
+        clientId: "app-1",
+        clientSecret: "the secret+/=",
+        authorityHost: endpoint.url,
+      });
+      assert.equal(typeof token, "function");
+      const client = new api.MailboxClient({ token, graphBaseUrl: mock.graphUrl, trustedImportHosts: [`127.0.0.1:${mock.importPort}`] });
+      const mailboxes = Array.from({ length: 8 }, () => uniqueMailbox("app-only"));
+      const sessions = await Promise.all(mailboxes.map((m) => client.createImportSession(m)));
+      assert.equal(sessions.length, 8);
+      assert.equal(endpoint.calls.length, 1, "one token request for eight calls");
+      assert.deepEqual(endpoint.calls[0], {
+        path: "/contoso.onmicrosoft.com/oauth2/v2.0/token",
+        contentType: "application/x-www-form-urlencoded",
+        form: {
+          grant_type: "client_credentials",
+          client_id: "app-1",
+          client_secret: "the secret+/=",
+          scope: "https://graph.microsoft.com/.default",
+        },
+      });
+      for (const m of mailboxes) assert.equal(mock.state.requestsFor(m)[0].headers.authorization, "Bearer app-token-1");
+      // A forced refresh (what the client asks for after a 401) gets a new token.
+      assert.equal(await token({ scopes: [], forceRefresh: true }), "app-token-2");
+      assert.equal(await token({ scopes: [], forceRefresh: false }), "app-token-2");
+      assert.equal(endpoint.calls.length, 2);
+      client.free();
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  test("a refused secret fails the call with tokenProviderFailed, Entra's reason, and never the secret", async () => {
+    const endpoint = await startTokenEndpoint();
+    try {
+      const token = api.clientCredentials({
+        tenantId: "contoso.onmicrosoft.com",
+        clientId: "app-1",
+        clientSecret: "wrong-secret-value",
+        authorityHost: endpoint.url,
+      });
+      const e = await rejection(api.createImportSession(uniqueMailbox("app-refused"), { token, graphBaseUrl: mock.graphUrl }));
+      assert.equal(e.code, "tokenProviderFailed");
+      assert.match(e.message, /unauthorized: Microsoft Entra ID refused the client credentials request: AADSTS7000215/);
+      assert.equal(e.cause.code, "unauthorized");
+      assert.equal(e.cause.graphCode, "invalid_client");
+      assert.equal(e.cause.requestId, "1d2c");
+      for (const text of [e.message, e.cause.message, JSON.stringify(e), JSON.stringify(e.cause)]) {
+        assert.ok(!text.includes("wrong-secret-value"), text);
+      }
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  test("bad options reject every token request with invalidArgument, and never throw", async () => {
+    for (const options of [undefined, {}, { tenantId: "t", clientId: "c" }, { tenantId: "a/b", clientId: "c", clientSecret: "s" }, { tenantId: "t", clientId: "c", clientSecret: "s", authorityHost: "http://login.example" }]) {
+      let token;
+      assert.doesNotThrow(() => {
+        token = api.clientCredentials(options);
+      });
+      const e = await rejection(token({ scopes: [], forceRefresh: false }));
+      assert.equal(e.code, "invalidArgument", JSON.stringify(options));
+    }
+  });
+});

@@ -2,10 +2,11 @@
 // `@ts-expect-error` below must be needed (tsc reports an unused one as an error), so wrong usage is proven
 // to be rejected, not just right usage accepted.
 
-import { createImportSession, isMailboxError, MailboxClient } from "graph-mailbox-import";
+import { clientCredentials, createImportSession, isMailboxError, MailboxClient } from "graph-mailbox-import";
 import * as main from "graph-mailbox-import";
 import type {
   BulkOptions,
+  ClientCredentialsOptions,
   ClientOptions,
   ExportedItem,
   ImportedItem,
@@ -175,4 +176,13 @@ export async function copyBetweenMailboxes(client: MailboxClient): Promise<strin
   await client.listFolders("MBX:a@b", { includeHidden: "yes" });
   void [archive, children, size, reasons, reimport];
   return report.results.flatMap((r) => (r.sourceItemId ? [r.sourceItemId] : []));
+}
+
+// App-only tokens for servers and Workers: a TokenProvider built from an app registration's secret.
+export function appOnlyClient(secret: string): MailboxClient {
+  const options: ClientCredentialsOptions = { tenantId: "contoso.onmicrosoft.com", clientId: "app", clientSecret: secret, renewBeforeMs: 60000 };
+  const token: TokenProvider = clientCredentials(options);
+  // @ts-expect-error: the secret is required
+  clientCredentials({ tenantId: "t", clientId: "c" });
+  return new MailboxClient({ token });
 }

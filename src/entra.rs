@@ -1,0 +1,518 @@
+//! App-only tokens from Microsoft Entra ID (the OAuth 2.0 client credentials grant), for servers and
+//! Workers: the request, the answer, and a cache that keeps one token until shortly before it expires and
+//! lets concurrent callers share one request for a new one. Never for browsers: the secret would ship.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
+use core::future::poll_fn;
+use core::task::{Poll, Waker};
+
+use crate::client::{token_problem, wait_before_retry, Failure};
+use crate::config::{base_url, milliseconds, option_error, ClientConfig, RawOptions};
+use crate::error::{redact, ErrorCode, MailboxError};
+use crate::json;
+use crate::protocol::code_for_status;
+use crate::retry::{classify_status, parse_retry_after, Class};
+use crate::transport::{Effects, HttpRequest, HttpResponse, Method, SendError};
+
+pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
+pub const DEFAULT_APP_SCOPE: &str = "https://graph.microsoft.com/.default";
+pub const DEFAULT_RENEW_BEFORE_MS: u64 = 300_000;
+
+/// `clientCredentials` options as they arrive from JavaScript, checked for type, not yet for meaning.
+#[derive(Debug, Clone, Default)]
+pub struct RawAppOptions {
+    pub tenant_id: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    pub authority_host: Option<String>,
+    pub scope: Option<String>,
+    pub renew_before_ms: Option<f64>,
+    pub timeout_ms: Option<f64>,
+}
+
+/// Validated client credentials. `Debug` is written by hand so the secret can never be printed.
+pub struct AppCredentials {
+    pub token_url: String,
+    pub client_id: String,
+    client_secret: String,
+    pub scope: String,
+    pub renew_before_ms: u64,
+    /// Timeout and retry settings for the token endpoint (the Graph defaults: 3 retries, 1 s backoff).
+    pub retry: ClientConfig,
+}
+
+impl core::fmt::Debug for AppCredentials {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "AppCredentials {{ token_url: {:?}, client_id: {:?}, client_secret: <hidden>, scope: {:?} }}",
+            self.token_url, self.client_id, self.scope
+        )
+    }
+}
+
+fn required(value: Option<String>, name: &str) -> Result<String, MailboxError> {
+    value
+        .filter(|v| !v.is_empty() && !v.chars().any(char::is_control))
+        .ok_or_else(|| {
+            option_error(
+                name,
+                "must be a non-empty string without control characters",
+            )
+        })
+}
+
+impl AppCredentials {
+    pub fn from_raw(raw: RawAppOptions) -> Result<AppCredentials, MailboxError> {
+        let tenant = required(raw.tenant_id, "tenantId")?;
+        if tenant.contains(['/', '?', '#', '%', '\\', ' ']) || tenant == "." || tenant == ".." {
+            return Err(option_error(
+                "tenantId",
+                "must be a tenant id or domain, such as contoso.onmicrosoft.com",
+            ));
+        }
+        let client_id = required(raw.client_id, "clientId")?;
+        let client_secret = required(raw.client_secret, "clientSecret")?;
+        let authority = base_url(
+            "authorityHost",
+            raw.authority_host
+                .as_deref()
+                .unwrap_or(DEFAULT_AUTHORITY_HOST),
+        )?;
+        let scope = match raw.scope {
+            None => DEFAULT_APP_SCOPE.into(),
+            Some(scope) => required(Some(scope), "scope")?,
+        };
+        let renew_before_ms = milliseconds(
+            raw.renew_before_ms,
+            "renewBeforeMs",
+            0.0,
+            DEFAULT_RENEW_BEFORE_MS,
+        )?;
+        let retry = ClientConfig::from_raw(RawOptions {
+            timeout_ms: raw.timeout_ms,
+            ..RawOptions::default()
+        })?;
+        Ok(AppCredentials {
+            token_url: [&authority, "/", &tenant, "/oauth2/v2.0/token"].concat(),
+            client_id,
+            client_secret,
+            scope,
+            renew_before_ms,
+            retry,
+        })
+    }
+
+    /// `POST {authority}/{tenant}/oauth2/v2.0/token`, form-encoded.
+    pub fn token_request(&self) -> HttpRequest {
+        let mut body = String::from("grant_type=client_credentials&client_id=");
+        form_encode(&mut body, &self.client_id);
+        body.push_str("&client_secret=");
+        form_encode(&mut body, &self.client_secret);
+        body.push_str("&scope=");
+        form_encode(&mut body, &self.scope);
+        HttpRequest {
+            method: Method::Post,
+            url: self.token_url.clone(),
+            headers: alloc::vec![
+                ("content-type", "application/x-www-form-urlencoded".into()),
+                ("accept", "application/json".into()),
+            ],
+            body: Some(body.into()),
+        }
+    }
+}
+
+/// `application/x-www-form-urlencoded`: unreserved characters as they are, every other byte as `%XX`.
+pub fn form_encode(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &byte in text.as_bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 0xF)]));
+        }
+    }
+}
+
+/// A token and when it stops working.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppToken {
+    pub access_token: String,
+    pub expires_at_ms: f64,
+    /// Its whole lifetime, so a short-lived token is not renewed on every call.
+    pub lifetime_ms: f64,
+}
+
+impl AppToken {
+    /// Still good for use: more than the renewal margin (at most half its lifetime) is left.
+    pub fn usable(&self, now_ms: f64, renew_before_ms: u64) -> bool {
+        let margin = (renew_before_ms as f64).min(self.lifetime_ms / 2.0);
+        now_ms + margin < self.expires_at_ms
+    }
+}
+
+fn entra_invalid(message: &str) -> MailboxError {
+    MailboxError::new(ErrorCode::InvalidResponse, message)
+}
+
+/// Reads `{token_type, expires_in, access_token}` (`expires_in` a number, or a string as v1 endpoints send).
+pub fn parse_token_answer(body: &str, now_ms: f64) -> Result<AppToken, MailboxError> {
+    let root = json::parse(body)
+        .ok_or_else(|| entra_invalid("Entra ID answered with a body that is not JSON"))?;
+    let access_token = root
+        .get_str("access_token")
+        .filter(|t| token_problem(t).is_none())
+        .ok_or_else(|| entra_invalid("Entra ID's answer has no usable access_token"))?;
+    let seconds = match root.get("expires_in") {
+        Some(json::Value::Number(text) | json::Value::String(text)) => text.parse::<u32>().ok(),
+        _ => None,
+    }
+    .filter(|&s| s > 0)
+    .ok_or_else(|| entra_invalid("Entra ID's answer has no valid expires_in"))?;
+    let lifetime_ms = f64::from(seconds) * 1000.0;
+    Ok(AppToken {
+        access_token: access_token.into(),
+        expires_at_ms: now_ms + lifetime_ms,
+        lifetime_ms,
+    })
+}
+
+/// An Entra error answer (`{error, error_description, error_codes, trace_id, correlation_id}`) as a
+/// MailboxError: `unauthorized` for a client Entra does not accept, else by status. The description's
+/// first line is kept (the rest repeats trace ids), with the secret removed should it ever be echoed.
+pub fn entra_error(response: &HttpResponse, secret: &str) -> MailboxError {
+    let body = json::parse(&response.body);
+    let error_code = body.as_ref().and_then(|b| b.get_str("error"));
+    let code = match error_code {
+        Some("invalid_client" | "unauthorized_client") => ErrorCode::Unauthorized,
+        _ => code_for_status(response.status),
+    };
+    let mut message = String::from("Microsoft Entra ID refused the client credentials request");
+    if let Some(description) = body.as_ref().and_then(|b| b.get_str("error_description")) {
+        message.push_str(": ");
+        message.push_str(&redact(
+            description.lines().next().unwrap_or_default(),
+            &[secret],
+        ));
+    }
+    let mut error = MailboxError::new(code, message);
+    error.status = Some(response.status);
+    error.graph_code = error_code.map(Into::into);
+    error.request_id = response
+        .header("x-ms-request-id")
+        .or_else(|| body.as_ref().and_then(|b| b.get_str("trace_id")))
+        .map(Into::into);
+    error
+}
+
+/// Asks the token endpoint once, retrying 429/503/504 and network failures as Graph calls do.
+pub async fn request_app_token<E: Effects>(
+    effects: &E,
+    credentials: &AppCredentials,
+) -> Result<AppToken, Failure> {
+    let config = &credentials.retry;
+    let mut retries = 0;
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let failure = match effects
+            .send(&credentials.token_request(), config.timeout_ms)
+            .await
+        {
+            Ok(response) => {
+                let retry_after = response
+                    .header("retry-after")
+                    .and_then(|v| parse_retry_after(v, effects.now_ms()));
+                match classify_status(response.status) {
+                    Class::Success => {
+                        return parse_token_answer(&response.body, effects.now_ms()).map_err(
+                            |mut e| {
+                                e.attempts = attempts;
+                                e.into()
+                            },
+                        )
+                    }
+                    Class::Throttled | Class::Unavailable
+                        if retry_after.is_none_or(|ms| ms <= config.max_retry_delay_ms)
+                            && wait_before_retry(effects, config, &mut retries, retry_after)
+                                .await? =>
+                    {
+                        continue
+                    }
+                    _ => {
+                        let mut error = entra_error(&response, &credentials.client_secret);
+                        error.retry_after_ms = retry_after;
+                        error
+                    }
+                }
+            }
+            Err(SendError::Aborted) => return Err(Failure::Aborted),
+            Err(SendError::Timeout | SendError::Network(_))
+                if wait_before_retry(effects, config, &mut retries, None).await? =>
+            {
+                continue
+            }
+            Err(SendError::Timeout) => MailboxError::new(
+                ErrorCode::Timeout,
+                "Entra ID's token endpoint did not answer in time",
+            ),
+            Err(SendError::Network(_) | SendError::HiddenRedirect) => MailboxError::new(
+                ErrorCode::Network,
+                "Could not reach Entra ID's token endpoint",
+            ),
+        };
+        let mut error = failure;
+        error.attempts = attempts;
+        return Err(error.into());
+    }
+}
+
+enum CacheState {
+    Empty,
+    Ready(AppToken),
+    /// Request number `generation` is under way; these tasks wait for it.
+    Fetching {
+        generation: u64,
+        waiters: Vec<Waker>,
+    },
+    /// Request number `generation` failed; tasks that waited for it get this error.
+    Failed {
+        generation: u64,
+        error: MailboxError,
+    },
+}
+
+/// One app-only token shared by every caller of a provider.
+pub struct AppTokenCache {
+    state: RefCell<CacheState>,
+    generations: Cell<u64>,
+    /// How many token requests were started, for tests and reports.
+    pub requests: Cell<u64>,
+}
+
+impl Default for AppTokenCache {
+    fn default() -> Self {
+        AppTokenCache {
+            state: RefCell::new(CacheState::Empty),
+            generations: Cell::new(0),
+            requests: Cell::new(0),
+        }
+    }
+}
+
+/// Puts the cache back to empty if the fetching task is dropped midway (its caller gave up), so the
+/// tasks waiting for it start their own request instead of waiting forever.
+struct FetchGuard<'a> {
+    cache: &'a AppTokenCache,
+    generation: u64,
+    done: bool,
+}
+
+impl Drop for FetchGuard<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.cache.settle(self.generation, CacheState::Empty);
+        }
+    }
+}
+
+impl AppTokenCache {
+    fn settle(&self, generation: u64, next: CacheState) {
+        let waiters = {
+            let mut state = self.state.borrow_mut();
+            match &mut *state {
+                CacheState::Fetching {
+                    generation: current,
+                    waiters,
+                } if *current == generation => {
+                    let waiters = core::mem::take(waiters);
+                    *state = next;
+                    waiters
+                }
+                _ => Vec::new(),
+            }
+        };
+        waiters.into_iter().for_each(Waker::wake);
+    }
+
+    /// A token: the cached one while it is usable (unless `force_refresh`), else one new request shared
+    /// with every caller that asks while it is under way.
+    pub async fn token<E: Effects>(
+        &self,
+        effects: &E,
+        credentials: &AppCredentials,
+        force_refresh: bool,
+    ) -> Result<String, Failure> {
+        let mut waited_for: Option<u64> = None;
+        loop {
+            let joined = match &*self.state.borrow() {
+                CacheState::Ready(token)
+                    if (!force_refresh || waited_for.is_some())
+                        && token.usable(effects.now_ms(), credentials.renew_before_ms) =>
+                {
+                    return Ok(token.access_token.clone())
+                }
+                CacheState::Failed { generation, error } if waited_for == Some(*generation) => {
+                    return Err(error.clone().into())
+                }
+                CacheState::Fetching { generation, .. } => Some(*generation),
+                _ => None,
+            };
+            match joined {
+                Some(generation) => {
+                    waited_for = Some(generation);
+                    self.wait_for(generation).await;
+                }
+                None => return self.fetch(effects, credentials).await,
+            }
+        }
+    }
+
+    async fn wait_for(&self, generation: u64) {
+        poll_fn(|cx| match &mut *self.state.borrow_mut() {
+            CacheState::Fetching {
+                generation: current,
+                waiters,
+            } if *current == generation => {
+                waiters.push(cx.waker().clone());
+                Poll::Pending
+            }
+            _ => Poll::Ready(()),
+        })
+        .await
+    }
+
+    async fn fetch<E: Effects>(
+        &self,
+        effects: &E,
+        credentials: &AppCredentials,
+    ) -> Result<String, Failure> {
+        let generation = self.generations.get() + 1;
+        self.generations.set(generation);
+        self.requests.set(self.requests.get() + 1);
+        *self.state.borrow_mut() = CacheState::Fetching {
+            generation,
+            waiters: Vec::new(),
+        };
+        let mut guard = FetchGuard {
+            cache: self,
+            generation,
+            done: false,
+        };
+        let outcome = request_app_token(effects, credentials).await;
+        guard.done = true;
+        let next = match &outcome {
+            Ok(token) => CacheState::Ready(token.clone()),
+            Err(Failure::Error(error)) => CacheState::Failed {
+                generation,
+                error: error.clone(),
+            },
+            Err(Failure::Aborted) => CacheState::Empty,
+        };
+        self.settle(generation, next);
+        outcome.map(|token| token.access_token)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw() -> RawAppOptions {
+        RawAppOptions {
+            tenant_id: Some("contoso.onmicrosoft.com".into()),
+            client_id: Some("11111111-2222-3333-4444-555555555555".into()),
+            client_secret: Some("s3cr3t~+/&=value".into()),
+            ..RawAppOptions::default()
+        }
+    }
+
+    #[test]
+    fn the_request_is_a_form_post_to_the_tenants_token_endpoint() {
+        let credentials = AppCredentials::from_raw(raw()).unwrap();
+        let request = credentials.token_request();
+        assert_eq!(
+            request.url,
+            "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
+        assert_eq!(request.method, Method::Post);
+        assert_eq!(
+            request.header("content-type"),
+            Some("application/x-www-form-urlencoded")
+        );
+        assert_eq!(
+            request.body.as_deref(),
+            Some("grant_type=client_credentials&client_id=11111111-2222-3333-4444-555555555555&client_secret=s3cr3t~%2B%2F%26%3Dvalue&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default")
+        );
+        assert!(!format!("{credentials:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn options_are_checked() {
+        let message = |raw: RawAppOptions| AppCredentials::from_raw(raw).unwrap_err().message;
+        assert!(message(RawAppOptions {
+            tenant_id: Some("a/b".into()),
+            ..raw()
+        })
+        .starts_with("options.tenantId"));
+        assert!(message(RawAppOptions {
+            client_secret: Some(String::new()),
+            ..raw()
+        })
+        .starts_with("options.clientSecret"));
+        assert!(message(RawAppOptions {
+            authority_host: Some("http://login.example".into()),
+            ..raw()
+        })
+        .starts_with("options.authorityHost"));
+        let local = AppCredentials::from_raw(RawAppOptions {
+            authority_host: Some("http://127.0.0.1:9000/".into()),
+            scope: Some("api://x/.default".into()),
+            ..raw()
+        })
+        .unwrap();
+        assert_eq!(
+            local.token_url,
+            "http://127.0.0.1:9000/contoso.onmicrosoft.com/oauth2/v2.0/token"
+        );
+    }
+
+    #[test]
+    fn answers_and_errors() {
+        let token =
+            parse_token_answer(r#"{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"eyJ0eX.abc.def"}"#, 1000.0)
+                .unwrap();
+        assert_eq!(token.access_token, "eyJ0eX.abc.def");
+        assert_eq!(token.expires_at_ms, 1000.0 + 3_599_000.0);
+        assert!(token.usable(1000.0, 300_000));
+        assert!(!token.usable(1000.0 + 3_300_000.0, 300_000));
+        // A one-minute token is renewed at half its life, not on every call.
+        let short = parse_token_answer(r#"{"expires_in":"60","access_token":"t"}"#, 0.0).unwrap();
+        assert!(short.usable(29_000.0, 300_000));
+        assert!(!short.usable(30_000.0, 300_000));
+        assert_eq!(
+            parse_token_answer(r#"{"expires_in":60}"#, 0.0)
+                .unwrap_err()
+                .code,
+            ErrorCode::InvalidResponse
+        );
+
+        let refused = HttpResponse {
+            status: 401,
+            headers: alloc::vec![],
+            body: r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided: s3cr3t.\r\nTrace ID: 0b1c\r\nCorrelation ID: 9f","error_codes":[7000215],"trace_id":"0b1c"}"#.into(),
+        };
+        let error = entra_error(&refused, "s3cr3t");
+        assert_eq!(error.code, ErrorCode::Unauthorized);
+        assert_eq!(error.graph_code.as_deref(), Some("invalid_client"));
+        assert_eq!(error.request_id.as_deref(), Some("0b1c"));
+        assert!(error.message.contains("AADSTS7000215"));
+        assert!(!error.message.contains("s3cr3t"));
+        assert!(!error.message.contains("Trace ID"));
+    }
+}
