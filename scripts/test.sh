@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test, ring by ring: lints, native unit and property tests, the mock tenant's own tests, the wasm
 # API in Node / Chromium page / Chromium worker, the built package as users load it (Node, Chromium page
-# and esbuild bundle, workerd, TypeScript), and the demo page in Chromium. Installs what it needs first.
+# and esbuild bundle, workerd, TypeScript), the size and cold-start budgets, and the demo page in Chromium.
+# Installs what it needs first.
 # Ends with one line "N passed, N failed" over every ring.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -42,6 +43,12 @@ ring "native: unit, loop and property tests" cargo test
 ring "mock tenant" node --test tests/mock/
 ring "wasm-bindgen-test: Node, Chromium page, Chromium worker" ./scripts/test-wasm.sh
 ring "package build" ./scripts/build.sh
+# Budgets (bench/budget.json): shipped gzip no more than 10% over the recorded size, and a Node cold start under
+# 2x the Graph JS client's. Each prints its figures and fails the run with a message saying what to do.
+ring "budgets: size and cold start" bash -c '
+  set -e
+  node bench/budget.mjs && echo "# pass 1"
+  node bench/budget.mjs --cold-start && echo "# pass 1"'
 ring "package as users load it: Node, Chromium, esbuild bundle, workerd, TypeScript" node --test tests/package/
 ring "demo page" bash -c 'node scripts/demo.mjs --check --port 0 && node --test www/'
 

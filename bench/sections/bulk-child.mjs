@@ -1,0 +1,95 @@
+// Section 4, in a process of its own: MailboxClient.importItems against the mock tenant (its own process)
+// with Exchange's limit of 4 concurrent posts per mailbox and a fixed latency; then the same over four
+// mailboxes at once. Beside it, the best a hand-written client can do: a pool of exactly 4 fetch workers
+// per mailbox posting pre-encoded items. Prints JSON.
+import { randomFillSync } from "node:crypto";
+
+import { MailboxClient } from "graph-mailbox-import";
+
+import { mockClient as fetchSession } from "../consumers/fetch.mjs";
+import { startMockProcess } from "../lib/mock-process.mjs";
+
+const { count, latencyMs, limit, itemBytes, mailboxes: mailboxCount } = JSON.parse(process.argv[2]);
+const mock = await startMockProcess({ importLatencyMs: latencyMs, importConcurrencyLimit: limit });
+
+const folderId = "AAMkAGI2TAAA=";
+const items = Array.from({ length: count }, () => ({ folderId, data: randomFillSync(new Uint8Array(itemBytes)) }));
+
+async function ours(mailboxes) {
+  const client = new MailboxClient({ token: "bench-token", graphBaseUrl: mock.graphUrl, trustedImportHosts: [mock.importHost] });
+  try {
+    const reports = await Promise.all(mailboxes.map((m) => client.importItems(m, items, { keepResults: false })));
+    return reports.map((r) => ({ imported: r.imported, failed: r.failed, outcomeUnknown: r.outcomeUnknown }));
+  } finally {
+    client.free();
+  }
+}
+
+/** A fetch pool: `limit` workers per mailbox, each taking the next item; a 429 is retried after 100 ms. */
+async function pool(mailboxes) {
+  const session = fetchSession({ token: "bench-token", graphUrl: mock.graphUrl });
+  return Promise.all(
+    mailboxes.map(async (mailbox) => {
+      const { importUrl } = await session(mailbox);
+      let next = 0;
+      let imported = 0;
+      let failed = 0;
+      const worker = async () => {
+        while (next < items.length) {
+          const item = items[next++];
+          const body = JSON.stringify({ FolderId: item.folderId, Mode: "create", Data: Buffer.from(item.data).toString("base64") });
+          for (;;) {
+            const response = await fetch(importUrl, { method: "POST", headers: { "content-type": "application/json" }, body });
+            await response.arrayBuffer();
+            if (response.status === 429) {
+              await new Promise((r) => setTimeout(r, 100));
+              continue;
+            }
+            if (response.ok) imported += 1;
+            else failed += 1;
+            break;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: limit }, worker));
+      return { imported, failed, outcomeUnknown: 0 };
+    }),
+  );
+}
+
+async function measure(label, impl, mailboxes) {
+  await mock.reset();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const reports = await impl(mailboxes);
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  const stats = await mock.stats();
+  return {
+    label,
+    mailboxes: mailboxes.length,
+    items: count * mailboxes.length,
+    wallMs,
+    cpuMs: (cpu.user + cpu.system) / 1000,
+    imported: reports.reduce((s, r) => s + r.imported, 0),
+    failed: reports.reduce((s, r) => s + r.failed, 0),
+    outcomeUnknown: reports.reduce((s, r) => s + r.outcomeUnknown, 0),
+    refusedForConcurrency: mailboxes.reduce((s, m) => s + (stats.refusedForConcurrency[m] ?? 0), 0),
+    importStatuses: stats.statuses.import,
+    peakInFlight: Math.max(...mailboxes.map((m) => stats.maxInFlightByMailbox.import[m] ?? 0)),
+    importRequests: stats.requests.import,
+  };
+}
+
+try {
+  const one = ["MBX:bulk-1@bench"];
+  const many = Array.from({ length: mailboxCount }, (_, i) => `MBX:bulk-${i + 1}@bench`);
+  const results = [];
+  results.push(await measure("ours", ours, one));
+  results.push(await measure("pool", pool, one));
+  results.push(await measure("ours", ours, many));
+  results.push(await measure("pool", pool, many));
+  process.stdout.write(JSON.stringify(results));
+} finally {
+  await mock.close();
+}
