@@ -39,7 +39,11 @@ pub fn encode_into(out: &mut Vec<u8>, bytes: &[u8]) {
 /// Whether `text` is well-formed standard base64: a multiple of four characters from the alphabet, with
 /// at most two `=` at the very end. Whitespace is not accepted (Exchange's tolerance for it is unknown).
 pub fn is_valid(text: &str) -> bool {
-    let bytes = text.as_bytes();
+    is_valid_bytes(text.as_bytes())
+}
+
+/// [`is_valid`] over bytes (base64 written straight into a body buffer).
+pub fn is_valid_bytes(bytes: &[u8]) -> bool {
     if bytes.is_empty() || bytes.len() % 4 != 0 {
         return false;
     }

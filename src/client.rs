@@ -36,7 +36,7 @@ const MAX_REDIRECTS: u32 = 5;
 pub struct GraphCall {
     pub method: Method,
     pub url: String,
-    pub body: Option<Rc<str>>,
+    pub body: Option<Rc<String>>,
     /// Whether sending it twice is harmless, so that a network failure or timeout may be retried.
     pub safe_to_retry: bool,
 }

@@ -446,7 +446,7 @@ mod tests {
             Some("application/x-www-form-urlencoded")
         );
         assert_eq!(
-            request.body.as_deref(),
+            request.body_text(),
             Some("grant_type=client_credentials&client_id=11111111-2222-3333-4444-555555555555&client_secret=s3cr3t~%2B%2F%26%3Dvalue&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default")
         );
         assert!(!format!("{credentials:?}").contains("s3cr3t"));

@@ -1,7 +1,9 @@
 //! The import host's wire format as pure functions (`graph-api.md` §3): the item to post, its body, the
 //! meaning of each answer, and when a session must be renewed.
 
+use alloc::rc::Rc;
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use crate::base64;
 use crate::error::{redact, ErrorCode, MailboxError};
@@ -17,11 +19,19 @@ pub enum Mode {
     Update,
 }
 
-/// The item's FastTransfer stream, as bytes or as base64 the caller already has (as exportItems gives it).
+/// The item's FastTransfer stream, as bytes or as base64 the caller already has (as exportItems gives it),
+/// or already inside a built import body.
 #[derive(Clone, PartialEq, Eq)]
 pub enum ItemData {
     Bytes(alloc::vec::Vec<u8>),
     Base64(String),
+    /// The whole import body, built from this item's fields by [`import_body_with`] when the item was read
+    /// (from JavaScript memory, chunk by chunk, so a large item is never held in wasm twice), and the length
+    /// of its base64 `Data`.
+    Prepared {
+        body: Rc<String>,
+        data_len: usize,
+    },
 }
 
 impl core::fmt::Debug for ItemData {
@@ -29,6 +39,7 @@ impl core::fmt::Debug for ItemData {
         match self {
             ItemData::Bytes(bytes) => write!(f, "Bytes({} bytes)", bytes.len()),
             ItemData::Base64(text) => write!(f, "Base64({} chars)", text.len()),
+            ItemData::Prepared { data_len, .. } => write!(f, "Prepared({data_len} chars)"),
         }
     }
 }
@@ -49,6 +60,7 @@ impl ImportItem {
         match &self.data {
             ItemData::Bytes(bytes) => base64::encoded_len(bytes.len()),
             ItemData::Base64(text) => text.len(),
+            ItemData::Prepared { data_len, .. } => *data_len,
         }
     }
 }
@@ -67,12 +79,24 @@ fn has_control(text: &str) -> bool {
 /// Checks an item before anything is sent: a folder id, well-formed data, and `itemId`/`changeKey`
 /// exactly when updating (the server refuses them with `create`).
 pub fn validate_item(item: &ImportItem) -> Result<(), MailboxError> {
-    let problem = if item.folder_id.is_empty() || has_control(&item.folder_id) {
-        "item.folderId must be a non-empty string without control characters"
-    } else if matches!(&item.data, ItemData::Bytes(bytes) if bytes.is_empty()) {
+    let problem = if matches!(&item.data, ItemData::Bytes(bytes) if bytes.is_empty()) {
         "item.data is empty"
     } else if matches!(&item.data, ItemData::Base64(text) if !base64::is_valid(text)) {
-        "item.data is a string but not standard base64 (pass bytes to have them encoded)"
+        NOT_BASE64
+    } else {
+        return validate_fields(item);
+    };
+    Err(MailboxError::invalid_argument(problem))
+}
+
+const NOT_BASE64: &str =
+    "item.data is a string but not standard base64 (pass bytes to have them encoded)";
+
+/// The checks of [`validate_item`] that do not look at the data: a folder id, and `itemId`/`changeKey`
+/// exactly when updating.
+pub fn validate_fields(item: &ImportItem) -> Result<(), MailboxError> {
+    let problem = if item.folder_id.is_empty() || has_control(&item.folder_id) {
+        "item.folderId must be a non-empty string without control characters"
     } else {
         match (item.mode, &item.item_id, &item.change_key) {
             (Mode::Create, None, None) => return Ok(()),
@@ -89,6 +113,48 @@ pub fn validate_item(item: &ImportItem) -> Result<(), MailboxError> {
 /// The PascalCase JSON body: `{"FolderId", "Mode", "Data"}`, plus `ItemId` and `ChangeKey` for updates.
 /// Bytes are encoded straight into the body's buffer; base64 text is copied as it is.
 pub fn import_body(item: &ImportItem) -> String {
+    let mut body = body_head(item, item.data_len());
+    match &item.data {
+        ItemData::Bytes(bytes) => base64::encode_into(&mut body, bytes),
+        ItemData::Base64(text) => body.extend_from_slice(text.as_bytes()),
+        ItemData::Prepared { body, .. } => return String::clone(body),
+    }
+    finish_body(body)
+}
+
+/// The body to post for `item`: shared with the item when it was prepared, else built now.
+pub fn body_for(item: &ImportItem) -> Rc<String> {
+    match &item.data {
+        ItemData::Prepared { body, .. } => body.clone(),
+        _ => Rc::new(import_body(item)),
+    }
+}
+
+/// Builds the body of `item` (whose `data` is ignored) with `Data` appended by `write_data`: about
+/// `data_len` bytes of base64, checked here. For data that lives elsewhere (JavaScript memory), so it can
+/// be encoded or copied straight into the body.
+pub fn import_body_with(
+    item: &ImportItem,
+    data_len: usize,
+    write_data: impl FnOnce(&mut Vec<u8>),
+) -> Result<String, MailboxError> {
+    validate_fields(item)?;
+    let mut body = body_head(item, data_len);
+    let start = body.len();
+    write_data(&mut body);
+    if !base64::is_valid_bytes(&body[start..]) {
+        let problem = if body.len() == start {
+            "item.data is empty"
+        } else {
+            NOT_BASE64
+        };
+        return Err(MailboxError::invalid_argument(problem));
+    }
+    Ok(finish_body(body))
+}
+
+/// Everything before `Data`'s text, in a buffer with room for `data_len` more bytes and the end.
+fn body_head(item: &ImportItem, data_len: usize) -> Vec<u8> {
     let mut head = String::with_capacity(item.folder_id.len() + 160);
     head.push_str("{\"FolderId\":");
     json::write_string(&mut head, &item.folder_id);
@@ -104,11 +170,11 @@ pub fn import_body(item: &ImportItem) -> String {
     }
     head.push_str(",\"Data\":\"");
     let mut body = head.into_bytes();
-    body.reserve(item.data_len() + 2);
-    match &item.data {
-        ItemData::Bytes(bytes) => base64::encode_into(&mut body, bytes),
-        ItemData::Base64(text) => body.extend_from_slice(text.as_bytes()),
-    }
+    body.reserve_exact(data_len + 2);
+    body
+}
+
+fn finish_body(mut body: Vec<u8>) -> String {
     body.extend_from_slice(b"\"}");
     // Built from a String, base64's ASCII alphabet and ASCII punctuation: always UTF-8, so this moves the
     // buffer without copying it.
@@ -231,6 +297,60 @@ pub fn classify_import_answer(response: &HttpResponse) -> ImportAnswer {
 mod tests {
     use super::*;
     use alloc::vec;
+
+    #[test]
+    fn a_body_written_piece_by_piece_equals_the_body_built_at_once() {
+        let bytes: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let whole = import_body(&item(Mode::Create, ItemData::Bytes(bytes.clone())));
+        let len = base64::encoded_len(bytes.len());
+        // As the wasm layer does: pieces of a multiple of 3 bytes, encoded one after the other.
+        let pieces = import_body_with(
+            &item(Mode::Create, ItemData::Base64(String::new())),
+            len,
+            |out| {
+                bytes
+                    .chunks(999)
+                    .for_each(|piece| base64::encode_into(out, piece))
+            },
+        )
+        .unwrap();
+        assert_eq!(pieces, whole);
+
+        let prepared = item(
+            Mode::Create,
+            ItemData::Prepared {
+                body: Rc::new(pieces),
+                data_len: len,
+            },
+        );
+        assert!(validate_item(&prepared).is_ok());
+        assert_eq!(prepared.data_len(), len);
+        let ItemData::Prepared { body, .. } = &prepared.data else {
+            unreachable!()
+        };
+        assert!(
+            Rc::ptr_eq(&body_for(&prepared), body),
+            "posted as built, not copied"
+        );
+    }
+
+    #[test]
+    fn data_written_into_a_body_is_checked() {
+        let blank = item(Mode::Create, ItemData::Base64(String::new()));
+        let error = |result: Result<String, MailboxError>| result.unwrap_err().message;
+        assert_eq!(
+            error(import_body_with(&blank, 0, |_| {})),
+            "item.data is empty"
+        );
+        assert!(
+            error(import_body_with(&blank, 4, |out| out.extend_from_slice(b"Zm9v\n")))
+                .contains("not standard base64")
+        );
+        let update_without_keys = item(Mode::Update, ItemData::Base64(String::new()));
+        assert!(error(import_body_with(&update_without_keys, 4, |out| out
+            .extend_from_slice(b"Zm9v")))
+        .contains("needs item.itemId"));
+    }
 
     fn item(mode: Mode, data: ItemData) -> ImportItem {
         ImportItem {

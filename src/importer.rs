@@ -2,7 +2,6 @@
 //! renewed before it expires or once after the import host refuses it, and switched to the archive
 //! mailbox a 409 names. Concurrent posts that need a new session wait for one createImportSession.
 
-use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -14,7 +13,7 @@ use crate::client::{create_import_session, wait_before_retry, Failure, TOO_LONG}
 use crate::config::ClientConfig;
 use crate::error::{ErrorCode, MailboxError};
 use crate::import::{
-    classify_import_answer, import_body, needs_renewal, validate_item, ImportAnswer, ImportItem,
+    body_for, classify_import_answer, needs_renewal, validate_item, ImportAnswer, ImportItem,
     ImportedItem, Mode,
 };
 use crate::protocol::{validate_mailbox_id, ImportSession};
@@ -341,7 +340,7 @@ pub async fn import_item<E: Effects>(
 ) -> Result<ImportedItem, ItemError> {
     validate_mailbox_id(mailbox).map_err(ItemError::Failed)?;
     validate_item(item).map_err(ItemError::Failed)?;
-    let body: Rc<str> = import_body(item).into();
+    let body = body_for(item);
     let mut target = store
         .archive_for(mailbox, &item.folder_id)
         .unwrap_or_else(|| String::from(mailbox));

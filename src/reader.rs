@@ -108,7 +108,7 @@ async fn export_batch<E: Effects>(
     ids: Vec<String>,
 ) -> Result<Vec<ExportedItem>, Failure> {
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let body: Rc<str> = export_body(&refs).into();
+    let body = Rc::new(export_body(&refs));
     let call = GraphCall {
         method: Method::Post,
         url,

@@ -104,7 +104,7 @@ describe("the packed package", { timeout: 30000 }, () => {
     const glue = await import(pathToFileURL(join(packed.packageDir, "graph_mailbox_import.js")).href);
     const publicNames = Object.keys(glue).filter((name) => name !== "default" && name !== "initSync");
     assert.deepEqual(Object.keys(api).sort(), publicNames.sort());
-    assert.deepEqual(Object.keys(api).sort(), ["MailboxClient", "createImportSession", "isMailboxError"]);
+    assert.deepEqual(Object.keys(api).sort(), ["MailboxClient", "clientCredentials", "createImportSession", "isMailboxError"]);
   });
 
   test("graph-mailbox-import/init exports the loader and shares the already loaded instance", async () => {
