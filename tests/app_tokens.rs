@@ -110,7 +110,7 @@ fn concurrent_callers_share_one_request_and_the_token_is_kept_until_near_expiry(
     let sent = host.seen.borrow();
     assert!(sent
         .iter()
-        .all(|s| s.request.body.as_deref().unwrap().starts_with(
+        .all(|s| s.request.body_text().unwrap().starts_with(
             "grant_type=client_credentials&client_id=app-1&client_secret=the-secret&scope="
         )));
 }

@@ -64,11 +64,7 @@ fn the_seed_call_sends_exactly_what_graph_documents() {
     assert_eq!(sent.len(), 1);
     let request = &sent[0];
     assert_eq!(
-        (
-            request.method,
-            request.url.as_str(),
-            request.body.as_deref()
-        ),
+        (request.method, request.url.as_str(), request.body_text()),
         (Method::Post, URL, None)
     );
     let names: Vec<&str> = request.headers.iter().map(|(n, _)| *n).collect();

@@ -86,7 +86,7 @@ fn an_item_is_posted_to_the_import_url_with_nothing_but_its_json_body() {
         "no Authorization, no custom headers"
     );
     assert_eq!(
-        post.body.as_deref(),
+        post.body_text(),
         Some(r#"{"FolderId":"AAMkInbox","Mode":"create","Data":"Zm9vYmFy"}"#)
     );
     assert_eq!(
@@ -463,7 +463,7 @@ fn lost_answers_in_a_bulk_run_are_outcome_unknown_and_never_posted_twice() {
     let bodies: Vec<String> = host
         .import_posts()
         .iter()
-        .map(|p| p.request.body.as_deref().unwrap().to_string())
+        .map(|p| p.request.body_text().unwrap().to_string())
         .collect();
     let mut unique = bodies.clone();
     unique.sort();

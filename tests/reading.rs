@@ -198,11 +198,11 @@ fn exports_go_in_batches_of_twenty_and_come_back_in_input_order() {
     assert_eq!(sent.len(), 4);
     let batch_sizes: Vec<usize> = sent
         .iter()
-        .map(|r| r.body.as_deref().unwrap().matches("\"id").count())
+        .map(|r| r.body_text().unwrap().matches("\"id").count())
         .collect();
     assert_eq!(batch_sizes, [20, 20, 5, 1]);
     assert_eq!(
-        sent[0].body.as_deref().unwrap().split(',').next(),
+        sent[0].body_text().unwrap().split(',').next(),
         Some(r#"{"itemIds":["id0""#)
     );
     assert_eq!(sent[3].url, moved_url);
