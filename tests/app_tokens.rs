@@ -13,7 +13,7 @@ use std::rc::Rc;
 use graph_mailbox_import::client::Failure;
 use graph_mailbox_import::entra::{AppCredentials, AppTokenCache, RawAppOptions};
 use graph_mailbox_import::ErrorCode;
-use sim::{json_response, SimHost};
+use sim::{join_all, json_response, SimHost};
 
 fn credentials() -> AppCredentials {
     AppCredentials::from_raw(RawAppOptions {
@@ -47,27 +47,6 @@ fn endpoint(answer: impl Fn(usize) -> (u16, String) + 'static) -> (SimHost, Rc<C
 
 fn token_body(n: usize, seconds: u32) -> String {
     format!(r#"{{"token_type":"Bearer","expires_in":{seconds},"access_token":"app-token-{n}"}}"#)
-}
-
-async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if output.is_none() {
-                if let std::task::Poll::Ready(value) = future.as_mut().poll(cx) {
-                    *output = Some(value);
-                }
-            }
-        }
-        if outputs.iter().all(Option::is_some) {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    outputs.into_iter().map(Option::unwrap).collect()
 }
 
 #[test]

@@ -19,7 +19,7 @@ use graph_mailbox_import::import::{ImportItem, ImportedItem, ItemData, Mode};
 use graph_mailbox_import::importer::{import_item, ItemError, SessionStore};
 use graph_mailbox_import::transport::SendError;
 use graph_mailbox_import::ErrorCode;
-use sim::{json_response, Fault, SimHost, Tenant};
+use sim::{join_all, json_response, Fault, SimHost, Tenant};
 
 const MAILBOX: &str = "MBX:e0643f21@a7809c93";
 const HOUR: f64 = 3_600_000.0;
@@ -584,26 +584,4 @@ fn import_all_at_once(
             .map(|item| import_item(host, config, store, MAILBOX, item));
         join_all(futures.collect()).await
     })
-}
-
-/// Polls every future until all are done (a test-side join; the library has its own scheduler).
-async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
-    let mut futures: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
-    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
-            if output.is_none() {
-                if let std::task::Poll::Ready(value) = future.as_mut().poll(cx) {
-                    *output = Some(value);
-                }
-            }
-        }
-        if outputs.iter().all(Option::is_some) {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
-    outputs.into_iter().map(|o| o.expect("all done")).collect()
 }
