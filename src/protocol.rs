@@ -16,18 +16,24 @@ pub const MAX_MAILBOX_ID_CHARS: usize = 1024;
 /// Checks a mailbox id before it goes into a path: non-empty, not too long, no control characters, and not
 /// `.` or `..` (URL parsers collapse those even when percent-encoded).
 pub fn validate_mailbox_id(id: &str) -> Result<(), MailboxError> {
+    validate_id("mailboxId", id)
+}
+
+/// The checks of [`validate_mailbox_id`] for an id that goes into a URL path as one segment, named in the
+/// error as `name` (`user`, `source.mailboxId`, ...).
+pub fn validate_id(name: &str, id: &str) -> Result<(), MailboxError> {
     let problem = if id.is_empty() {
-        "mailboxId must be a non-empty string"
+        " must be a non-empty string"
     } else if id.chars().nth(MAX_MAILBOX_ID_CHARS).is_some() {
-        "mailboxId is longer than 1024 characters"
+        " is longer than 1024 characters"
     } else if id.chars().any(char::is_control) {
-        "mailboxId contains control characters"
+        " contains control characters"
     } else if id == "." || id == ".." {
-        "mailboxId cannot be \".\" or \"..\""
+        " cannot be \".\" or \"..\""
     } else {
         return Ok(());
     };
-    Err(MailboxError::invalid_argument(problem))
+    Err(MailboxError::invalid_argument([name, problem].concat()))
 }
 
 /// `{root}/{version}/admin/exchange/mailboxes/{mailboxId}` followed by `suffix`, the id encoded as one

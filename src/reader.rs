@@ -14,7 +14,7 @@ use crate::listing::{
     check_next_link, exchange_settings_url, export_body, export_url, parse_export, parse_page,
     ExportedItem, EXPORT_BATCH,
 };
-use crate::protocol::validate_mailbox_id;
+use crate::protocol::{validate_id, validate_mailbox_id};
 use crate::transport::{Effects, Method};
 
 /// Export batches in flight at once: Exchange's per-mailbox limit.
@@ -67,10 +67,7 @@ pub async fn resolve_mailbox<E: Effects>(
     config: &ClientConfig,
     user: &str,
 ) -> Result<UserMailboxes, Failure> {
-    validate_mailbox_id(user).map_err(|mut e| {
-        e.message = e.message.replace("mailboxId", "user");
-        e
-    })?;
+    validate_id("user", user)?;
     let call = GraphCall {
         method: Method::Get,
         url: exchange_settings_url(config, user),

@@ -1,8 +1,11 @@
 //! The JavaScript surface: exported functions and the `MailboxClient` class, with their TypeScript
 //! declarations. Every export returns a promise and never throws: bad input rejects with `invalidArgument`.
 
+use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::vec::Vec;
+use core::future::Future;
+use core::pin::Pin;
 
 use js_sys::{Array, Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -285,6 +288,18 @@ fn prepare(options: &JsValue) -> Result<(ClientConfig, JsEffects), MailboxError>
     Ok((config, JsEffects::new(options.token, options.signal)))
 }
 
+/// A promise for `future`. Boxed, so wasm-bindgen-futures' task and promise machinery is compiled once
+/// rather than once per export (each copy inlined the export's whole body): kilobytes of wasm.
+fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+    future_to_promise_boxed(Box::pin(future))
+}
+
+fn future_to_promise_boxed(
+    future: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>,
+) -> Promise {
+    future_to_promise(future)
+}
+
 fn reject(error: MailboxError) -> JsValue {
     to_js_error(&error, None)
 }
@@ -292,7 +307,7 @@ fn reject(error: MailboxError) -> JsValue {
 /// `createImportSession(mailboxId, options)`.
 #[wasm_bindgen(js_name = createImportSession, skip_typescript)]
 pub fn create_import_session(mailbox_id: JsValue, options: JsValue) -> Promise {
-    future_to_promise(async move {
+    promise(async move {
         let (config, effects) = prepare(&options).map_err(reject)?;
         let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
         client::create_import_session(&effects, &config, &mailbox_id)
@@ -330,7 +345,7 @@ pub fn client_credentials(options: JsValue) -> JsValue {
         });
     let provider = Closure::<dyn Fn(JsValue) -> Promise>::new(move |request: JsValue| {
         let tokens = tokens.clone();
-        future_to_promise(async move {
+        promise(async move {
             let tokens = tokens.map_err(reject)?;
             let force_refresh = get(&request, "forceRefresh").is_some_and(|f| f.is_truthy());
             tokens
@@ -417,7 +432,7 @@ impl MailboxClient {
     #[wasm_bindgen(js_name = createImportSession)]
     pub fn create_import_session(&self, mailbox_id: JsValue) -> Promise {
         let state = self.state();
-        future_to_promise(async move {
+        promise(async move {
             let state = state?;
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
             client::create_import_session(&state.effects, &state.config, &mailbox_id)
@@ -430,7 +445,7 @@ impl MailboxClient {
     #[wasm_bindgen(js_name = importItem)]
     pub fn import_item(&self, mailbox_id: JsValue, item: JsValue) -> Promise {
         let state = self.state();
-        future_to_promise(async move {
+        promise(async move {
             let state = state?;
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
             let item = read_item(&item).map_err(reject)?;
@@ -450,7 +465,7 @@ impl MailboxClient {
     #[wasm_bindgen(js_name = importItems)]
     pub fn import_items(&self, mailbox_id: JsValue, items: JsValue, options: JsValue) -> Promise {
         let state = self.state();
-        future_to_promise(async move {
+        promise(async move {
             let state = state?;
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
             let bulk = read_bulk_options(&options).map_err(reject)?;
@@ -475,7 +490,7 @@ impl MailboxClient {
     #[wasm_bindgen(js_name = resolveMailbox)]
     pub fn resolve_mailbox(&self, user: JsValue) -> Promise {
         let state = self.state();
-        future_to_promise(async move {
+        promise(async move {
             let state = state?;
             let user = read_mailbox_id(&user).map_err(|_| {
                 reject(MailboxError::invalid_argument(
@@ -492,7 +507,7 @@ impl MailboxClient {
     #[wasm_bindgen(js_name = listFolders)]
     pub fn list_folders(&self, mailbox_id: JsValue, options: JsValue) -> Promise {
         let state = self.state();
-        future_to_promise(async move {
+        promise(async move {
             let state = state?;
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
             let (parent, include_hidden) = read_folder_options(&options).map_err(reject)?;
@@ -509,7 +524,7 @@ impl MailboxClient {
     #[wasm_bindgen(js_name = listItems)]
     pub fn list_items(&self, mailbox_id: JsValue, folder_id: JsValue) -> Promise {
         let state = self.state();
-        future_to_promise(async move {
+        promise(async move {
             let state = state?;
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
             let folder_id = read_mailbox_id(&folder_id)
@@ -528,7 +543,7 @@ impl MailboxClient {
     #[wasm_bindgen(js_name = exportItems)]
     pub fn export_items(&self, mailbox_id: JsValue, item_ids: JsValue) -> Promise {
         let state = self.state();
-        future_to_promise(async move {
+        promise(async move {
             let state = state?;
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
             let ids = read_string_array(&item_ids, "itemIds").map_err(reject)?;
@@ -542,7 +557,7 @@ impl MailboxClient {
     #[wasm_bindgen(js_name = copyItems)]
     pub fn copy_items(&self, source: JsValue, target: JsValue, options: JsValue) -> Promise {
         let state = self.state();
-        future_to_promise(async move {
+        promise(async move {
             let state = state?;
             let source_mailbox =
                 read_member(&source, "mailboxId", "source.mailboxId").map_err(reject)?;
