@@ -50,6 +50,9 @@ ring "budgets: size and cold start" bash -c '
   node bench/budget.mjs && echo "# pass 1"
   node bench/budget.mjs --cold-start && echo "# pass 1"'
 ring "package as users load it: Node, Chromium, esbuild bundle, workerd, TypeScript" node --test tests/package/
+ring "Cloudflare Worker example: wrangler's bundle in workerd, both token modes" bash -c '
+  npm --prefix examples/cloudflare-worker ci --no-audit --no-fund --loglevel=error
+  node --test tests/worker/'
 ring "demo page" bash -c 'node scripts/demo.mjs --check --port 0 && node --test www/'
 
 printf '\n%s passed, %s failed\n' "$passed" "$failed"

@@ -1166,7 +1166,7 @@ test("run directly: prints the ports, writes --ports-file, exits 0 on SIGTERM", 
       child.once("exit", (code) => reject(new Error(`exited early with ${code}`)));
     });
     const info = JSON.parse(line);
-    assert.deepEqual(Object.keys(info), ["graphUrl", "importUrlBase", "graphPort", "importPort", "elsewhereUrl", "elsewherePort"]);
+    assert.deepEqual(Object.keys(info), ["graphUrl", "importUrlBase", "graphPort", "importPort", "elsewhereUrl", "elsewherePort", "loginUrl", "loginPort"]);
     assert.equal(info.graphUrl, `http://127.0.0.1:${info.graphPort}`);
     assert.equal(info.importUrlBase, `http://127.0.0.1:${info.importPort}`);
     assert.equal(info.elsewhereUrl, `http://127.0.0.1:${info.elsewherePort}`);

@@ -1,17 +1,19 @@
 // Mock Microsoft Graph tenant for the tests.
 //
-// Three loopback HTTP servers:
+// Four loopback HTTP servers:
 //   - "graph" plays https://graph.microsoft.com: createImportSession, the reading calls (a user's Exchange
 //     settings, folders, child folders, items, delta, exportItems) and the /_mock/ control API;
 //   - "import" plays the Exchange import host https://outlook.office365.com (importItem);
 //   - "elsewhere" plays a host no client may send a token to: it answers anything with 200 {"value":[]} and
-//     records every request, so tests can make a nextLink or a redirect point there and check nothing came.
+//     records every request, so tests can make a nextLink or a redirect point there and check nothing came;
+//   - "login" plays Microsoft Entra ID's token endpoint https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token
+//     for the client credentials grant (app-only tokens), whose tokens Graph refuses once they expire.
 // Imported and seeded items live in one store: what is imported can be listed and exported again.
 // What they answer follows the design notes on the service, graph-api.md (cited below as "graph-api.md §N").
 // Only node: built-ins are used, so this starts on a machine with nothing installed:
 //
-//   node tests/mock/server.mjs [--graph-port N] [--import-port N] [--elsewhere-port N] [--host 127.0.0.1]
-//                              [--ports-file path] [--seed demo]
+//   node tests/mock/server.mjs [--graph-port N] [--import-port N] [--elsewhere-port N] [--login-port N]
+//                              [--host 127.0.0.1] [--ports-file path] [--seed demo] [--app CLIENT_ID=SECRET]
 //
 // or in-process: `const tenant = await startMockTenant({ seed: demoSeed() }); ...; await tenant.close();`
 
@@ -51,6 +53,10 @@ const GRAPH_ROUTES = [
   "item",
 ];
 const IMPORT_ROUTES = ["importItem"];
+const LOGIN_ROUTES = ["token"];
+const ROUTES_BY_TARGET = { graph: GRAPH_ROUTES, import: IMPORT_ROUTES, login: LOGIN_ROUTES };
+// Fault kinds the login server knows (it has no session, list or redirect to spoil).
+const LOGIN_FAULT_KINDS = new Set(["status", "hang", "reset", "malformedJson", "html", "emptyBody", "delay"]);
 
 const DEFAULT_CONFIG = Object.freeze({
   // Lifetime of an import session; the real one is UNKNOWN (graph-api.md §2), an hour is a guess.
@@ -97,6 +103,12 @@ const DEFAULT_CONFIG = Object.freeze({
   // exportItems needs Content-Type: application/json ("Required" in the docs); without it: 400 BadRequest
   // "Unable to read JSON request payload...", Graph's usual answer.
   requireJsonContentType: true,
+  // Apps the login server knows, {"<client id>": "<client secret>"}: the client credentials grant gives them
+  // app-only tokens for Graph. Any other client id is unknown to the directory.
+  apps: {},
+  // expires_in (seconds) of the app-only tokens issued from now on; Graph refuses a token once it has expired.
+  // Entra's usual value is 3599.
+  appTokenLifetimeS: 3599,
 });
 
 // The 429 of a post over importConcurrencyLimit. The wording is Exchange's (graph-api.md §6; reported with
@@ -268,6 +280,18 @@ function normalizeConfigValue(k, v) {
       }
       return out;
     }
+    case "apps": {
+      if (!isPlainObject(v)) throw new TypeError('apps must be an object {"<client id>": "<client secret>"}');
+      for (const [id, secret] of Object.entries(v)) {
+        if (id === "" || typeof secret !== "string" || secret === "") {
+          throw new TypeError("apps maps non-empty client ids to non-empty client secrets");
+        }
+      }
+      return { ...v };
+    }
+    case "appTokenLifetimeS":
+      if (!Number.isInteger(v) || v < 1) throw new TypeError("appTokenLifetimeS must be a whole number of seconds, 1 or more");
+      return v;
     case "exportErrorKey":
       if (v !== "error" && v !== "Error") throw new TypeError('exportErrorKey must be "error" or "Error"');
       return v;
@@ -311,6 +335,8 @@ function freshStats() {
     requestsByMailbox: { graph: {}, import: {} },
     statuses: { graph: {}, import: {} },
     chaos: { throttle: 0, resetBeforeProcess: 0, resetAfterProcess: 0 },
+    // The login server: token requests received (faulted ones included), tokens issued, answers by status.
+    login: { requests: 0, tokensIssued: 0, statuses: {} },
   };
 }
 
@@ -322,14 +348,20 @@ function normalizeFault(f) {
   if (!isPlainObject(f)) throw new TypeError("a fault must be an object");
   const fault = { ...f };
   fault.target = f.target ?? "graph";
-  if (fault.target !== "graph" && fault.target !== "import") {
-    throw new TypeError(`fault target must be "graph" or "import", got ${JSON.stringify(f.target)}`);
+  if (!Object.hasOwn(ROUTES_BY_TARGET, fault.target)) {
+    throw new TypeError(`fault target must be "graph", "import" or "login", got ${JSON.stringify(f.target)}`);
+  }
+  if (fault.target === "login" && !LOGIN_FAULT_KINDS.has(f.kind)) {
+    throw new TypeError(`a login fault must be one of ${[...LOGIN_FAULT_KINDS].join(", ")}`);
+  }
+  if (fault.target === "login" && f.mailbox !== undefined) {
+    throw new TypeError("a login fault has no mailbox");
   }
   if (f.mailbox !== undefined && typeof f.mailbox !== "string") {
     throw new TypeError("fault mailbox must be a string");
   }
   if (f.route !== undefined) {
-    const routes = fault.target === "graph" ? GRAPH_ROUTES : IMPORT_ROUTES;
+    const routes = ROUTES_BY_TARGET[fault.target];
     const list = [f.route].flat();
     if (list.length === 0 || !list.every((r) => routes.includes(r))) {
       throw new TypeError(`fault route must be one of (or a list of) ${routes.join(", ")}`);
@@ -418,6 +450,16 @@ function createState(initialConfig, initialSeeds = []) {
     folders: new Map(),
     /** Every request the "elsewhere" server received: [{ method, path, headers, body, time }]. */
     elsewhereRequests: [],
+    /**
+     * Every request the login server received (kept only if recordRequests): [{ server: "login", method, path,
+     * tenant, headers, body, form, clientId, scope, grantType, fault, status, error, aadsts, accessToken, time, endTime }].
+     */
+    tokenRequests: [],
+    /**
+     * Every app-only token the login server issued: access token -> { clientId, tenant, scope, issuedAt,
+     * expiresAt }. Kept across reset (Entra does not forget its tokens when Graph is reset).
+     */
+    appTokens: new Map(),
     /** Change counter: every folder and item carries the value it had when last created or changed (delta). */
     seq: 0,
     /** Counter behind generated seed ids. */
@@ -444,6 +486,7 @@ function createState(initialConfig, initialSeeds = []) {
       state.mailboxes.clear();
       state.folders.clear();
       state.elsewhereRequests.length = 0;
+      state.tokenRequests.length = 0;
       state.seq = 0;
       state.idCounter = 0;
       for (const k of Object.keys(state.config)) delete state.config[k];
@@ -515,6 +558,20 @@ function createState(initialConfig, initialSeeds = []) {
       for (const session of state.sessions.values()) {
         if (mailbox !== undefined && mailbox !== null && session.mailbox !== mailbox) continue;
         if (session.expiresAt > now) session.expiresAt = now;
+        n += 1;
+      }
+      return n;
+    },
+    /**
+     * Expires at once every app-only token issued to `clientId` (every app-only token when omitted): Graph
+     * refuses them from now on with 401. Returns how many.
+     */
+    expireAppTokens(clientId) {
+      const now = Date.now();
+      let n = 0;
+      for (const token of state.appTokens.values()) {
+        if (clientId !== undefined && clientId !== null && token.clientId !== clientId) continue;
+        if (token.expiresAt > now) token.expiresAt = now;
         n += 1;
       }
       return n;
@@ -1316,6 +1373,14 @@ function graphNormal(ctx, req, route, ids, bodyText = "", opts = {}) {
       "WWW-Authenticate": WWW_AUTHENTICATE,
     });
   }
+  // An app-only token of the login server is good until its expires_in has passed (any other token is taken
+  // on trust, as before).
+  const appToken = ctx.state.appTokens.get(token);
+  if (appToken && appToken.expiresAt <= Date.now()) {
+    return graphError(ids, 401, "InvalidAuthenticationToken", "Lifetime validation failed, the token is expired.", {
+      "WWW-Authenticate": WWW_AUTHENTICATE,
+    });
+  }
   if (token.startsWith("forbidden")) {
     return graphError(ids, 403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.");
   }
@@ -2109,6 +2174,284 @@ async function handleImport(ctx, req, res) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Login server: Microsoft Entra ID's token endpoint, the client credentials grant only
+// (POST /{tenant}/oauth2/v2.0/token, form-encoded client_id, client_secret, scope, grant_type).
+
+// Resource identifiers a client credentials scope may name (`<resource>/.default`): Graph's URL and app id,
+// and the mock's own graphUrl.
+const GRAPH_RESOURCES = ["https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000"];
+
+// Defaults of a login `status` fault: [error, AADSTS number, description].
+const LOGIN_STATUS_DEFAULTS = {
+  400: ["invalid_request", 900144, "The request body must contain the following parameter: 'grant_type'."],
+  401: ["invalid_client", 7000215, "Invalid client secret provided."],
+  429: ["temporarily_unavailable", 90033, "A transient error has occurred. Please try again."],
+  500: ["server_error", 50000, "There was an error issuing a token or an issue with our sign-in service."],
+  503: ["temporarily_unavailable", 90033, "A transient error has occurred. Please try again."],
+  504: ["temporarily_unavailable", 90033, "A transient error has occurred. Please try again."],
+};
+
+/** Headers on every answer of the token endpoint: no caching, Entra's request id, the client-request-id echoed. */
+function loginHeaders(ids) {
+  return {
+    "Cache-Control": "no-store, no-cache",
+    Pragma: "no-cache",
+    "x-ms-request-id": ids.traceId,
+    ...(ids.clientRequestId ? { "client-request-id": ids.clientRequestId } : {}),
+  };
+}
+
+/**
+ * Entra's error shape: {error, error_description, error_codes, timestamp, trace_id, correlation_id, error_uri},
+ * the description "AADSTSn: ..." followed by CRLF-separated trace id, correlation id and timestamp lines.
+ */
+function entraError(ids, status, error, aadsts, description, headers = {}) {
+  const timestamp = new Date().toISOString().replace("T", " ").replace(/\.\d{3}Z$/, "Z");
+  const body = {
+    error,
+    error_description:
+      `AADSTS${aadsts}: ${description}\r\nTrace ID: ${ids.traceId}\r\nCorrelation ID: ${ids.correlationId}\r\n` +
+      `Timestamp: ${timestamp}`,
+    error_codes: [aadsts],
+    timestamp,
+    trace_id: ids.traceId,
+    correlation_id: ids.correlationId,
+    error_uri: `https://login.microsoftonline.com/error?code=${aadsts}`,
+  };
+  const r = json(status, body, { "Content-Type": "application/json; charset=utf-8", ...loginHeaders(ids), ...headers });
+  r.entra = { error, aadsts };
+  return r;
+}
+
+/** A JWT-shaped app-only access token (unsigned; the mock only looks it up). */
+function appAccessToken(clientId, tenant, resource, issuedAt, expiresAt) {
+  const part = (obj) => Buffer.from(JSON.stringify(obj)).toString("base64url");
+  const header = { typ: "JWT", alg: "none", kid: "mock-tenant" };
+  const claims = {
+    aud: resource,
+    iss: `https://sts.windows.net/${tenant}/`,
+    iat: Math.floor(issuedAt / 1000),
+    nbf: Math.floor(issuedAt / 1000),
+    exp: Math.floor(expiresAt / 1000),
+    appid: clientId,
+    tid: tenant,
+    idtyp: "app",
+    roles: ["MailboxItem.ImportExport.All"],
+    jti: randomToken(12),
+  };
+  return `${part(header)}.${part(claims)}.${randomToken(32)}`;
+}
+
+/** The token endpoint's normal answer: a token for a known app with the right secret, or Entra's error. */
+function tokenNormal(ctx, req, tenant, bodyText, ids, record) {
+  const { state } = ctx;
+  if (req.method !== "POST") {
+    return entraError(ids, 400, "invalid_request", 900561, `The endpoint only accepts POST requests. Received a ${req.method} request.`);
+  }
+  if (tenant.startsWith("missing")) {
+    return entraError(
+      ids,
+      400,
+      "invalid_request",
+      90002,
+      `Tenant '${tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+    );
+  }
+  // Only a form body counts; anything else reads as a body without parameters, as Entra treats it.
+  const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+  const form = new URLSearchParams(type === "application/x-www-form-urlencoded" ? bodyText : "");
+  record.form = Object.fromEntries(form);
+  const missing = (name) =>
+    entraError(ids, 400, "invalid_request", 900144, `The request body must contain the following parameter: '${name}'.`);
+  const grantType = form.get("grant_type");
+  const clientId = form.get("client_id");
+  const scope = form.get("scope");
+  const secret = form.get("client_secret");
+  record.grantType = grantType;
+  record.clientId = clientId;
+  record.scope = scope;
+  if (!grantType) return missing("grant_type");
+  if (grantType !== "client_credentials") {
+    return entraError(ids, 400, "unsupported_grant_type", 70003, `The app requested an unsupported grant type '${grantType}'.`);
+  }
+  if (!clientId) return missing("client_id");
+  if (!scope) return missing("scope");
+  if (!secret) {
+    return entraError(
+      ids,
+      401,
+      "invalid_client",
+      7000218,
+      "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+    );
+  }
+  if (!Object.hasOwn(state.config.apps, clientId)) {
+    return entraError(
+      ids,
+      400,
+      "unauthorized_client",
+      700016,
+      `Application with identifier '${clientId}' was not found in the directory '${tenant}'. This can happen if the ` +
+        "application has not been installed by the administrator of the tenant or consented to by any user in the " +
+        "tenant. You may have sent your authentication request to the wrong tenant.",
+    );
+  }
+  if (state.config.apps[clientId] !== secret) {
+    return entraError(
+      ids,
+      401,
+      "invalid_client",
+      7000215,
+      "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not " +
+        `the client secret ID, for a secret added to app '${clientId}'.`,
+    );
+  }
+  const scopes = scope.trim().split(/\s+/);
+  if (scopes.length !== 1 || !scopes[0].endsWith("/.default")) {
+    return entraError(
+      ids,
+      400,
+      "invalid_scope",
+      1002012,
+      `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with ` +
+        "/.default suffixed to the resource identifier (application ID URI).",
+    );
+  }
+  const resource = scopes[0].slice(0, -"/.default".length).replace(/\/+$/, "");
+  if (!GRAPH_RESOURCES.includes(resource) && resource !== ctx.graphUrl) {
+    return entraError(
+      ids,
+      400,
+      "invalid_resource",
+      500011,
+      `The resource principal named ${resource} was not found in the tenant named ${tenant}. This can happen if the ` +
+        "application has not been installed by the administrator of the tenant or consented to by any user in the tenant.",
+    );
+  }
+  const lifetimeS = state.config.appTokenLifetimeS;
+  const issuedAt = Date.now();
+  const expiresAt = issuedAt + lifetimeS * 1000;
+  const accessToken = appAccessToken(clientId, tenant, resource, issuedAt, expiresAt);
+  state.appTokens.set(accessToken, { clientId, tenant, scope, issuedAt, expiresAt });
+  state.stats.login.tokensIssued += 1;
+  record.accessToken = accessToken;
+  return json(
+    200,
+    { token_type: "Bearer", expires_in: lifetimeS, ext_expires_in: lifetimeS, access_token: accessToken },
+    { "Content-Type": "application/json; charset=utf-8", ...loginHeaders(ids) },
+  );
+}
+
+/** A login fault's own answer (status, malformedJson, html, emptyBody). */
+function loginFaultResponse(fault, ids) {
+  switch (fault.kind) {
+    case "status": {
+      const [error, aadsts, description] = LOGIN_STATUS_DEFAULTS[fault.status] ?? LOGIN_STATUS_DEFAULTS[500];
+      const extra = fault.retryAfter !== undefined ? { "Retry-After": String(fault.retryAfter) } : {};
+      return entraError(ids, fault.status, fault.code ?? error, aadsts, fault.message ?? description, extra);
+    }
+    case "malformedJson":
+      return response(
+        200,
+        { "Content-Type": "application/json; charset=utf-8", ...loginHeaders(ids) },
+        '{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"eyJ0eXAiOiJKV1Qi',
+      );
+    case "html":
+      return response(fault.status, { "Content-Type": "text/html" }, htmlPage(fault.status));
+    case "emptyBody":
+      return response(fault.status, loginHeaders(ids), "");
+    default:
+      throw new Error(`no login answer for fault kind ${fault.kind}`);
+  }
+}
+
+/**
+ * The login server. `/{tenant}/oauth2/v2.0/token` is the token endpoint (any method; only POST gets a token);
+ * any other path is an HTML 404, unrecorded. Each request to the endpoint is counted, recorded, takes the
+ * first queued fault with target "login", then is answered.
+ */
+async function handleLogin(ctx, req, res) {
+  const { state } = ctx;
+  const pathname = req.url.split("?")[0];
+  const m = /^\/([^/]+)\/oauth2\/v2\.0\/token\/?$/i.exec(pathname);
+  if (!m) {
+    try {
+      await readBody(req);
+    } catch {
+      return;
+    }
+    return send(res, null, response(404, { "Content-Type": "text/html" }, htmlPage(404)));
+  }
+  let tenant;
+  try {
+    tenant = decodeURIComponent(m[1]);
+  } catch {
+    tenant = m[1];
+  }
+  const stats = state.stats.login;
+  stats.requests += 1;
+  const record = {
+    server: "login",
+    method: req.method,
+    path: req.url,
+    tenant,
+    headers: { ...req.headers },
+    body: null,
+    form: null,
+    clientId: null,
+    scope: null,
+    grantType: null,
+    fault: null,
+    status: null,
+    error: null,
+    aadsts: null,
+    accessToken: null,
+    time: Date.now(),
+    endTime: null,
+  };
+  if (state.config.recordRequests) state.tokenRequests.push(record);
+  const answer = (r) => {
+    stats.statuses[r.status] = (stats.statuses[r.status] ?? 0) + 1;
+    if (r.entra) {
+      record.error = r.entra.error;
+      record.aadsts = r.entra.aadsts;
+    }
+    send(res, record, r);
+  };
+  const fault = state.takeFault("login", { mailbox: null, name: "token", list: false });
+  record.fault = fault ? fault.kind : null;
+  let buf;
+  try {
+    buf = await readBody(req);
+  } catch {
+    return;
+  }
+  const bodyText = buf.toString("utf8");
+  if (buf.length && state.config.recordBodies) record.body = bodyText;
+  const clientRequestId = req.headers["client-request-id"] || null;
+  const ids = { traceId: randomUUID(), correlationId: clientRequestId ?? randomUUID(), clientRequestId };
+  const run = () => tokenNormal(ctx, req, tenant, bodyText, ids, record);
+  if (!fault) return answer(run());
+  switch (fault.kind) {
+    case "delay":
+      await sleep(ctx, fault.ms);
+      if (ctx.closed) return;
+      return answer(run());
+    case "hang":
+      if (fault.process) run();
+      ctx.hung.add(res);
+      res.once("close", () => ctx.hung.delete(res));
+      return;
+    case "reset":
+      if (fault.process) run();
+      req.socket.destroy();
+      return;
+    default:
+      return answer(loginFaultResponse(fault, ids));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Control API under /_mock/ on the Graph port
 
 async function handleControl(ctx, req, res, cors) {
@@ -2194,6 +2537,20 @@ async function handleControl(ctx, req, res, cors) {
       case "DELETE /_mock/elsewhere-requests":
         state.elsewhereRequests.length = 0;
         return noContent();
+      case "GET /_mock/token-requests":
+        return reply(json(200, { requests: state.tokenRequests }));
+      case "DELETE /_mock/token-requests":
+        state.tokenRequests.length = 0;
+        return noContent();
+      case "GET /_mock/app-tokens":
+        return reply(json(200, { tokens: [...state.appTokens].map(([accessToken, t]) => ({ accessToken, ...t })) }));
+      case "POST /_mock/expire-app-tokens": {
+        const body = bodyText.trim() === "" ? {} : parseBody();
+        if (!isPlainObject(body) || (body.clientId !== undefined && typeof body.clientId !== "string")) {
+          throw new TypeError('body must be {"clientId": "<id>"} or {} for every app-only token');
+        }
+        return reply(json(200, { expired: state.expireAppTokens(body.clientId) }));
+      }
       case "POST /_mock/expire-sessions": {
         const body = bodyText.trim() === "" ? {} : parseBody();
         if (!isPlainObject(body) || (body.mailbox !== undefined && typeof body.mailbox !== "string")) {
@@ -2205,7 +2562,8 @@ async function handleControl(ctx, req, res, cors) {
         const known = [
           "/_mock/reset", "/_mock/faults", "/_mock/requests", "/_mock/items", "/_mock/sessions", "/_mock/config",
           "/_mock/stats", "/_mock/duplicates", "/_mock/expire-sessions", "/_mock/seed", "/_mock/users",
-          "/_mock/mailboxes", "/_mock/folders", "/_mock/elsewhere-requests",
+          "/_mock/mailboxes", "/_mock/folders", "/_mock/elsewhere-requests", "/_mock/token-requests",
+          "/_mock/app-tokens", "/_mock/expire-app-tokens",
         ];
         if (known.includes(url.pathname)) return reply(json(405, { error: `${req.method} not allowed here` }));
         return reply(json(404, { error: `no control route ${url.pathname}` }));
@@ -2268,10 +2626,11 @@ async function handleElsewhere(ctx, req, res) {
 }
 
 /**
- * Starts the three servers.
- * options: { host = "127.0.0.1", graphPort = 0, importPort = 0, elsewherePort = 0, seed } and any config key
- * (DEFAULT_CONFIG). `seed` is a seed spec, "demo", or a list of those; it is applied again after every reset.
- * Returns { graphUrl, importUrlBase, elsewhereUrl, graphPort, importPort, elsewherePort, close(), state }.
+ * Starts the four servers.
+ * options: { host = "127.0.0.1", graphPort = 0, importPort = 0, elsewherePort = 0, loginPort = 0, seed } and any
+ * config key (DEFAULT_CONFIG). `seed` is a seed spec, "demo", or a list of those; it is applied again after every
+ * reset. Returns { graphUrl, importUrlBase, elsewhereUrl, loginUrl, graphPort, importPort, elsewherePort,
+ * loginPort, close(), state }.
  */
 export async function startMockTenant(options = {}) {
   const host = options.host ?? "127.0.0.1";
@@ -2286,6 +2645,7 @@ export async function startMockTenant(options = {}) {
     graphUrl: "",
     importUrlBase: "",
     elsewhereUrl: "",
+    loginUrl: "",
     timers: new Set(),
     hung: new Set(),
     closed: false,
@@ -2311,21 +2671,24 @@ export async function startMockTenant(options = {}) {
   const graphServer = makeServer(handleGraph);
   const importServer = makeServer(handleImport);
   const elsewhereServer = makeServer(handleElsewhere);
-  const servers = [graphServer, importServer, elsewhereServer];
+  const loginServer = makeServer(handleLogin);
+  const servers = [graphServer, importServer, elsewhereServer, loginServer];
 
   const ports = [];
   try {
     ports.push(await listen(graphServer, options.graphPort ?? 0, host));
     ports.push(await listen(importServer, options.importPort ?? 0, host));
     ports.push(await listen(elsewhereServer, options.elsewherePort ?? 0, host));
+    ports.push(await listen(loginServer, options.loginPort ?? 0, host));
   } catch (err) {
     for (const server of servers.slice(0, ports.length)) server.close();
     throw err;
   }
-  const [graphPort, importPort, elsewherePort] = ports;
+  const [graphPort, importPort, elsewherePort, loginPort] = ports;
   ctx.graphUrl = `http://${urlHost(host)}:${graphPort}`;
   ctx.importUrlBase = `http://${urlHost(host)}:${importPort}`;
   ctx.elsewhereUrl = `http://${urlHost(host)}:${elsewherePort}`;
+  ctx.loginUrl = `http://${urlHost(host)}:${loginPort}`;
 
   let closing = null;
   const close = () => {
@@ -2345,9 +2708,11 @@ export async function startMockTenant(options = {}) {
     graphUrl: ctx.graphUrl,
     importUrlBase: ctx.importUrlBase,
     elsewhereUrl: ctx.elsewhereUrl,
+    loginUrl: ctx.loginUrl,
     graphPort,
     importPort,
     elsewherePort,
+    loginPort,
     close,
     state,
   };
@@ -2357,9 +2722,10 @@ export async function startMockTenant(options = {}) {
 // Command line
 
 const USAGE =
-  "usage: node tests/mock/server.mjs [--graph-port N] [--import-port N] [--elsewhere-port N] [--host 127.0.0.1] " +
-  "[--ports-file path] [--session-lifetime-ms N] [--import-concurrency-limit N|none] [--import-latency-ms N] " +
-  "[--graph-latency-ms N] [--page-size N] [--seed demo]";
+  "usage: node tests/mock/server.mjs [--graph-port N] [--import-port N] [--elsewhere-port N] [--login-port N] " +
+  "[--host 127.0.0.1] [--ports-file path] [--session-lifetime-ms N] [--import-concurrency-limit N|none] " +
+  "[--import-latency-ms N] [--graph-latency-ms N] [--page-size N] [--seed demo] [--app CLIENT_ID=SECRET]... " +
+  "[--app-token-lifetime-s N]";
 
 function parseArgs(argv) {
   const opts = {};
@@ -2380,6 +2746,20 @@ function parseArgs(argv) {
       case "--graph-port": opts.graphPort = int(); break;
       case "--import-port": opts.importPort = int(); break;
       case "--elsewhere-port": opts.elsewherePort = int(); break;
+      case "--login-port": opts.loginPort = int(); break;
+      case "--app": {
+        const v = value();
+        const eq = v.indexOf("=");
+        if (eq < 1 || eq === v.length - 1) throw new Error(`${name} needs CLIENT_ID=SECRET`);
+        opts.apps = { ...opts.apps, [v.slice(0, eq)]: v.slice(eq + 1) };
+        break;
+      }
+      case "--app-token-lifetime-s": {
+        const v = int();
+        if (v < 1) throw new Error(`${name} needs a whole number, 1 or more`);
+        opts.appTokenLifetimeS = v;
+        break;
+      }
       case "--page-size": {
         const v = int();
         if (v < 1) throw new Error(`${name} needs a whole number, 1 or more`);
@@ -2432,6 +2812,8 @@ async function main() {
     importPort: tenant.importPort,
     elsewhereUrl: tenant.elsewhereUrl,
     elsewherePort: tenant.elsewherePort,
+    loginUrl: tenant.loginUrl,
+    loginPort: tenant.loginPort,
   });
   if (opts.portsFile) writeFileSync(opts.portsFile, `${line}\n`);
   process.stdout.write(`${line}\n`);
