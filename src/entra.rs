@@ -3,10 +3,7 @@
 //! lets concurrent callers share one request for a new one. Never for browsers: the secret would ship.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 use core::cell::{Cell, RefCell};
-use core::future::poll_fn;
-use core::task::{Poll, Waker};
 
 use crate::client::{token_problem, wait_before_retry, Failure};
 use crate::config::{base_url, milliseconds, option_error, ClientConfig, RawOptions};
@@ -275,10 +272,10 @@ pub async fn request_app_token<E: Effects>(
 enum CacheState {
     Empty,
     Ready(AppToken),
-    /// Request number `generation` is under way; these tasks wait for it.
+    /// Request number `generation` is under way since `started_ms`.
     Fetching {
         generation: u64,
-        waiters: Vec<Waker>,
+        started_ms: f64,
     },
     /// Request number `generation` failed; tasks that waited for it get this error.
     Failed {
@@ -287,7 +284,16 @@ enum CacheState {
     },
 }
 
+/// How often a caller waiting for another caller's token request looks again.
+const POLL_MS: u64 = 10;
+
 /// One app-only token shared by every caller of a provider.
+///
+/// Callers waiting for a request another caller started look again on their own timers rather than being
+/// woken by it: in a Worker the callers are different requests, and workerd cancels a request that waits on
+/// something only another request's I/O will settle ("code had hung"). For the same reason a request that
+/// has run far longer than one attempt may take is taken for abandoned (its Worker request was cancelled
+/// mid-way), and the next caller starts its own.
 pub struct AppTokenCache {
     state: RefCell<CacheState>,
     generations: Cell<u64>,
@@ -305,8 +311,8 @@ impl Default for AppTokenCache {
     }
 }
 
-/// Puts the cache back to empty if the fetching task is dropped midway (its caller gave up), so the
-/// tasks waiting for it start their own request instead of waiting forever.
+/// Puts the cache back to empty if the fetching task is dropped midway (its caller gave up), so waiting
+/// callers start their own request at their next look.
 struct FetchGuard<'a> {
     cache: &'a AppTokenCache,
     generation: u64,
@@ -322,22 +328,13 @@ impl Drop for FetchGuard<'_> {
 }
 
 impl AppTokenCache {
+    /// Ends request `generation` with `next`, unless a newer request has replaced it.
     fn settle(&self, generation: u64, next: CacheState) {
-        let waiters = {
-            let mut state = self.state.borrow_mut();
-            match &mut *state {
-                CacheState::Fetching {
-                    generation: current,
-                    waiters,
-                } if *current == generation => {
-                    let waiters = core::mem::take(waiters);
-                    *state = next;
-                    waiters
-                }
-                _ => Vec::new(),
-            }
-        };
-        waiters.into_iter().for_each(Waker::wake);
+        let mut state = self.state.borrow_mut();
+        if matches!(&*state, CacheState::Fetching { generation: current, .. } if *current == generation)
+        {
+            *state = next;
+        }
     }
 
     /// A token: the cached one while it is usable (unless `force_refresh`), else one new request shared
@@ -348,43 +345,35 @@ impl AppTokenCache {
         credentials: &AppCredentials,
         force_refresh: bool,
     ) -> Result<String, Failure> {
+        // Longer than any one attempt may take: past it, a request is taken for abandoned.
+        let abandoned_after_ms = f64::from(credentials.retry.timeout_ms) + 10_000.0;
         let mut waited_for: Option<u64> = None;
         loop {
-            let joined = match &*self.state.borrow() {
+            let now = effects.now_ms();
+            let under_way = match &*self.state.borrow() {
                 CacheState::Ready(token)
                     if (!force_refresh || waited_for.is_some())
-                        && token.usable(effects.now_ms(), credentials.renew_before_ms) =>
+                        && token.usable(now, credentials.renew_before_ms) =>
                 {
                     return Ok(token.access_token.clone())
                 }
                 CacheState::Failed { generation, error } if waited_for == Some(*generation) => {
                     return Err(error.clone().into())
                 }
-                CacheState::Fetching { generation, .. } => Some(*generation),
+                CacheState::Fetching {
+                    generation,
+                    started_ms,
+                } if now - started_ms < abandoned_after_ms => Some(*generation),
                 _ => None,
             };
-            match joined {
+            match under_way {
                 Some(generation) => {
                     waited_for = Some(generation);
-                    self.wait_for(generation).await;
+                    effects.sleep(POLL_MS).await.map_err(|_| Failure::Aborted)?;
                 }
                 None => return self.fetch(effects, credentials).await,
             }
         }
-    }
-
-    async fn wait_for(&self, generation: u64) {
-        poll_fn(|cx| match &mut *self.state.borrow_mut() {
-            CacheState::Fetching {
-                generation: current,
-                waiters,
-            } if *current == generation => {
-                waiters.push(cx.waker().clone());
-                Poll::Pending
-            }
-            _ => Poll::Ready(()),
-        })
-        .await
     }
 
     async fn fetch<E: Effects>(
@@ -397,7 +386,7 @@ impl AppTokenCache {
         self.requests.set(self.requests.get() + 1);
         *self.state.borrow_mut() = CacheState::Fetching {
             generation,
-            waiters: Vec::new(),
+            started_ms: effects.now_ms(),
         };
         let mut guard = FetchGuard {
             cache: self,

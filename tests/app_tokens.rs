@@ -8,6 +8,7 @@
 mod sim;
 
 use std::cell::Cell;
+use std::future::Future;
 use std::rc::Rc;
 
 use graph_mailbox_import::client::Failure;
@@ -138,4 +139,30 @@ fn throttling_is_waited_out_and_retried() {
         "app-token-2"
     );
     assert_eq!(requests.get(), 3);
+}
+
+#[test]
+fn a_request_abandoned_midway_does_not_hold_up_later_callers() {
+    // In a Worker, the request that started a token request can be cancelled: its task is never polled
+    // again. Later callers must not wait for it forever.
+    let (host, answered) = endpoint(|n| (200, token_body(n, 3600)));
+    let credentials = credentials();
+    let cache = AppTokenCache::default();
+    let mut abandoned = Box::pin(cache.token(&host, &credentials, false));
+    let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(abandoned.as_mut().poll(&mut context).is_pending());
+
+    let token = host.run(cache.token(&host, &credentials, false)).unwrap();
+    assert_eq!(token, "app-token-0");
+    assert_eq!(cache.requests.get(), 2, "the later caller started its own");
+    assert_eq!(
+        answered.get(),
+        1,
+        "the abandoned request never got its answer"
+    );
+    let waited = host.clock.now.get() - sim::START_MS;
+    assert!(
+        (40_000.0..41_000.0).contains(&waited),
+        "waited {waited} ms: one attempt's timeout (30 s) and a margin"
+    );
 }

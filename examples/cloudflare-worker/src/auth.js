@@ -5,7 +5,7 @@
 // app-only:  the caller proves it is the portal with a relay key (`X-Api-Key`, a Worker secret, compared in
 //   constant time); the Worker gets its own app-only token from Entra ID with the client credentials
 //   grant. The token provider lives in module scope: every request of this isolate shares its cache and
-//   one refresh among concurrent callers (see appTokenFor for how, in workerd).
+//   one refresh among concurrent callers (see appTokenProvider).
 
 import { clientCredentials } from "graph-mailbox-import";
 
@@ -65,63 +65,20 @@ function timingSafeEqual(a, b) {
   return diff === 0;
 }
 
-// The app-only token provider, one per isolate (and per set of credentials, should they change).
+// The app-only token provider, one per isolate (and per set of credentials, should they change): every
+// request of the isolate uses its one cached token, and one request to Entra renews it for all. Callers that
+// find a renewal under way wait on their own timers, never on the other request, so workerd does not cancel
+// them as hung; a renewal whose request was cancelled midway is taken over after one attempt's timeout.
 let appTokens = null;
-// The provider call under way, if any: { owner, promise, started }. See appTokenFor.
-let pending = null;
 
-/** Longest a provider call may take before it is taken for stuck (its request was cancelled). */
-const STUCK_AFTER_MS = 45_000;
-const POLL_MS = 5;
-
-function sharedProvider(app, replace = false) {
+/** The isolate's shared TokenProvider for `app` ({ tenantId, clientId, clientSecret, authorityHost?, scope? }). */
+export function appTokenProvider(app) {
   const fingerprint = JSON.stringify([app.authorityHost, app.tenantId, app.clientId, app.clientSecret, app.scope]);
-  if (replace || appTokens?.fingerprint !== fingerprint) {
+  if (appTokens?.fingerprint !== fingerprint) {
     const options = { tenantId: app.tenantId, clientId: app.clientId, clientSecret: app.clientSecret };
     if (app.authorityHost) options.authorityHost = app.authorityHost;
     if (app.scope) options.scope = app.scope;
     appTokens = { fingerprint, provider: clientCredentials(options) };
   }
   return appTokens.provider;
-}
-
-/**
- * A TokenProvider for one request, over the isolate's shared clientCredentials provider, so every request
- * of the isolate uses one cached token and one request to Entra renews it for all.
- *
- * Why the lock: the package's provider shares a refresh under way by parking later callers until it ends.
- * In workerd a request must not wait on something only another request's I/O will settle: the runtime
- * cancels it ("your Worker's code had hung"). So a request never calls the shared provider while another
- * request's call is under way; it waits on its own timers until that call is over, then gets the cached
- * token at once. Calls of the same request (the package may ask twice at once) share the pending call
- * directly. A call under way for longer than STUCK_AFTER_MS (its request was cancelled mid-refresh, which
- * leaves the provider waiting forever) is abandoned together with that provider.
- * @param {object} app tenantId, clientId, clientSecret, authorityHost?, scope?
- * @param {symbol} owner identifies the calling request
- */
-export function appTokenFor(app, owner) {
-  return async (tokenRequest) => {
-    for (;;) {
-      const current = pending;
-      if (current === null) break;
-      if (current.owner === owner) {
-        await current.promise.catch(() => {});
-        continue;
-      }
-      if (Date.now() - current.started > STUCK_AFTER_MS) {
-        sharedProvider(app, true);
-        if (pending === current) pending = null;
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-    }
-    const promise = Promise.resolve(sharedProvider(app)(tokenRequest));
-    const entry = { owner, promise, started: Date.now() };
-    pending = entry;
-    try {
-      return await promise;
-    } finally {
-      if (pending === entry) pending = null;
-    }
-  };
 }

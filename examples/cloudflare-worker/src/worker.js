@@ -10,7 +10,7 @@
 
 import { isMailboxError, MailboxClient } from "graph-mailbox-import";
 
-import { appTokenFor, delegatedToken, requireApiKey } from "./auth.js";
+import { appTokenProvider, delegatedToken, requireApiKey } from "./auth.js";
 import { readConfig } from "./config.js";
 import {
   ALLOWED_METHODS,
@@ -93,7 +93,7 @@ async function handle(request, env, { requestId, log, secrets }) {
       secrets.push(token);
     } else {
       await requireApiKey(request, config.apiKeys);
-      const provider = appTokenFor(config.app, Symbol(requestId));
+      const provider = appTokenProvider(config.app);
       // The tokens the provider hands out are secrets too: remembered for this request's redaction.
       token = async (tokenRequest) => {
         const appToken = await provider(tokenRequest);
