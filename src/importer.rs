@@ -434,6 +434,15 @@ pub async fn import_item<E: Effects>(
                     Err(_) => return Err(ItemError::Aborted),
                 }
             }
+            ImportAnswer::SessionRejected(mut error) if error.status == Some(404) => {
+                // A session created moments ago refused too: whether the import host means "no such
+                // folder" or "no such session" by 404 is not documented, and the folder is the likelier.
+                error.code = ErrorCode::NotFound;
+                error.message.push_str(
+                    "; a new session was refused as well, so the folder (item.folderId) probably does not exist in this mailbox",
+                );
+                return Err(fail(error));
+            }
             ImportAnswer::SessionRejected(error)
             | ImportAnswer::WrongMailbox(_, error)
             | ImportAnswer::Unreadable(error)

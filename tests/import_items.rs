@@ -216,6 +216,30 @@ fn a_refused_session_is_renewed_once() {
     ));
     assert_eq!(failed_code(error), ErrorCode::SessionExpired);
     assert_eq!(host.graph_calls(), 3);
+
+    // A 404 from a session created moments ago points at the folder: notFound, saying so.
+    tenant.borrow_mut().fault = Box::new(|_, _| {
+        Some(Fault::Answer(json_response(
+            404,
+            r#"{"Message":"The specified folder was not found in the store."}"#,
+        )))
+    });
+    let error = host.run(import_item(
+        &host,
+        &config(),
+        &store,
+        MAILBOX,
+        &create("no-such-folder", b"d"),
+    ));
+    let Err(ItemError::Failed(error)) = error else {
+        panic!("expected a failure, got {error:?}")
+    };
+    assert_eq!(error.code, ErrorCode::NotFound);
+    assert!(error
+        .message
+        .contains("folder (item.folderId) probably does not exist"));
+    assert_eq!(error.status, Some(404));
+    assert_eq!(host.graph_calls(), 4, "one renewal, then no more");
 }
 
 #[test]
