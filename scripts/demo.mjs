@@ -2,12 +2,13 @@
 //
 //   node scripts/demo.mjs [--port N] [--host 127.0.0.1] [--pkg-dir DIR] [--check]
 //
-// Starts the mock tenant (tests/mock/server.mjs) and a small static server that serves
+// Starts the mock tenant (tests/mock/server.mjs) seeded with its demo tenant (two users with mailboxes, folders
+// and items: see "Demo tenant" in tests/mock/README.md) and a small static server that serves
 //   /             www/ (index.html gets an import map pointing at the package's browser entry)
 //   /pkg/         the built package (scripts/build.sh writes it)
 //   /vendor/      @azure/msal-browser and its @azure/msal-common, as installed in node_modules (their ESM
 //                 builds, unbundled; the import map names their entries), for sign-in with a real tenant
-//   /config.json  the mock tenant's URLs, for the page
+//   /config.json  the mock tenant's URLs and demo users, for the page
 // then prints one line, "Demo: http://127.0.0.1:PORT/", and runs until SIGINT or SIGTERM.
 // The port comes from --port, else PORT, else 8080; when it is taken a free one is used instead.
 // --check starts everything, fetches the page, the config, the browser entry and the wasm once, prints the
@@ -24,7 +25,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { closeOnSignals, isMainModule, startMockTenant } from "../tests/mock/server.mjs";
+import { DEMO_IDS, closeOnSignals, isMainModule, startMockTenant } from "../tests/mock/server.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WWW_DIR = join(ROOT, "www");
@@ -221,7 +222,9 @@ export async function startDemo(options = {}) {
 
   const vendor = findVendor();
 
-  const tenant = await startMockTenant({ host });
+  // Seeded with the demo tenant (kept across the mock's reset): adele@contoso.com's mailbox and archive to copy
+  // from, megan@contoso.com's to copy into. Mailboxes never seeded (the import pane's default) stay lenient.
+  const tenant = await startMockTenant({ host, seed: "demo" });
   // The page runs against this mock tenant ("offline demo tenant") unless a real tenant is set in its
   // settings panel (kept in the browser's localStorage, not here).
   const config = {
@@ -229,6 +232,8 @@ export async function startDemo(options = {}) {
     graphBaseUrl: tenant.graphUrl,
     trustedImportHosts: [`${host}:${tenant.importPort}`],
     mockControlUrl: `${tenant.graphUrl}/_mock`,
+    // Prefilled in the page's mailbox lookup.
+    demoUsers: { source: DEMO_IDS.sourceUser, target: DEMO_IDS.targetUser },
     msal: vendor.error ? { available: false, reason: vendor.error } : { available: true },
   };
 
@@ -339,6 +344,13 @@ async function check(demo) {
   const res = await fetch(`${config.mockControlUrl}/faults`, { headers: { origin: new URL(demo.url).origin } });
   if (res.status !== 200) throw new Error(`mock control API: status ${res.status}`);
   await res.arrayBuffer();
+  // The demo tenant is seeded: the users the page offers to look up exist.
+  const users = await fetch(`${config.mockControlUrl}/users`);
+  if (users.status !== 200) throw new Error(`mock control API /users: status ${users.status}`);
+  const upns = new Set(((await users.json()).users ?? []).map((u) => String(u.user).toLowerCase()));
+  for (const user of Object.values(config.demoUsers ?? {})) {
+    if (!upns.has(user.toLowerCase())) throw new Error(`the mock tenant is not seeded with the demo user ${user}`);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------

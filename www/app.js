@@ -5,6 +5,9 @@
 // Two modes. Offline (no tenant in the settings panel): the mock tenant that scripts/demo.mjs starts, with
 // a fixed token. Real tenant (application id and tenant saved in the settings panel): sign-in with
 // @azure/msal-browser, whose acquireTokenSilent is the package's token provider, against Microsoft Graph.
+//
+// The panes below the session form (mailbox lookup, import, copy, folder pickers) share one MailboxClient
+// (clients.js) made from the same options as createImportSession.
 
 import { createImportSession, isMailboxError } from "graph-mailbox-import";
 import {
@@ -19,7 +22,12 @@ import {
   saveSettings,
   validateSettings,
 } from "./auth.js";
-import { PaneError, setupImportPane } from "./import-pane.js";
+import { createClientPool } from "./clients.js";
+import { setupCopyPane } from "./copy-pane.js";
+import { setupFolderPicker } from "./folder-picker.js";
+import { setupImportPane } from "./import-pane.js";
+import { setupMailboxLookup } from "./mailbox-lookup.js";
+import { PaneError } from "./ui.js";
 
 // Tells boot.js that the package loaded, so later unrelated errors are not reported as a load failure.
 window.demoStarted = true;
@@ -31,6 +39,10 @@ const MAX_RETRIES = 3;
 // waiting; retries still double with jitter from here.
 const RETRY_BASE_DELAY_MS = 500;
 const MASK = "••••••";
+// Simulate: the wait the mock tenant adds to every import post, long enough to press Stop mid-copy.
+const SLOW_IMPORT_MS = 400;
+// Simulate: what exportItems answers for the one item it refuses.
+const EXPORT_REFUSAL = { code: "ErrorCorruptData", message: "The item is corrupt and cannot be exported." };
 
 const $ = (id) => document.getElementById(id);
 
@@ -89,6 +101,10 @@ let revealed = false;
 let countdownTimer = null;
 let copyFeedbackTimer = null;
 let importPane = null; // see import-pane.js
+let importPicker = null; // the import pane's folder picker, see folder-picker.js
+let lookup = null; // see mailbox-lookup.js
+let copyPane = null; // see copy-pane.js
+const clients = createClientPool();
 
 // ---------------------------------------------------------------------------------------------------------
 // Start
@@ -142,21 +158,54 @@ async function start() {
     els.clientId.focus();
   });
 
+  const afterRun = () => {
+    if (mode === "offline") refreshFaultState();
+  };
+  const sessionMailbox = () => {
+    const mailboxId = els.mailboxId.value.trim();
+    if (!mailboxId) throw new PaneError("Enter the mailbox id in the Import session form first.", els.mailboxId);
+    return mailboxId;
+  };
   importPane = setupImportPane({
     prepare: () => {
-      if (mode !== "offline" && !auth?.account) {
-        throw new PaneError(auth ? "Sign in with Microsoft first." : "Microsoft sign-in is not ready yet.", auth ? els.signIn : null);
-      }
-      const mailboxId = els.mailboxId.value.trim();
-      if (!mailboxId) throw new PaneError("Enter the mailbox id in the Import session form first.", els.mailboxId);
-      // The same options as for createImportSession; one client for as long as they stay the same.
-      const key = JSON.stringify([mode, authGeneration, auth?.account?.homeAccountId ?? null, els.apiVersion.value]);
-      return { mailboxId, key, options: clientOptions(auth) };
+      const { key, options } = connection();
+      return { mailboxId: sessionMailbox(), key, options };
     },
-    onRunEnd: () => {
-      if (mode === "offline") refreshFaultState();
+    clients,
+    onRunEnd: afterRun,
+  });
+  importPicker = setupFolderPicker({
+    toggle: $("import-browse"),
+    panel: $("import-picker"),
+    input: $("import-folder"),
+    pathEl: $("import-folder-path"),
+    mailbox: sessionMailbox,
+    run: withClient,
+  });
+  $("import-browse").disabled = false;
+  els.mailboxId.addEventListener("input", () => importPicker.reset());
+  copyPane = setupCopyPane({ run: withClient, onRunEnd: afterRun });
+  lookup = setupMailboxLookup({
+    run: withClient,
+    targets: {
+      copySource: (id, who) => {
+        copyPane.setSource(id);
+        return `The copy pane now copies from ${who}.`;
+      },
+      copyTarget: (id, who) => {
+        copyPane.setTarget(id);
+        return `The copy pane now copies into ${who}.`;
+      },
+      importInto: (id, who) => {
+        els.mailboxId.value = id;
+        importPicker.reset();
+        hideResult();
+        hideError();
+        return `The import session form and the import pane now use ${who}.`;
+      },
     },
   });
+  $("lookup-button").disabled = false;
 
   const settings = loadSettings();
   els.clientId.value = settings?.clientId ?? "";
@@ -166,6 +215,25 @@ async function start() {
   els.create.disabled = false;
   setStatus("Ready.");
   await ready;
+}
+
+/**
+ * The client options for the page's mode, and the key naming them (the same key, the same MailboxClient), or
+ * a PaneError when a real tenant is configured but nobody is signed in.
+ */
+function connection() {
+  if (mode !== "offline" && !auth?.account) {
+    throw new PaneError(auth ? "Sign in with Microsoft first." : "Microsoft sign-in is not ready yet.", auth ? els.signIn : null);
+  }
+  // The same options as for createImportSession; one client for as long as they stay the same.
+  const key = JSON.stringify([mode, authGeneration, auth?.account?.homeAccountId ?? null, els.apiVersion.value]);
+  return { key, options: clientOptions(auth) };
+}
+
+/** Calls fn(client) with the page's MailboxClient; rejects with a PaneError when nobody is signed in. */
+async function withClient(fn) {
+  const { key, options } = connection();
+  return clients.use(key, options, fn);
 }
 
 async function loadConfig() {
@@ -191,6 +259,9 @@ async function applySettings(settings) {
   els.accountPanel.hidden = offline;
   for (const el of document.querySelectorAll("[data-mode]")) el.hidden = el.dataset.mode !== mode;
   importPane?.setMode(mode);
+  importPicker?.reset();
+  lookup?.setMode(mode, config.demoUsers?.source);
+  copyPane?.setMode(mode);
   els.attemptsLabel.textContent = offline ? "Requests" : "Access token";
   hideResult();
   hideError();
@@ -569,9 +640,24 @@ async function mock(method, path, body) {
 
 async function onSimulate(kind) {
   try {
-    // Replace whatever was queued, so "next call" means exactly what was last clicked.
-    await mock("DELETE", "/faults");
-    if (FAULTS[kind]) await mock("POST", "/faults", { faults: FAULTS[kind]() });
+    if (kind === "export-error") {
+      // One of the items chosen in the copy pane (the third, or the last of fewer): exportItems answers it
+      // with an error, until Clear.
+      const ids = copyPane.selectedItemIds();
+      if (!ids.length) {
+        els.faultState.textContent = "Choose items in the copy pane first: one of them is then refused.";
+        return;
+      }
+      const id = ids[Math.min(2, ids.length - 1)];
+      await mock("POST", "/config", { exportItemErrors: { [id]: EXPORT_REFUSAL } });
+    } else if (kind === "slow-imports") {
+      await mock("POST", "/config", { importLatencyMs: SLOW_IMPORT_MS });
+    } else {
+      // Replace whatever was queued, so "next call" means exactly what was last clicked.
+      await mock("DELETE", "/faults");
+      if (kind === "clear") await mock("POST", "/config", { exportItemErrors: {}, importLatencyMs: 0 });
+      if (FAULTS[kind]) await mock("POST", "/faults", { faults: FAULTS[kind]() });
+    }
   } catch (err) {
     els.faultState.textContent = `Could not reach the mock tenant (${err.message}).`;
     return;
@@ -581,8 +667,8 @@ async function onSimulate(kind) {
 
 async function refreshFaultState() {
   try {
-    const { faults } = await mock("GET", "/faults");
-    els.faultState.textContent = describeFaults(faults);
+    const [{ faults }, settings] = await Promise.all([mock("GET", "/faults"), mock("GET", "/config")]);
+    els.faultState.textContent = [describeFaults(faults), ...describeSettings(settings)].join(". ");
   } catch (err) {
     els.faultState.textContent = `Could not reach the mock tenant (${err.message}).`;
   }
@@ -601,6 +687,15 @@ function describeFaults(faults) {
     parts.push(`Next imports${mailbox ? ` into ${mailbox}` : ""}: ${list(some)}`);
   }
   return parts.join(". ");
+}
+
+/** The lasting misbehaviour set through the mock's config: refused exports, slow imports. */
+function describeSettings(settings) {
+  const parts = [];
+  const refused = Object.keys(settings.exportItemErrors ?? {});
+  if (refused.length) parts.push(`Export refused for ${refused.length === 1 ? `item ${refused[0]}` : `${refused.length} items`}`);
+  if (settings.importLatencyMs > 0) parts.push(`Every import waits ${settings.importLatencyMs} ms`);
+  return parts;
 }
 
 /** How many Graph requests the mock tenant has seen, to tell this call's requests from earlier ones. */

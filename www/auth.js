@@ -15,10 +15,18 @@ export const GRAPH_ROOT = "https://graph.microsoft.com";
 export const LOGIN_HOST = "https://login.microsoftonline.com";
 
 /**
- * Asked for at sign-in: the delegated import permission, and User.Read.All for looking mailboxes up by
- * user (resolveMailbox, later). Graph calls then ask acquireTokenSilent for the scopes the package names.
+ * Asked for at sign-in, so that one consent covers every pane: the delegated import permission (which also
+ * covers exportItems), User.Read.All for looking mailboxes up by user (resolveMailbox), MailboxFolder.Read
+ * for the folder pickers (listFolders) and MailboxItem.Read for listing a folder's items (listItems). Graph
+ * calls then ask acquireTokenSilent for the scopes the package names; the token Entra returns for the Graph
+ * resource carries every consented one.
  */
-export const SIGN_IN_SCOPES = [`${GRAPH_ROOT}/MailboxItem.ImportExport`, `${GRAPH_ROOT}/User.Read.All`];
+export const SIGN_IN_SCOPES = [
+  `${GRAPH_ROOT}/MailboxItem.ImportExport`,
+  `${GRAPH_ROOT}/User.Read.All`,
+  `${GRAPH_ROOT}/MailboxFolder.Read`,
+  `${GRAPH_ROOT}/MailboxItem.Read`,
+];
 
 // ---------------------------------------------------------------------------------------------------------
 // Settings

@@ -6,7 +6,8 @@
 // node_modules and a Chromium (scripts/setup.sh installs them; CHROMIUM_PATH overrides /usr/bin/chromium).
 // Leaves screenshots in target/: demo.png (a session created), demo-error.png (the 403 panel), demo-import.png
 // (the import pane after 25 sample items) and demo-tenant.png (signed in to a real-tenant configuration). UPDATE_DOCS_SCREENSHOT=1 also copies demo.png
-// to docs/demo.png, the README's picture.
+// to docs/demo.png, the README's picture. The lookup, folder pickers and copy pane are tested offline in
+// copy.test.mjs; here only that they use the signed-in account's token.
 //
 // Two parts. Offline: the page against the mock tenant, as `make demo` shows it. Real tenant: the settings
 // panel configures @azure/msal-browser, which signs in (popup, then the redirect fallback) against a fake
@@ -21,6 +22,7 @@ import { copyFileSync, mkdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { launchChromium } from "../tests/chromium.mjs";
 import { startDemo } from "../scripts/demo.mjs";
+import { DEMO_IDS } from "../tests/mock/server.mjs";
 
 const TARGET_DIR = fileURLToPath(new URL("../target/", import.meta.url));
 const screenshotPath = (name) => `${TARGET_DIR}${name}`;
@@ -183,7 +185,7 @@ describe("offline demo tenant", () => {
     const issued = [...demo.tenant.state.sessions.values()].map((s) => s.importUrl);
     assert.ok(issued.includes(full), "the revealed URL is the one the mock tenant issued");
 
-    await page.getByRole("button", { name: "Copy" }).click();
+    await page.getByRole("button", { name: "Copy", exact: true }).click();
     await page.locator("#copy-feedback", { hasText: "Copied" }).waitFor();
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), full);
 
@@ -200,7 +202,8 @@ describe("offline demo tenant", () => {
     assert.deepEqual(graphRequests().slice(before).map((r) => r.status), [429, 200]);
     assert.match(await page.locator("#status").textContent(), /2 requests: 429 → 200, 1 retry/);
     assert.ok((await page.locator("#import-url").textContent()).endsWith(MASKED));
-    assert.match(await page.locator("#fault-state").textContent(), /Next call: normal/);
+    // The fault line is read back from the mock after the call (asynchronously): wait for it.
+    await page.locator("#fault-state", { hasText: "Next call: normal" }).waitFor();
 
     // The README's picture: a session created after a retry, its authtoken masked.
     await page.locator("#session-heading").scrollIntoViewIfNeeded();
@@ -260,7 +263,7 @@ describe("offline demo tenant", () => {
   test("the import pane: folder prefilled, labelled controls, and it asks for items first", async () => {
     assert.equal(await page.getByLabel("Folder id").inputValue(), "AAMkInbox");
     assert.equal(await page.getByLabel("Item files").getAttribute("type"), "file");
-    assert.equal(await page.getByRole("button", { name: "Stop" }).isDisabled(), true);
+    assert.equal(await page.locator("#import-pane").getByRole("button", { name: "Stop" }).isDisabled(), true);
     assert.equal(await page.locator("#import-selection").textContent(), "No items chosen.");
     await page.getByRole("button", { name: "Import", exact: true }).click();
     await page.locator("#import-status", { hasText: "Choose item files, or use the sample items." }).waitFor();
@@ -350,7 +353,7 @@ describe("offline demo tenant", () => {
       await page.getByRole("button", { name: "Use 25 sample items" }).click();
       await page.getByRole("button", { name: "Import", exact: true }).click();
       await page.locator("#import-rows tr[data-status='imported']").first().waitFor();
-      await page.getByRole("button", { name: "Stop" }).click();
+      await page.locator("#import-pane").getByRole("button", { name: "Stop" }).click();
       await page.locator("#import-status", { hasText: /^Stopped: / }).waitFor();
     } finally {
       demo.tenant.state.clearFaults();
@@ -368,7 +371,7 @@ describe("offline demo tenant", () => {
     );
     // What the table says was imported is exactly what the mailbox holds.
     assert.equal((await mockItems(PANE_MAILBOX)).length - before, imported);
-    assert.equal(await page.getByRole("button", { name: "Stop" }).isDisabled(), true);
+    assert.equal(await page.locator("#import-pane").getByRole("button", { name: "Stop" }).isDisabled(), true);
     assert.equal(await page.evaluate(() => document.activeElement.id), "import-start");
   });
 
@@ -677,6 +680,43 @@ describe("real tenant through MSAL (login.microsoftonline.com faked in the brows
     await page.setInputFiles("#import-files", [{ name: "tenant-3.fts", mimeType: "application/octet-stream", buffer: Buffer.from("three") }]);
     assert.equal(await runImport(page), "Done: 1 imported, 0 failed, 0 outcome unknown.");
     assert.equal(graphRequests().length, before + 1);
+  });
+
+  test("the mailbox lookup, folder pickers and copy pane go through the same token provider", async () => {
+    const lookUp = async (user) => {
+      await page.getByLabel("User", { exact: true }).fill(user);
+      await page.getByRole("button", { name: "Look up" }).click();
+      await page.locator("#lookup-status", { hasText: `${user}: a primary mailbox` }).waitFor();
+    };
+    const pick = async (which, name) => {
+      await page.locator(`#copy-${which}-browse`).click();
+      const picker = page.locator(`#copy-${which}-picker`);
+      await picker.locator(".folder-pick", { has: page.locator(".folder-name", { hasText: new RegExp(`^${name}$`) }) }).click();
+    };
+    // Not prefilled in a real tenant.
+    assert.equal(await page.getByLabel("User", { exact: true }).inputValue(), "");
+    const before = graphRequests().length;
+    const stored = (await mockItems(DEMO_IDS.targetMailbox)).length;
+    await lookUp(DEMO_IDS.sourceUser);
+    await page.getByRole("button", { name: "Copy from the primary mailbox" }).click();
+    await lookUp(DEMO_IDS.targetUser);
+    await page.getByRole("button", { name: "Copy into the primary mailbox" }).click();
+    await pick("source", "Drafts");
+    await page.locator("#copy-status", { hasText: "5 items in Drafts. Choose the ones to copy." }).waitFor();
+    await page.getByLabel("Select all items").check();
+    await pick("target", "Restored");
+    await page.locator("#copy-pane").getByRole("button", { name: "Copy items", exact: true }).click();
+    await page.locator("#copy-status", { hasText: /^(Done|Stopped|Copy failed)/ }).waitFor();
+    assert.equal(await page.locator("#copy-status").textContent(), "Done: 5 copied, 0 failed, 0 outcome unknown.");
+    assert.equal((await mockItems(DEMO_IDS.targetMailbox)).length - stored, 5);
+
+    // Every Graph call (lookup, folders, items, export, the target's import session) carried MSAL's token.
+    const seen = graphRequests().slice(before);
+    const routes = new Set(seen.map((r) => r.route));
+    for (const route of ["exchangeSettings", "folders", "items", "exportItems", "createImportSession"]) assert.ok(routes.has(route), route);
+    for (const r of seen) assert.equal(r.headers.authorization, `Bearer ${idp.accessTokens.at(-1)}`, `${r.method} ${r.path}`);
+    const text = await page.evaluate(() => document.body.innerText + document.body.innerHTML);
+    for (const token of idp.accessTokens) assert.ok(!text.includes(token), "no access token on the page");
   });
 
   test("a reload keeps the settings and the signed-in account (MSAL's session cache)", async () => {

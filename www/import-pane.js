@@ -2,13 +2,15 @@
 // through MailboxClient.importItems, with a progress bar, counts and one row per item as it settles.
 //
 // app.js owns the page's mode and token: `prepare()` gives the mailbox and the client options for a run (the
-// same options, token provider included, that the page uses for createImportSession). The pane keeps one
-// MailboxClient for as long as those options stay the same, so its import session carries over from run to
-// run; a new one is made after a switch of tenant, account or API version.
+// same options, token provider included, that the page uses for createImportSession). Runs go through the
+// page's one MailboxClient (clients.js) for as long as those options stay the same, so its import session
+// carries over from run to run (and is shared with the copy pane); a new one is made after a switch of tenant,
+// account or API version.
 
-import { MailboxClient, isMailboxError } from "graph-mailbox-import";
+import { isMailboxError } from "graph-mailbox-import";
+import { $, PaneError } from "./ui.js";
 
-const $ = (id) => document.getElementById(id);
+export { PaneError };
 
 export const DEFAULT_FOLDER_ID = "AAMkInbox";
 const SAMPLE_COUNT = 25;
@@ -23,20 +25,13 @@ const STATUS_LABEL = {
   notSent: "Not sent",
 };
 
-/** An Error whose message is shown in the pane as it is, optionally with a control to move focus to. */
-export class PaneError extends Error {
-  constructor(message, focus = null) {
-    super(message);
-    this.focus = focus;
-  }
-}
-
 /**
  * `prepare()` returns `{ mailboxId, key, options }` for a run (`key` names the options: the same key, the same
- * client) or throws a PaneError. `onRunEnd()` is called after every run. Returns `{ setMode(mode) }`, which
- * app.js calls with "offline" or "tenant" whenever the page switches.
+ * client) or throws a PaneError; `clients` is the page's client pool (clients.js). `onRunEnd()` is called after
+ * every run. Returns `{ setMode(mode) }`, which app.js calls with "offline" or "tenant" whenever the page
+ * switches.
  */
-export function setupImportPane({ prepare, onRunEnd = () => {} }) {
+export function setupImportPane({ prepare, clients, onRunEnd = () => {} }) {
   const els = {
     form: $("import-form"),
     folder: $("import-folder"),
@@ -62,7 +57,6 @@ export function setupImportPane({ prepare, onRunEnd = () => {} }) {
   let offline = true;
   let pending = []; // [{ name, size, sample, read: () => Promise<Uint8Array> }]
   let controller = null; // the running import's AbortController
-  let client = null; // { key, instance, runs, retired }
 
   // -------------------------------------------------------------------------------------------------------
   // Choosing items
@@ -201,8 +195,6 @@ export function setupImportPane({ prepare, onRunEnd = () => {} }) {
     setPending([]);
     controller = new AbortController();
     const signal = controller.signal;
-    const run = clientFor(prepared.key, prepared.options);
-    run.runs += 1;
     setRunning(true);
 
     // One row per item, by position in the input (`result.index`).
@@ -230,32 +222,30 @@ export function setupImportPane({ prepare, onRunEnd = () => {} }) {
       }
     }
 
+    const bulkOptions = {
+      signal,
+      onResult: (result) => {
+        const status = showResult(rows[result.index], result);
+        if (status) counts[status] += 1;
+        renderCounts(counts);
+      },
+      onProgress: (progress) => {
+        settled = progress.settled;
+        renderProgress(settled, items.length);
+        if (Date.now() - lastAnnounced >= ANNOUNCE_EVERY_MS) {
+          lastAnnounced = Date.now();
+          els.announce.textContent = `${settled} of ${items.length} items settled.`;
+        }
+      },
+      // Rows and counts come from onResult; the report would hold the same again.
+      keepResults: false,
+    };
     let outcome;
     try {
-      await run.instance.importItems(prepared.mailboxId, source(), {
-        signal,
-        onResult: (result) => {
-          const status = showResult(rows[result.index], result);
-          if (status) counts[status] += 1;
-          renderCounts(counts);
-        },
-        onProgress: (progress) => {
-          settled = progress.settled;
-          renderProgress(settled, items.length);
-          if (Date.now() - lastAnnounced >= ANNOUNCE_EVERY_MS) {
-            lastAnnounced = Date.now();
-            els.announce.textContent = `${settled} of ${items.length} items settled.`;
-          }
-        },
-        // Rows and counts come from onResult; the report would hold the same again.
-        keepResults: false,
-      });
+      await clients.use(prepared.key, prepared.options, (client) => client.importItems(prepared.mailboxId, source(), bulkOptions));
       outcome = { kind: "done" };
     } catch (err) {
       outcome = signal.aborted ? { kind: "stopped" } : { kind: "failed", err };
-    } finally {
-      run.runs -= 1;
-      if (run.retired && run.runs === 0) run.instance.free();
     }
 
     // Items the run never got to (stopped, or the run failed): say so on their rows.
@@ -281,17 +271,6 @@ export function setupImportPane({ prepare, onRunEnd = () => {} }) {
     controller = null;
     setRunning(false);
     onRunEnd();
-  }
-
-  /** The client for these options: the current one while they stay the same, else a new one. */
-  function clientFor(key, options) {
-    if (client?.key === key) return client;
-    if (client) {
-      client.retired = true;
-      if (client.runs === 0) client.instance.free();
-    }
-    client = { key, instance: new MailboxClient(options), runs: 0, retired: false };
-    return client;
   }
 
   function setRunning(running) {
