@@ -192,8 +192,8 @@ pub fn parse_graph_error_body(body: &str) -> Option<GraphErrorBody> {
 fn hint(status: u16) -> &'static str {
     match status {
         401 => " (the access token was refused even after a refresh: sign in again)",
-        403 => " (the app needs the MailboxItem.ImportExport permission, delegated, or MailboxItem.ImportExport.All as an application)",
-        404 => " (no such mailbox, or it is not visible to this app)",
+        403 => " (the app lacks a permission this call needs: MailboxItem.ImportExport for import sessions, MailboxFolder.Read and MailboxItem.Read for listing, MailboxItem.Export for exports, User.Read.All for a user's mailboxes; .All for application permissions)",
+        404 => " (no such user, mailbox or folder, or it is not visible to this app)",
         _ => "",
     }
 }
