@@ -366,9 +366,9 @@ mod tests {
         assert_eq!(error.code, ErrorCode::Forbidden);
         assert_eq!(error.graph_code.as_deref(), Some("MostSpecific"));
         assert_eq!(error.request_id.as_deref(), Some("body-req"));
-        assert!(error
-            .message
-            .starts_with("Microsoft Graph answered 403: Access is denied. (the app needs"));
+        assert!(error.message.starts_with(
+            "Microsoft Graph answered 403: Access is denied. (the app lacks a permission"
+        ));
     }
 
     #[test]
