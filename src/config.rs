@@ -89,7 +89,7 @@ fn round_up(value: f64) -> u64 {
 }
 
 /// A finite number in `[min, MAX_TIMER_MS]`, rounded up to whole milliseconds.
-pub(crate) fn milliseconds(
+fn milliseconds(
     value: Option<f64>,
     name: &str,
     min: f64,
@@ -109,6 +109,11 @@ pub(crate) fn milliseconds(
             Err(option_error(name, &requirement))
         }
     }
+}
+
+/// `renewBeforeMs`, of import sessions and of app-only tokens alike: default 5 minutes.
+pub(crate) fn renew_before(value: Option<f64>) -> Result<u64, MailboxError> {
+    milliseconds(value, "renewBeforeMs", 0.0, DEFAULT_RENEW_BEFORE_MS)
 }
 
 /// A whole number in `[min, max]`.
@@ -231,12 +236,7 @@ impl ClientConfig {
             0.0,
             DEFAULT_MAX_RETRY_DELAY_MS,
         )?;
-        let renew_before_ms = milliseconds(
-            raw.renew_before_ms,
-            "renewBeforeMs",
-            0.0,
-            DEFAULT_RENEW_BEFORE_MS,
-        )?;
+        let renew_before_ms = renew_before(raw.renew_before_ms)?;
         let mailbox_concurrency = whole_number(
             raw.mailbox_concurrency,
             "mailboxConcurrency",

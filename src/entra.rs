@@ -6,16 +6,16 @@ use alloc::string::String;
 use core::cell::{Cell, RefCell};
 
 use crate::client::{token_problem, wait_before_retry, Failure};
-use crate::config::{base_url, milliseconds, option_error, ClientConfig, RawOptions};
+use crate::config::{base_url, option_error, renew_before, ClientConfig, RawOptions};
 use crate::error::{redact, ErrorCode, MailboxError};
 use crate::json;
 use crate::protocol::code_for_status;
 use crate::retry::{classify_status, parse_retry_after, Class};
 use crate::transport::{Effects, HttpRequest, HttpResponse, Method, SendError};
+use crate::url::percent_encode;
 
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
 pub const DEFAULT_APP_SCOPE: &str = "https://graph.microsoft.com/.default";
-pub const DEFAULT_RENEW_BEFORE_MS: u64 = 300_000;
 
 /// `clientCredentials` options as they arrive from JavaScript, checked for type, not yet for meaning.
 #[derive(Debug, Clone, Default)]
@@ -82,12 +82,7 @@ impl AppCredentials {
             None => DEFAULT_APP_SCOPE.into(),
             Some(scope) => required(Some(scope), "scope")?,
         };
-        let renew_before_ms = milliseconds(
-            raw.renew_before_ms,
-            "renewBeforeMs",
-            0.0,
-            DEFAULT_RENEW_BEFORE_MS,
-        )?;
+        let renew_before_ms = renew_before(raw.renew_before_ms)?;
         let retry = ClientConfig::from_raw(RawOptions {
             timeout_ms: raw.timeout_ms,
             ..RawOptions::default()
@@ -105,11 +100,11 @@ impl AppCredentials {
     /// `POST {authority}/{tenant}/oauth2/v2.0/token`, form-encoded.
     pub fn token_request(&self) -> HttpRequest {
         let mut body = String::from("grant_type=client_credentials&client_id=");
-        form_encode(&mut body, &self.client_id);
+        percent_encode(&mut body, &self.client_id);
         body.push_str("&client_secret=");
-        form_encode(&mut body, &self.client_secret);
+        percent_encode(&mut body, &self.client_secret);
         body.push_str("&scope=");
-        form_encode(&mut body, &self.scope);
+        percent_encode(&mut body, &self.scope);
         HttpRequest {
             method: Method::Post,
             url: self.token_url.clone(),
@@ -118,20 +113,6 @@ impl AppCredentials {
                 ("accept", "application/json".into()),
             ],
             body: Some(body.into()),
-        }
-    }
-}
-
-/// `application/x-www-form-urlencoded`: unreserved characters as they are, every other byte as `%XX`.
-pub fn form_encode(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &byte in text.as_bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push('%');
-            out.push(char::from(HEX[usize::from(byte >> 4)]));
-            out.push(char::from(HEX[usize::from(byte & 0xF)]));
         }
     }
 }

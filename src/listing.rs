@@ -10,7 +10,7 @@ use crate::error::{ErrorCode, MailboxError};
 use crate::json::{self, Value};
 use crate::protocol::mailbox_url;
 use crate::text::find;
-use crate::url::encode_path_segment;
+use crate::url::percent_encode;
 
 /// Most ids exportItems takes in one call.
 pub const EXPORT_BATCH: usize = 20;
@@ -19,7 +19,7 @@ pub const EXPORT_BATCH: usize = 20;
 pub fn exchange_settings_url(config: &ClientConfig, user: &str) -> String {
     let mut url = config.versioned_root();
     url.push_str("/users/");
-    encode_path_segment(&mut url, user);
+    percent_encode(&mut url, user);
     url.push_str("/settings/exchange");
     url
 }
@@ -34,7 +34,7 @@ pub fn folders_url(
     let mut suffix = String::from("/folders");
     if let Some(parent) = parent {
         suffix.push('/');
-        encode_path_segment(&mut suffix, parent);
+        percent_encode(&mut suffix, parent);
         suffix.push_str("/childFolders");
     }
     if include_hidden {
@@ -46,7 +46,7 @@ pub fn folders_url(
 /// The items of a folder (well-known names such as `inbox` work for primary mailboxes only).
 pub fn items_url(config: &ClientConfig, mailbox: &str, folder: &str) -> String {
     let mut suffix = String::from("/folders/");
-    encode_path_segment(&mut suffix, folder);
+    percent_encode(&mut suffix, folder);
     suffix.push_str("/items");
     mailbox_url(config, mailbox, &suffix)
 }

@@ -6,7 +6,7 @@ use crate::json::{self, Value};
 use crate::text::push_decimal;
 use crate::time::parse_iso_datetime;
 use crate::transport::HttpResponse;
-use crate::url::{encode_path_segment, parse_target, UrlProblem};
+use crate::url::{parse_target, percent_encode, UrlProblem};
 use alloc::string::String;
 
 /// Longest mailbox id accepted, in characters. Real ids (`MBX:{guid}@{guid}`, UPNs, SMTP addresses) are
@@ -41,7 +41,7 @@ pub fn validate_id(name: &str, id: &str) -> Result<(), MailboxError> {
 pub fn mailbox_url(config: &ClientConfig, mailbox_id: &str, suffix: &str) -> String {
     let mut url = config.versioned_root();
     url.push_str("/admin/exchange/mailboxes/");
-    encode_path_segment(&mut url, mailbox_id);
+    percent_encode(&mut url, mailbox_id);
     url.push_str(suffix);
     url
 }

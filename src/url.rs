@@ -170,9 +170,10 @@ impl TrustedHost {
     }
 }
 
-/// Percent-encodes `text` as a single path segment: everything but RFC 3986's unreserved characters is
-/// escaped, so `/`, `?`, `#`, `%` and spaces cannot change the path, as the Graph SDKs encode ids.
-pub fn encode_path_segment(out: &mut String, text: &str) {
+/// Percent-encodes `text`: everything but RFC 3986's unreserved characters is escaped. As a path segment,
+/// `/`, `?`, `#`, `%` and spaces cannot change the path (the Graph SDKs encode ids so); as a form value
+/// (`application/x-www-form-urlencoded`), `&`, `=` and `+` cannot change the fields.
+pub fn percent_encode(out: &mut String, text: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for byte in text.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
@@ -279,7 +280,7 @@ mod tests {
     fn path_segments_stay_one_segment() {
         let encode = |s: &str| {
             let mut out = String::new();
-            encode_path_segment(&mut out, s);
+            percent_encode(&mut out, s);
             out
         };
         assert_eq!(encode("MBX:e0643f21@a7809c93"), "MBX%3Ae0643f21%40a7809c93");

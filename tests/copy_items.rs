@@ -12,24 +12,14 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use graph_mailbox_import::bulk::{BulkOptions, ItemResult, Observer, Progress, Report, Status};
-use graph_mailbox_import::config::{ClientConfig, RawOptions};
 use graph_mailbox_import::copy::{copy_items, CopyJob, BATCH_BYTES, FIRST_BATCH};
 use graph_mailbox_import::importer::SessionStore;
 use graph_mailbox_import::ErrorCode;
-use sim::{SimHost, Tenant};
+use sim::{config, SimHost, Tenant, HOUR};
 
 const SOURCE: &str = "MBX:source@contoso";
 const ARCHIVE: &str = "MBX:archive@contoso";
 const TARGET: &str = "MBX:target@contoso";
-const HOUR: f64 = 3_600_000.0;
-
-fn config() -> ClientConfig {
-    ClientConfig::from_raw(RawOptions {
-        retry_base_delay_ms: Some(100.0),
-        ..RawOptions::default()
-    })
-    .unwrap()
-}
 
 /// Deterministic base64 of `len` characters for item `n` (distinct per item).
 fn data(n: usize, len: usize) -> String {

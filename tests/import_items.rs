@@ -19,18 +19,9 @@ use graph_mailbox_import::import::{ImportItem, ImportedItem, ItemData, Mode};
 use graph_mailbox_import::importer::{import_item, ItemError, SessionStore};
 use graph_mailbox_import::transport::SendError;
 use graph_mailbox_import::ErrorCode;
-use sim::{join_all, json_response, Fault, SimHost, Tenant};
+use sim::{config, join_all, json_response, Fault, SimHost, Tenant, HOUR};
 
 const MAILBOX: &str = "MBX:e0643f21@a7809c93";
-const HOUR: f64 = 3_600_000.0;
-
-fn config() -> ClientConfig {
-    ClientConfig::from_raw(RawOptions {
-        retry_base_delay_ms: Some(100.0),
-        ..RawOptions::default()
-    })
-    .unwrap()
-}
 
 fn create(folder: &str, data: &[u8]) -> ImportItem {
     ImportItem {

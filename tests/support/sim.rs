@@ -21,6 +21,17 @@ use graph_mailbox_import::transport::{
 /// Epoch of the simulation: 2026-01-01T00:00:00Z.
 pub const START_MS: f64 = 1_767_225_600_000.0;
 
+pub const HOUR: f64 = 3_600_000.0;
+
+/// Default options with a short backoff (100 ms), so retry schedules are easy to read in tests.
+pub fn config() -> graph_mailbox_import::config::ClientConfig {
+    graph_mailbox_import::config::ClientConfig::from_raw(graph_mailbox_import::config::RawOptions {
+        retry_base_delay_ms: Some(100.0),
+        ..Default::default()
+    })
+    .unwrap()
+}
+
 struct Flag(AtomicBool);
 
 impl Wake for Flag {
