@@ -2,12 +2,9 @@
 // node --test tests/mock/
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { startMockTenant } from "./server.mjs";
+import { UUID, withServerProcess } from "./support.mjs";
 
-const SERVER_PATH = fileURLToPath(new URL("./server.mjs", import.meta.url));
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const TENANT = "contoso.onmicrosoft.com";
 const CLIENT_ID = "11111111-2222-4333-8444-555555555555";
 const SECRET = "s3cr3t~value+/&=";
@@ -269,21 +266,8 @@ test("login fault: a hung token request is never answered; the client gives up",
 });
 
 test("command line: --app and --app-token-lifetime-s; the printed line names loginUrl", async () => {
-  const child = spawn(
-    process.execPath,
-    [SERVER_PATH, "--app", `${CLIENT_ID}=cli-secret`, "--app", "other=x=y", "--app-token-lifetime-s", "7"],
-    { stdio: ["ignore", "pipe", "inherit"] },
-  );
-  try {
-    const line = await new Promise((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-        if (out.includes("\n")) resolve(out.split("\n")[0]);
-      });
-      child.once("exit", (code) => reject(new Error(`exited early with ${code}`)));
-    });
-    const info = JSON.parse(line);
+  const args = ["--app", `${CLIENT_ID}=cli-secret`, "--app", "other=x=y", "--app-token-lifetime-s", "7"];
+  await withServerProcess(args, async (info) => {
     assert.equal(info.loginUrl, `http://127.0.0.1:${info.loginPort}`);
     const cfg = await (await fetch(`${info.graphUrl}/_mock/config`)).json();
     assert.deepEqual(cfg.apps, { [CLIENT_ID]: "cli-secret", other: "x=y" });
@@ -294,10 +278,5 @@ test("command line: --app and --app-token-lifetime-s; the printed line names log
     });
     assert.equal(r.status, 200);
     assert.equal((await r.json()).expires_in, 7);
-    const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve([code, signal])));
-    child.kill("SIGTERM");
-    assert.deepEqual(await exited, [0, null]);
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  }
+  });
 });

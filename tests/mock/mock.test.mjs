@@ -1,18 +1,14 @@
 // Tests of the mock tenant itself: node --test tests/mock/
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { startMockTenant } from "./server.mjs";
+import { ISO_SECONDS, UUID, assertGraphError, controlRequest, withServerProcess } from "./support.mjs";
 
-const SERVER_PATH = fileURLToPath(new URL("./server.mjs", import.meta.url));
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ISO7 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/;
-const ISO_SECONDS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const DATA = Buffer.from("FastTransfer stream bytes").toString("base64");
 
 let tenant;
@@ -54,13 +50,8 @@ function importItem(importUrl, body, init = {}) {
   });
 }
 
-async function control(method, path, body) {
-  const init = { method };
-  if (body !== undefined) {
-    init.body = typeof body === "string" ? body : JSON.stringify(body);
-    init.headers = { "content-type": "application/json" };
-  }
-  return fetch(tenant.graphUrl + path, init);
+function control(method, path, body) {
+  return controlRequest(tenant.graphUrl, method, path, body);
 }
 
 async function addFaults(...faults) {
@@ -72,22 +63,6 @@ async function recorded(query = "") {
   const r = await control("GET", `/_mock/requests${query}`);
   assert.equal(r.status, 200);
   return (await r.json()).requests;
-}
-
-function assertGraphError(r, body, status, code, message) {
-  assert.equal(r.status, status);
-  assert.deepEqual(Object.keys(body), ["error"]);
-  assert.deepEqual(Object.keys(body.error), ["code", "message", "innerError"]);
-  assert.equal(body.error.code, code);
-  if (message !== undefined) assert.equal(body.error.message, message);
-  const inner = body.error.innerError;
-  assert.deepEqual(Object.keys(inner), ["date", "request-id", "client-request-id"]);
-  assert.match(inner.date, ISO_SECONDS);
-  assert.match(r.headers.get("request-id"), UUID);
-  assert.equal(inner["request-id"], r.headers.get("request-id"));
-  assert.equal(inner["client-request-id"], r.headers.get("client-request-id"));
-  assert.equal(r.headers.get("access-control-allow-origin"), "*");
-  assert.equal(r.headers.get("access-control-expose-headers"), "request-id, client-request-id");
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1153,39 +1128,25 @@ test("run directly: prints the ports, writes --ports-file, exits 0 on SIGTERM", 
   const dir = mkdtempSync(join(tmpdir(), "mock-tenant-"));
   const portsFile = join(dir, "ports.json");
   const args = ["--ports-file", portsFile, "--host", "127.0.0.1", "--import-concurrency-limit", "none", "--graph-latency-ms", "5"];
-  const child = spawn(process.execPath, [SERVER_PATH, ...args], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
   try {
-    const line = await new Promise((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-        if (out.includes("\n")) resolve(out.split("\n")[0]);
+    await withServerProcess(args, async (info) => {
+      assert.deepEqual(Object.keys(info), ["graphUrl", "importUrlBase", "graphPort", "importPort", "elsewhereUrl", "elsewherePort", "loginUrl", "loginPort"]);
+      assert.equal(info.graphUrl, `http://127.0.0.1:${info.graphPort}`);
+      assert.equal(info.importUrlBase, `http://127.0.0.1:${info.importPort}`);
+      assert.equal(info.elsewhereUrl, `http://127.0.0.1:${info.elsewherePort}`);
+      assert.deepEqual(JSON.parse(readFileSync(portsFile, "utf8")), info);
+      const r = await fetch(info.graphUrl + sessionPath("MBX:cli"), {
+        method: "POST",
+        headers: { authorization: "Bearer t" },
       });
-      child.once("exit", (code) => reject(new Error(`exited early with ${code}`)));
+      assert.equal(r.status, 200);
+      assert.ok((await r.json()).importUrl.startsWith(info.importUrlBase + "/api/gv1.0/"));
+      const cfg = await (await fetch(info.graphUrl + "/_mock/config")).json();
+      assert.equal(cfg.importConcurrencyLimit, null);
+      assert.equal(cfg.graphLatencyMs, 5);
+      assert.equal(cfg.importLatencyMs, 0);
     });
-    const info = JSON.parse(line);
-    assert.deepEqual(Object.keys(info), ["graphUrl", "importUrlBase", "graphPort", "importPort", "elsewhereUrl", "elsewherePort", "loginUrl", "loginPort"]);
-    assert.equal(info.graphUrl, `http://127.0.0.1:${info.graphPort}`);
-    assert.equal(info.importUrlBase, `http://127.0.0.1:${info.importPort}`);
-    assert.equal(info.elsewhereUrl, `http://127.0.0.1:${info.elsewherePort}`);
-    assert.deepEqual(JSON.parse(readFileSync(portsFile, "utf8")), info);
-    const r = await fetch(info.graphUrl + sessionPath("MBX:cli"), {
-      method: "POST",
-      headers: { authorization: "Bearer t" },
-    });
-    assert.equal(r.status, 200);
-    assert.ok((await r.json()).importUrl.startsWith(info.importUrlBase + "/api/gv1.0/"));
-    const cfg = await (await fetch(info.graphUrl + "/_mock/config")).json();
-    assert.equal(cfg.importConcurrencyLimit, null);
-    assert.equal(cfg.graphLatencyMs, 5);
-    assert.equal(cfg.importLatencyMs, 0);
-    const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve([code, signal])));
-    child.kill("SIGTERM");
-    assert.deepEqual(await exited, [0, null]);
   } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -2,13 +2,9 @@
 // its seeded data and the "elsewhere" server: node --test tests/mock/
 import { test, before, after, beforeEach } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { DEMO_IDS, demoSeed, startMockTenant } from "./server.mjs";
+import { ISO_SECONDS, UUID, assertGraphError, controlRequest, withServerProcess } from "./support.mjs";
 
-const SERVER_PATH = fileURLToPath(new URL("./server.mjs", import.meta.url));
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const ISO_SECONDS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const TOKEN = "reader-token";
 const SRC = DEMO_IDS.sourceMailbox;
 const ARC = DEMO_IDS.sourceArchive;
@@ -86,13 +82,8 @@ async function allPages(path, opts) {
   throw new Error("too many pages");
 }
 
-async function control(method, path, body) {
-  const init = { method };
-  if (body !== undefined) {
-    init.body = typeof body === "string" ? body : JSON.stringify(body);
-    init.headers = { "content-type": "application/json" };
-  }
-  return fetch(tenant.graphUrl + path, init);
+function control(method, path, body) {
+  return controlRequest(tenant.graphUrl, method, path, body);
 }
 
 async function newSession(mailbox) {
@@ -111,17 +102,6 @@ async function importItem(importUrl, body) {
     body: JSON.stringify(body),
   });
   return { status: r.status, body: await r.json() };
-}
-
-function assertGraphError(r, body, status, code, message) {
-  assert.equal(r.status, status);
-  assert.deepEqual(Object.keys(body), ["error"]);
-  assert.deepEqual(Object.keys(body.error), ["code", "message", "innerError"]);
-  assert.equal(body.error.code, code);
-  if (message !== undefined) assert.equal(body.error.message, message);
-  assert.match(r.headers.get("request-id"), UUID);
-  assert.equal(body.error.innerError["request-id"], r.headers.get("request-id"));
-  assert.equal(r.headers.get("access-control-allow-origin"), "*");
 }
 
 const FOLDER_KEYS = ["id", "displayName", "parentFolderId", "childFolderCount", "totalItemCount", "type"];
@@ -1043,19 +1023,7 @@ test("startMockTenant({seed}) takes specs or lists; a bad seed fails the start",
 // Command line
 
 test("run directly with --seed demo --page-size 5: the demo tenant, pages of 5, the elsewhere port printed", async () => {
-  const child = spawn(process.execPath, [SERVER_PATH, "--seed", "demo", "--page-size", "5"], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  try {
-    const line = await new Promise((resolve, reject) => {
-      let out = "";
-      child.stdout.on("data", (d) => {
-        out += d;
-        if (out.includes("\n")) resolve(out.split("\n")[0]);
-      });
-      child.once("exit", (code) => reject(new Error(`exited early with ${code}`)));
-    });
-    const info = JSON.parse(line);
+  await withServerProcess(["--seed", "demo", "--page-size", "5"], async (info) => {
     assert.equal(info.elsewhereUrl, `http://127.0.0.1:${info.elsewherePort}`);
     const h = { authorization: "Bearer t" };
     const settings = await (await fetch(`${info.graphUrl}/v1.0/users/adele%40contoso.com/settings/exchange`, { headers: h })).json();
@@ -1064,10 +1032,5 @@ test("run directly with --seed demo --page-size 5: the demo tenant, pages of 5, 
     assert.equal(page.value.length, 5);
     assert.ok(page["@odata.nextLink"].startsWith(`${info.graphUrl}/`));
     assert.deepEqual(await (await fetch(`${info.elsewhereUrl}/x`)).json(), { value: [] });
-    const exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve([code, signal])));
-    child.kill("SIGTERM");
-    assert.deepEqual(await exited, [0, null]);
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  }
+  });
 });

@@ -185,6 +185,18 @@ function isRetryAfter(v) {
   return (typeof v === "number" && Number.isFinite(v) && v >= 0) || (typeof v === "string" && v !== "");
 }
 
+/**
+ * Checks a config value that maps non-empty strings to non-empty strings and returns a copy. Throws TypeError
+ * with `notObject` when it is no plain object, with `badEntry` when a key or value is empty or not a string.
+ */
+function copyStringMap(v, notObject, badEntry) {
+  if (!isPlainObject(v)) throw new TypeError(notObject);
+  for (const [key, value] of Object.entries(v)) {
+    if (key === "" || typeof value !== "string" || value === "") throw new TypeError(badEntry);
+  }
+  return { ...v };
+}
+
 /** Checks one config value and returns it normalized (nested objects copied). Throws TypeError. */
 function normalizeConfigValue(k, v) {
   switch (k) {
@@ -232,15 +244,12 @@ function normalizeConfigValue(k, v) {
       }
       return chaos;
     }
-    case "archiveFolders": {
-      if (!isPlainObject(v)) throw new TypeError("archiveFolders must be an object {folderId: archiveMailboxId}");
-      for (const [folder, mailbox] of Object.entries(v)) {
-        if (folder === "" || typeof mailbox !== "string" || mailbox === "") {
-          throw new TypeError("archiveFolders maps non-empty folder ids to non-empty mailbox ids");
-        }
-      }
-      return { ...v };
-    }
+    case "archiveFolders":
+      return copyStringMap(
+        v,
+        "archiveFolders must be an object {folderId: archiveMailboxId}",
+        "archiveFolders maps non-empty folder ids to non-empty mailbox ids",
+      );
     case "recordRequests":
     case "recordBodies":
     case "storeItemData":
@@ -280,15 +289,12 @@ function normalizeConfigValue(k, v) {
       }
       return out;
     }
-    case "apps": {
-      if (!isPlainObject(v)) throw new TypeError('apps must be an object {"<client id>": "<client secret>"}');
-      for (const [id, secret] of Object.entries(v)) {
-        if (id === "" || typeof secret !== "string" || secret === "") {
-          throw new TypeError("apps maps non-empty client ids to non-empty client secrets");
-        }
-      }
-      return { ...v };
-    }
+    case "apps":
+      return copyStringMap(
+        v,
+        'apps must be an object {"<client id>": "<client secret>"}',
+        "apps maps non-empty client ids to non-empty client secrets",
+      );
     case "appTokenLifetimeS":
       if (!Number.isInteger(v) || v < 1) throw new TypeError("appTokenLifetimeS must be a whole number of seconds, 1 or more");
       return v;
@@ -320,6 +326,21 @@ function normalizeConfig(patch) {
 /** sha256 (hex) of an item's decoded Data bytes: equal bytes give equal hashes whatever the base64 spelling. */
 function hashData(bytes) {
   return createHash("sha256").update(bytes).digest("hex");
+}
+
+/**
+ * Expires at once every entry of `records` (a Map of objects with expiresAt) whose `field` is `value`, every
+ * entry when `value` is undefined or null; an entry already expired keeps its time. Returns how many matched.
+ */
+function expireNow(records, field, value) {
+  const now = Date.now();
+  let n = 0;
+  for (const entry of records.values()) {
+    if (value !== undefined && value !== null && entry[field] !== value) continue;
+    if (entry.expiresAt > now) entry.expiresAt = now;
+    n += 1;
+  }
+  return n;
 }
 
 function freshStats() {
@@ -553,28 +574,14 @@ function createState(initialConfig, initialSeeds = []) {
     },
     /** Expires at once every session of `mailbox` (every session when omitted); returns how many. */
     expireSessions(mailbox) {
-      const now = Date.now();
-      let n = 0;
-      for (const session of state.sessions.values()) {
-        if (mailbox !== undefined && mailbox !== null && session.mailbox !== mailbox) continue;
-        if (session.expiresAt > now) session.expiresAt = now;
-        n += 1;
-      }
-      return n;
+      return expireNow(state.sessions, "mailbox", mailbox);
     },
     /**
      * Expires at once every app-only token issued to `clientId` (every app-only token when omitted): Graph
      * refuses them from now on with 401. Returns how many.
      */
     expireAppTokens(clientId) {
-      const now = Date.now();
-      let n = 0;
-      for (const token of state.appTokens.values()) {
-        if (clientId !== undefined && clientId !== null && token.clientId !== clientId) continue;
-        if (token.expiresAt > now) token.expiresAt = now;
-        n += 1;
-      }
-      return n;
+      return expireNow(state.appTokens, "clientId", clientId);
     },
     /** One chaos draw for an eligible import post: null or the outcome's name. */
     drawChaos() {
@@ -2027,6 +2034,33 @@ function sleep(ctx, ms) {
 }
 
 /**
+ * Plays the faults every server plays alike, around `run()` (which makes the request take effect and returns
+ * the normal answer) and `answer(r)`: "delay" answers normally after fault.ms; "hang" never answers, "reset"
+ * cuts the connection, both after taking effect when fault.process. Returns true when it played the fault,
+ * false for any other kind (the caller answers those).
+ */
+async function playTransportFault(ctx, req, res, fault, run, answer) {
+  switch (fault.kind) {
+    case "delay":
+      await sleep(ctx, fault.ms);
+      if (!ctx.closed) answer(run());
+      return true;
+    case "hang":
+      // "process": the request takes effect (an item is created, a token issued), only the answer is lost.
+      if (fault.process) run();
+      ctx.hung.add(res);
+      res.once("close", () => ctx.hung.delete(res));
+      return true; // never answered; close() destroys the socket
+    case "reset":
+      if (fault.process) run();
+      req.socket.destroy();
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
  * Runs one recorded request. On the import host a request over importConcurrencyLimit for its mailbox is
  * refused at once. Otherwise it counts in flight, consumes a fault if one applies (else, for an import post,
  * draws chaos), reads the body, waits the configured latency, then answers with the fault, the chaos outcome
@@ -2110,21 +2144,8 @@ async function serve(ctx, server, req, res, route, cors, normal) {
   }
 
   if (!fault) return answer(run());
+  if (await playTransportFault(ctx, req, res, fault, run, answer)) return;
   switch (fault.kind) {
-    case "delay":
-      await sleep(ctx, fault.ms);
-      if (ctx.closed) return;
-      return answer(run());
-    case "hang":
-      // "process": the request takes effect (an item is created), only the answer is lost.
-      if (fault.process) run();
-      ctx.hung.add(res);
-      res.once("close", () => ctx.hung.delete(res));
-      return; // never answered; close() destroys the socket
-    case "reset":
-      if (fault.process) run();
-      req.socket.destroy();
-      return;
     case "untrustedNextLink":
       // The normal page, but its @odata.nextLink points at the untrusted host (the elsewhere server by default).
       return answer(graphNormal(ctx, req, route, ids, bodyText, { linkBase: fault.base ?? ctx.elsewhereUrl, forceNextLink: true }));
@@ -2432,23 +2453,8 @@ async function handleLogin(ctx, req, res) {
   const ids = { traceId: randomUUID(), correlationId: clientRequestId ?? randomUUID(), clientRequestId };
   const run = () => tokenNormal(ctx, req, tenant, bodyText, ids, record);
   if (!fault) return answer(run());
-  switch (fault.kind) {
-    case "delay":
-      await sleep(ctx, fault.ms);
-      if (ctx.closed) return;
-      return answer(run());
-    case "hang":
-      if (fault.process) run();
-      ctx.hung.add(res);
-      res.once("close", () => ctx.hung.delete(res));
-      return;
-    case "reset":
-      if (fault.process) run();
-      req.socket.destroy();
-      return;
-    default:
-      return answer(loginFaultResponse(fault, ids));
-  }
+  if (await playTransportFault(ctx, req, res, fault, run, answer)) return;
+  return answer(loginFaultResponse(fault, ids));
 }
 
 // ---------------------------------------------------------------------------------------------------------
