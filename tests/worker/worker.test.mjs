@@ -646,11 +646,6 @@ describe("origins, methods, routes and bodies", () => {
 });
 
 /** The Worker's log line of the request with this id (the Worker's or Graph's request id). */
-async function logLineOf(requestId) {
-  await waitForLog((line) => line.includes(requestId));
-  return logLines.find((l) => l.includes(requestId));
-}
-
 async function waitForLog(predicate, timeoutMs = 5000) {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
