@@ -10,15 +10,9 @@
 
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, mkdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { launchChromium } from "../tests/chromium.mjs";
 import { DEMO_IDS } from "../tests/mock/server.mjs";
-import { startDemo } from "../scripts/demo.mjs";
+import { demo, newContext, saveScreenshot, simulate as simulateOn, startDemoAndBrowser } from "./page-harness.mjs";
 
-const TARGET_DIR = fileURLToPath(new URL("../target/", import.meta.url));
-const screenshotPath = (name) => `${TARGET_DIR}${name}`;
-const DOCS_SCREENSHOT = fileURLToPath(new URL("../docs/demo-copy.png", import.meta.url));
 const DEMO_TOKEN = "demo-token";
 
 // Answers the tests provoke on purpose (the simulated 403s, the unknown user's 404); see demo.test.mjs.
@@ -30,21 +24,7 @@ const TARGET = DEMO_IDS.targetMailbox;
 const TOP_LEVEL = ["Inbox", "Sent Items", "Drafts", "Deleted Items", "Archive"];
 const HIDDEN_FOLDER = "Conversation Action Settings";
 
-let demo;
-let browser;
-
-before(async () => {
-  mkdirSync(TARGET_DIR, { recursive: true });
-  demo = await startDemo({ port: 0 });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.close();
-});
-
-const isLoopback = (url) => ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+startDemoAndBrowser();
 
 /** The mock's stored items of a mailbox, optionally of one folder, in storing order. */
 function stored(mailbox, folderId) {
@@ -59,21 +39,9 @@ describe("copy items between mailboxes of the offline demo tenant", () => {
   const outside = [];
 
   before(async () => {
-    context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    await context.route(
-      (url) => !isLoopback(url),
-      (route) => {
-        outside.push(`${route.request().method()} ${route.request().url()}`);
-        return route.abort();
-      },
-    );
+    context = await newContext({ consoleErrors, outside, expectedLog: EXPECTED_NETWORK_LOG });
     page = await context.newPage();
-    page.setDefaultTimeout(15000);
-    page.on("console", (msg) => {
-      consoleText.push(msg.text());
-      if (msg.type() === "error" && !EXPECTED_NETWORK_LOG.test(msg.text())) consoleErrors.push(msg.text());
-    });
-    page.on("pageerror", (err) => consoleErrors.push(`uncaught: ${err.message}`));
+    page.on("console", (msg) => consoleText.push(msg.text()));
     await page.goto(demo.url);
     await page.locator("#status", { hasText: "Ready." }).waitFor();
   });
@@ -128,10 +96,7 @@ describe("copy items between mailboxes of the offline demo tenant", () => {
     return page.locator("#copy-rows tr").evaluateAll((rows) => rows.map((r) => r.dataset.status));
   }
 
-  async function simulate(buttonText, expectedState) {
-    await page.getByRole("button", { name: buttonText }).click();
-    await page.locator("#fault-state", { hasText: expectedState }).waitFor();
-  }
+  const simulate = (buttonText, expectedState) => simulateOn(page, buttonText, expectedState);
 
   test("the lookup shows a user's primary and archive mailbox ids and hands them to the panes", async () => {
     assert.equal(await page.getByLabel("User", { exact: true }).inputValue(), DEMO_IDS.sourceUser, "prefilled offline");
@@ -286,11 +251,7 @@ describe("copy items between mailboxes of the offline demo tenant", () => {
 
     await page.locator("#copy-heading").scrollIntoViewIfNeeded();
     await page.mouse.move(0, 0);
-    await copyPane().screenshot({ path: screenshotPath("demo-copy.png") });
-    if (process.env.UPDATE_DOCS_SCREENSHOT) {
-      mkdirSync(fileURLToPath(new URL("../docs/", import.meta.url)), { recursive: true });
-      copyFileSync(screenshotPath("demo-copy.png"), DOCS_SCREENSHOT);
-    }
+    await saveScreenshot(copyPane(), "demo-copy.png", { docs: true });
   });
 
   test("an item Graph refuses to export shows its error on its row, and the rest are copied", async () => {

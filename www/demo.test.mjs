@@ -18,15 +18,9 @@
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { launchChromium } from "../tests/chromium.mjs";
-import { startDemo } from "../scripts/demo.mjs";
 import { DEMO_IDS } from "../tests/mock/server.mjs";
+import { demo, isLoopback, newContext, saveScreenshot, simulate as simulateOn, startDemoAndBrowser } from "./page-harness.mjs";
 
-const TARGET_DIR = fileURLToPath(new URL("../target/", import.meta.url));
-const screenshotPath = (name) => `${TARGET_DIR}${name}`;
-const DOCS_SCREENSHOT = fileURLToPath(new URL("../docs/demo.png", import.meta.url));
 const MASKED = "authtoken=••••••";
 const AUTHTOKEN = /authtoken=[A-Za-z0-9_-]{43}$/;
 
@@ -35,46 +29,7 @@ const AUTHTOKEN = /authtoken=[A-Za-z0-9_-]{43}$/;
 // faults of the page.
 const EXPECTED_NETWORK_LOG = /^Failed to load resource: (the server responded with a status of (429|403|401) |net::ERR_CONNECTION_RESET$)/;
 
-let demo;
-let browser;
-
-before(async () => {
-  mkdirSync(TARGET_DIR, { recursive: true });
-  demo = await startDemo({ port: 0 });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await demo?.close();
-});
-
-function isLoopback(url) {
-  return ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
-}
-
-/**
- * A fresh browser context (own storage) whose pages report console errors and uncaught exceptions, and
- * where any request that would leave loopback is aborted and noted in `outside`.
- */
-async function newContext(consoleErrors, outside) {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-  await context.route(
-    (url) => !isLoopback(url),
-    (route) => {
-      outside.push(`${route.request().method()} ${route.request().url()}`);
-      return route.abort();
-    },
-  );
-  context.on("page", (p) => {
-    p.setDefaultTimeout(15000);
-    p.on("console", (msg) => {
-      if (msg.type() === "error" && !EXPECTED_NETWORK_LOG.test(msg.text())) consoleErrors.push(`${p.url()}: ${msg.text()}`);
-    });
-    p.on("pageerror", (err) => consoleErrors.push(`${p.url()}: uncaught: ${err.message}`));
-  });
-  return context;
-}
+startDemoAndBrowser();
 
 /** Submits the form and waits for the call to settle (result or error shown). */
 async function create(page) {
@@ -125,7 +80,7 @@ describe("offline demo tenant", () => {
   const outside = [];
 
   before(async () => {
-    context = await newContext(consoleErrors, outside);
+    context = await newContext({ consoleErrors, outside, expectedLog: EXPECTED_NETWORK_LOG });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(demo.url).origin });
     page = await context.newPage();
     await page.goto(demo.url);
@@ -134,10 +89,7 @@ describe("offline demo tenant", () => {
 
   after(() => context?.close());
 
-  async function simulate(buttonText, expectedState) {
-    await page.getByRole("button", { name: buttonText }).click();
-    await page.locator("#fault-state", { hasText: expectedState }).waitFor();
-  }
+  const simulate = (buttonText, expectedState) => simulateOn(page, buttonText, expectedState);
 
   test("the page shows the offline banner, a prefilled form and an empty settings panel", async () => {
     assert.match(await page.locator("#mode-banner").innerText(), /Offline demo tenant\..*mock tenant/s);
@@ -208,11 +160,7 @@ describe("offline demo tenant", () => {
     // The README's picture: a session created after a retry, its authtoken masked.
     await page.locator("#session-heading").scrollIntoViewIfNeeded();
     await page.mouse.move(0, 0);
-    await page.screenshot({ path: screenshotPath("demo.png"), fullPage: true });
-    if (process.env.UPDATE_DOCS_SCREENSHOT) {
-      mkdirSync(fileURLToPath(new URL("../docs/", import.meta.url)), { recursive: true });
-      copyFileSync(screenshotPath("demo.png"), DOCS_SCREENSHOT);
-    }
+    await saveScreenshot(page, "demo.png", { fullPage: true, docs: true });
   });
 
   test("a 403 shows the error panel with code, status, request id and a hint", async () => {
@@ -229,7 +177,7 @@ describe("offline demo tenant", () => {
     assert.match(await page.locator("#error-message").textContent(), /Access is denied/);
     assert.match(await page.locator("#error-hint").textContent(), /MailboxItem\.ImportExport/);
     assert.match(await page.locator("#status").textContent(), /Failed: forbidden \(403\)/);
-    await page.screenshot({ path: screenshotPath("demo-error.png"), fullPage: true });
+    await saveScreenshot(page, "demo-error.png", { fullPage: true });
   });
 
   test("the settings panel refuses malformed values and says why", async () => {
@@ -303,7 +251,7 @@ describe("offline demo tenant", () => {
 
     await page.locator("#import-heading").scrollIntoViewIfNeeded();
     await page.mouse.move(0, 0);
-    await page.locator("#import-pane").screenshot({ path: screenshotPath("demo-import.png") });
+    await saveScreenshot(page.locator("#import-pane"), "demo-import.png");
   });
 
   test("item files from the file input are imported, their bytes as they are", async () => {
@@ -546,7 +494,7 @@ describe("real tenant through MSAL (login.microsoftonline.com faked in the brows
   const outside = [];
 
   before(async () => {
-    context = await newContext(consoleErrors, outside);
+    context = await newContext({ consoleErrors, outside, expectedLog: EXPECTED_NETWORK_LOG });
     idp = fakeIdentityProvider();
     // Everything not on loopback: the fake login.microsoftonline.com, or aborted and reported. (Registered
     // last, so it answers before newContext's catch-all.)
@@ -657,7 +605,7 @@ describe("real tenant through MSAL (login.microsoftonline.com faked in the brows
       "MSAL acquireTokenSilent, from MSAL's cache. Graph refused it (401), so a new one was asked for with forceRefresh: fetched from Microsoft.",
     );
     await page.mouse.move(0, 0);
-    await page.screenshot({ path: screenshotPath("demo-tenant.png"), fullPage: true });
+    await saveScreenshot(page, "demo-tenant.png", { fullPage: true });
   });
 
   test("the import pane imports through the same token provider (one MailboxClient, MSAL's token)", async () => {

@@ -8,21 +8,29 @@
 // account or API version.
 
 import { isMailboxError } from "graph-mailbox-import";
-import { $, PaneError } from "./ui.js";
+import { $, PaneError, cell, errorDetail, formatBytes, plural, setStatus, showProblem } from "./ui.js";
+import { setupItemRun } from "./item-run.js";
 
 export { PaneError };
 
 export const DEFAULT_FOLDER_ID = "AAMkInbox";
 const SAMPLE_COUNT = 25;
-// Screen readers hear the progress at most this often (the visible counts change with every item).
-const ANNOUNCE_EVERY_MS = 3000;
 
-const STATUS_LABEL = {
-  waiting: "Waiting",
-  imported: "Imported",
-  failed: "Failed",
-  outcomeUnknown: "Outcome unknown",
-  notSent: "Not sent",
+const WORDS = {
+  labels: {
+    waiting: "Waiting",
+    imported: "Imported",
+    failed: "Failed",
+    outcomeUnknown: "Outcome unknown",
+    notSent: "Not sent",
+  },
+  imported: "imported",
+  notSent: "not sent",
+  failed: "Import failed",
+  stopping: "Stopping: no more items are sent; posts under way are let finish…",
+  stopPressed: "Not sent: Stop was pressed before it went out.",
+  endedBefore: "Not sent: the run ended before this item.",
+  noAnswer: "Sent, but no answer came back: it may exist; not sent again. ",
 };
 
 /**
@@ -56,7 +64,15 @@ export function setupImportPane({ prepare, clients, onRunEnd = () => {} }) {
 
   let offline = true;
   let pending = []; // [{ name, size, sample, read: () => Promise<Uint8Array> }]
-  let controller = null; // the running import's AbortController
+  const imports = setupItemRun({
+    els,
+    words: WORDS,
+    // This pane says less of an error than the copy pane: its code and message on the status line, and on a
+    // row its code, HTTP status and message (not Graph's code).
+    describe: (err) => (isMailboxError(err) ? `${err.code}: ${err.message}` : err?.message || String(err)),
+    detail: (error) => errorDetail(error && { code: error.code, status: error.status, message: error.message }),
+    onRunEnd,
+  });
 
   // -------------------------------------------------------------------------------------------------------
   // Choosing items
@@ -93,7 +109,7 @@ export function setupImportPane({ prepare, clients, onRunEnd = () => {} }) {
       read: async () => new Uint8Array(await file.arrayBuffer()),
     }));
     setPending(pending.filter((item) => !item.sample).concat(chosen));
-    setStatus("");
+    setStatus(els.status, "");
   }
 
   function sampleItems() {
@@ -148,19 +164,12 @@ export function setupImportPane({ prepare, clients, onRunEnd = () => {} }) {
 
   els.samples.addEventListener("click", () => {
     setPending(sampleItems());
-    setStatus("");
+    setStatus(els.status, "");
   });
   els.clear.addEventListener("click", () => {
     setPending([]);
-    setStatus("");
+    setStatus(els.status, "");
     els.files.focus();
-  });
-  els.stop.addEventListener("click", () => {
-    if (!controller || controller.signal.aborted) return;
-    controller.abort(new DOMException("Stopped from the page.", "AbortError"));
-    els.stop.disabled = true;
-    els.start.focus();
-    setStatus("Stopping: no more items are sent; posts under way are let finish…");
   });
   els.form.addEventListener("submit", onImport);
 
@@ -170,45 +179,19 @@ export function setupImportPane({ prepare, clients, onRunEnd = () => {} }) {
   async function onImport(event) {
     event.preventDefault();
     // The button stays enabled (and focused) during a run; repeated submits are ignored.
-    if (controller) return;
+    if (imports.busy()) return;
     const folderId = els.folder.value.trim();
-    if (!folderId) {
-      setStatus("Enter a folder id.", "error");
-      els.folder.focus();
-      return;
-    }
-    if (!pending.length) {
-      setStatus(offline ? "Choose item files, or use the sample items." : "Choose item files.", "error");
-      els.files.focus();
-      return;
-    }
     let prepared;
     try {
+      if (!folderId) throw new PaneError("Enter a folder id.", els.folder);
+      if (!pending.length) throw new PaneError(offline ? "Choose item files, or use the sample items." : "Choose item files.", els.files);
       prepared = prepare();
     } catch (err) {
-      setStatus(err.message, "error");
-      err.focus?.focus();
+      showProblem(els.status, err);
       return;
     }
-
     const items = pending;
     setPending([]);
-    controller = new AbortController();
-    const signal = controller.signal;
-    setRunning(true);
-
-    // One row per item, by position in the input (`result.index`).
-    const rows = items.map((item, i) => row(i, item.name));
-    els.rows.replaceChildren(...rows);
-    const counts = { imported: 0, failed: 0, outcomeUnknown: 0, notSent: 0 };
-    let settled = 0;
-    let lastAnnounced = Date.now();
-    renderCounts(counts);
-    renderProgress(0, items.length);
-    els.unknownNote.hidden = true;
-    els.run.hidden = false;
-    els.announce.textContent = "";
-    setStatus(`Importing ${plural(items.length, "item")} into ${prepared.mailboxId}, folder ${folderId}…`);
 
     async function* source() {
       for (const item of items) {
@@ -222,155 +205,12 @@ export function setupImportPane({ prepare, clients, onRunEnd = () => {} }) {
       }
     }
 
-    const bulkOptions = {
-      signal,
-      onResult: (result) => {
-        const status = showResult(rows[result.index], result);
-        if (status) counts[status] += 1;
-        renderCounts(counts);
-      },
-      onProgress: (progress) => {
-        settled = progress.settled;
-        renderProgress(settled, items.length);
-        if (Date.now() - lastAnnounced >= ANNOUNCE_EVERY_MS) {
-          lastAnnounced = Date.now();
-          els.announce.textContent = `${settled} of ${items.length} items settled.`;
-        }
-      },
-      // Rows and counts come from onResult; the report would hold the same again.
-      keepResults: false,
-    };
-    let outcome;
-    try {
-      await clients.use(prepared.key, prepared.options, (client) => client.importItems(prepared.mailboxId, source(), bulkOptions));
-      outcome = { kind: "done" };
-    } catch (err) {
-      outcome = signal.aborted ? { kind: "stopped" } : { kind: "failed", err };
-    }
-
-    // Items the run never got to (stopped, or the run failed): say so on their rows.
-    for (const tr of rows) {
-      if (tr.dataset.status !== "waiting") continue;
-      setRow(tr, "notSent", "Not sent: the run ended before this item.");
-      counts.notSent += 1;
-    }
-    renderCounts(counts);
-
-    const summary = `${counts.imported} imported, ${counts.failed} failed, ${counts.outcomeUnknown} outcome unknown`;
-    const notSent = counts.notSent ? `; ${counts.notSent} not sent` : "";
-    if (outcome.kind === "done") {
-      const clean = counts.failed === 0 && counts.outcomeUnknown === 0;
-      setStatus(`Done: ${summary}.`, clean ? "ok" : "error");
-    } else if (outcome.kind === "stopped") {
-      setStatus(`Stopped: ${summary}${notSent}. Posts under way when Stop was pressed were let finish.`, "error");
-    } else {
-      setStatus(`Import failed (${describeError(outcome.err)}): ${summary}${notSent}.`, "error");
-    }
-    els.announce.textContent = "";
-
-    controller = null;
-    setRunning(false);
-    onRunEnd();
-  }
-
-  function setRunning(running) {
-    if (running) {
-      els.start.setAttribute("aria-disabled", "true");
-      els.form.setAttribute("aria-busy", "true");
-    } else {
-      els.start.removeAttribute("aria-disabled");
-      els.form.removeAttribute("aria-busy");
-      // Stop is disabled once the run ends: keep keyboard focus in the pane.
-      if (document.activeElement === els.stop) els.start.focus();
-    }
-    els.stop.disabled = !running;
-  }
-
-  function renderProgress(settled, total) {
-    els.progress.max = Math.max(total, 1);
-    els.progress.value = settled;
-    els.settled.textContent = `${settled} of ${total} settled`;
-  }
-
-  function renderCounts(counts) {
-    for (const [el, n] of [
-      [els.imported, counts.imported],
-      [els.failed, counts.failed],
-      [els.unknown, counts.outcomeUnknown],
-    ]) {
-      el.textContent = String(n);
-      el.parentElement.classList.toggle("zero", n === 0);
-    }
-    els.unknownNote.hidden = counts.outcomeUnknown === 0;
-  }
-
-  function row(index, name) {
-    const tr = document.createElement("tr");
-    const number = document.createElement("td");
-    number.className = "col-index";
-    number.textContent = String(index + 1);
-    const file = document.createElement("td");
-    file.className = "col-file";
-    file.textContent = name;
-    const status = document.createElement("td");
-    status.className = "col-status";
-    const detail = document.createElement("td");
-    detail.className = "col-detail";
-    tr.append(number, file, status, detail);
-    setRow(tr, "waiting", "");
-    return tr;
-  }
-
-  function setRow(tr, status, detail) {
-    tr.dataset.status = status;
-    const badge = document.createElement("span");
-    badge.className = "badge";
-    badge.textContent = STATUS_LABEL[status] ?? status;
-    tr.children[2].replaceChildren(badge);
-    if (typeof detail === "string") tr.children[3].textContent = detail;
-    else tr.children[3].replaceChildren(...detail);
-  }
-
-  /** Shows an ItemResult on its row; returns the count it belongs to. */
-  function showResult(tr, result) {
-    if (!tr) return null;
-    if (result.status === "imported") {
-      const id = document.createElement("code");
-      id.className = "item-id";
-      id.textContent = result.itemId ?? "";
-      setRow(tr, "imported", [id]);
-      return "imported";
-    }
-    const error = result.error;
-    if (result.status === "failed" && error?.code === "aborted") {
-      setRow(tr, "notSent", "Not sent: Stop was pressed before it went out.");
-      return "notSent";
-    }
-    if (result.status === "outcomeUnknown") {
-      setRow(tr, "outcomeUnknown", [
-        document.createTextNode("Sent, but no answer came back: it may exist; not sent again. "),
-        errorDetail(error),
-      ]);
-      return "outcomeUnknown";
-    }
-    setRow(tr, "failed", [errorDetail(error)]);
-    return "failed";
-  }
-
-  function errorDetail(error) {
-    const span = document.createElement("span");
-    span.className = "error-detail";
-    if (!error) return span;
-    const code = document.createElement("code");
-    code.textContent = error.code ?? "error";
-    const status = error.status ? ` (HTTP ${error.status})` : "";
-    span.append(code, `${status}: ${error.message ?? ""}`);
-    return span;
-  }
-
-  function setStatus(text, kind = "") {
-    els.status.textContent = text;
-    els.status.className = kind ? `status status-${kind}` : "status";
+    await imports.run({
+      // One row per item.
+      rows: items.map((item, i) => imports.row(i, cell("col-file", item.name))),
+      status: `Importing ${plural(items.length, "item")} into ${prepared.mailboxId}, folder ${folderId}…`,
+      call: (options) => clients.use(prepared.key, prepared.options, (client) => client.importItems(prepared.mailboxId, source(), options)),
+    });
   }
 
   renderSelection();
@@ -387,19 +227,4 @@ export function setupImportPane({ prepare, clients, onRunEnd = () => {} }) {
       els.folder.placeholder = offline ? "" : "AAMkAGI2T…";
     },
   };
-}
-
-function describeError(err) {
-  if (isMailboxError(err)) return `${err.code}: ${err.message}`;
-  return err?.message || String(err);
-}
-
-function plural(n, word) {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-function formatBytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }

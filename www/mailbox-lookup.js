@@ -2,7 +2,7 @@
 // /users/{user}/settings/exchange), each of which can become the copy pane's source or target, or the mailbox
 // of the import session form.
 
-import { PaneError, $, describeError, setStatus, showErrorPanel } from "./ui.js";
+import { PaneError, $, setStatus, showFailure, showProblem } from "./ui.js";
 
 /**
  * run(fn): calls fn(client) with the page's MailboxClient, or throws a PaneError (not signed in);
@@ -31,8 +31,7 @@ export function setupMailboxLookup({ run, targets }) {
     if (busy) return;
     const user = els.user.value.trim();
     if (!user) {
-      setStatus(els.status, "Enter a user id or user principal name (name@domain).", "error");
-      els.user.focus();
+      showProblem(els.status, new PaneError("Enter a user id or user principal name (name@domain).", els.user));
       return;
     }
     busy = true;
@@ -50,13 +49,7 @@ export function setupMailboxLookup({ run, targets }) {
       setStatus(els.status, `${user}: a primary mailbox${archive}.`, "ok");
     } catch (err) {
       if (gen !== generation) return;
-      if (err instanceof PaneError) {
-        setStatus(els.status, err.message, "error");
-        err.focus?.focus();
-      } else {
-        setStatus(els.status, `Lookup failed: ${describeError(err)}`, "error");
-        showErrorPanel(els.error, err, `Could not look up ${user}`);
-      }
+      showFailure(els.status, els.error, err, "Lookup failed", `Could not look up ${user}`);
     } finally {
       if (gen === generation) {
         busy = false;

@@ -12,6 +12,17 @@ export class PaneError extends Error {
   }
 }
 
+/** A new `tag` element of class `className` (no class attribute when empty), holding `content`: nodes and strings. */
+export function el(tag, className, ...content) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  node.append(...content);
+  return node;
+}
+
+/** A table cell of class `className` holding `content`. */
+export const cell = (className, ...content) => el("td", className, ...content);
+
 export function plural(n, word) {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
@@ -101,6 +112,22 @@ export function errorDetail(error) {
 export function setStatus(el, text, kind = "") {
   el.textContent = redact(text);
   el.className = kind ? `status status-${kind}` : "status";
+}
+
+/** Says on a pane's status line what is in the way (a PaneError's message); focus goes to the control to fix it. */
+export function showProblem(statusEl, err) {
+  setStatus(statusEl, err.message, "error");
+  err.focus?.focus();
+}
+
+/**
+ * A call that failed: a PaneError as a problem (above); anything else as `${failed}: ${describeError(err)}` on
+ * the status line, and in full in the error panel under `heading`.
+ */
+export function showFailure(statusEl, panel, err, failed, heading) {
+  if (err instanceof PaneError) return showProblem(statusEl, err);
+  setStatus(statusEl, `${failed}: ${describeError(err)}`, "error");
+  showErrorPanel(panel, err, heading);
 }
 
 /** "2026-01-11 06:00" for Graph's "2026-01-11T06:00:00Z" (UTC as Graph wrote it); the text as it is otherwise. */
