@@ -154,24 +154,32 @@ after(async () => {
   ]);
 });
 
+/**
+ * A fresh tab that collects console and page errors into `problems`. Chromium's network log reports every
+ * non-2xx answer as a console error: answers from the mock with a status in `expected` (the ones a test
+ * provokes) are left out; anything else (a script error, a missing file) is a problem.
+ */
+async function openTab(expected) {
+  const context = await browser.newContext();
+  const tab = await context.newPage();
+  const problems = [];
+  tab.on("console", (message) => {
+    if (message.type() !== "error") return;
+    const failed = /^Failed to load resource: the server responded with a status of (\d+)/.exec(message.text());
+    const provoked = failed && expected.has(Number(failed[1])) && message.location().url.startsWith(mock.graphUrl);
+    if (!provoked) problems.push(`console error: ${message.text()} (${message.location().url})`);
+  });
+  tab.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  return { context, tab, problems };
+}
+
 /** Opens `path`, runs the scenarios there and returns their results, failing on any console error. */
 async function runInPage(path, label) {
   mock.state.reset(); // the seed mailbox is the same in every run
   const env = scenarioEnv(mock, label);
   addScenarioFaults(mock, env);
 
-  const context = await browser.newContext();
-  const tab = await context.newPage();
-  const problems = [];
-  tab.on("console", (message) => {
-    if (message.type() !== "error") return;
-    // Chromium's network log reports every non-2xx answer as a console error. The 429 and 403 the scenarios
-    // provoke from the mock are expected; anything else (a script error, a missing file) fails the test.
-    const failed = /^Failed to load resource: the server responded with a status of (\d+)/.exec(message.text());
-    const provoked = failed && EXPECTED_STATUSES.has(Number(failed[1])) && message.location().url.startsWith(mock.graphUrl);
-    if (!provoked) problems.push(`console error: ${message.text()} (${message.location().url})`);
-  });
-  tab.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  const { context, tab, problems } = await openTab(EXPECTED_STATUSES);
   try {
     await tab.goto(`${origin}${path}`);
     await tab
@@ -213,16 +221,8 @@ test("an esbuild bundle resolved through exports: the common scenarios", { timeo
 
 test("plain ESM: a mailbox's folder tree is read and 255 items are copied to another mailbox", { timeout: 60000 }, async () => {
   const prepared = prepareCopy(mock);
-  const context = await browser.newContext();
-  const tab = await context.newPage();
-  const problems = [];
-  tab.on("console", (message) => {
-    if (message.type() !== "error") return;
-    // The 503 the test queued on an export is expected; nothing else is.
-    const failed = /^Failed to load resource: the server responded with a status of (\d+)/.exec(message.text());
-    if (!(failed && Number(failed[1]) === 503)) problems.push(`console error: ${message.text()}`);
-  });
-  tab.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  // The 503 the test queued on an export is expected; nothing else is.
+  const { context, tab, problems } = await openTab(new Set([503]));
   try {
     await tab.goto(`${origin}/plain.html`);
     await tab.waitForFunction(() => typeof window.runCopy === "function", null, { timeout: 10000 });
