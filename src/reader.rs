@@ -11,8 +11,8 @@ use crate::error::{ErrorCode, MailboxError};
 use crate::flights::Flights;
 use crate::json::{self, Value};
 use crate::listing::{
-    check_next_link, exchange_settings_url, export_body, export_url, parse_export, parse_page,
-    ExportedItem, EXPORT_BATCH,
+    check_next_link, exchange_settings_url, export_body, export_url, folders_url, items_url,
+    parse_export, parse_page, ExportedItem, EXPORT_BATCH,
 };
 use crate::protocol::{validate_id, validate_mailbox_id};
 use crate::transport::{Effects, Method};
@@ -53,6 +53,38 @@ pub async fn list_all<E: Effects>(
             }
         }
     }
+}
+
+/// Top-level folders of `mailbox`, or the children of `parent`: every page. Ids are checked before any request.
+pub async fn list_folders<E: Effects>(
+    effects: &E,
+    config: &ClientConfig,
+    mailbox: &str,
+    parent: Option<&str>,
+    include_hidden: bool,
+) -> Result<Vec<Value>, Failure> {
+    validate_mailbox_id(mailbox)?;
+    if let Some(parent) = parent {
+        validate_id("options.parentFolderId", parent)?;
+    }
+    list_all(
+        effects,
+        config,
+        folders_url(config, mailbox, parent, include_hidden),
+    )
+    .await
+}
+
+/// Every item of a folder: every page. Ids are checked before any request.
+pub async fn list_items<E: Effects>(
+    effects: &E,
+    config: &ClientConfig,
+    mailbox: &str,
+    folder: &str,
+) -> Result<Vec<Value>, Failure> {
+    validate_mailbox_id(mailbox)?;
+    validate_id("folderId", folder)?;
+    list_all(effects, config, items_url(config, mailbox, folder)).await
 }
 
 /// A user's mailboxes, from `/users/{user}/settings/exchange`.

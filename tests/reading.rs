@@ -236,3 +236,29 @@ fn export_arguments_are_checked_before_any_request() {
         vec![]
     );
 }
+
+#[test]
+fn list_ids_are_checked_before_any_request() {
+    use graph_mailbox_import::reader::{list_folders, list_items};
+    let host = ScriptedHost::new(vec![]);
+    let config = config();
+    assert_eq!(
+        code(block_on(list_folders(&host, &config, "", None, false))),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        code(block_on(list_folders(
+            &host,
+            &config,
+            "MBX:a@b",
+            Some(".."),
+            true
+        ))),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        code(block_on(list_items(&host, &config, "MBX:a@b", ""))),
+        ErrorCode::InvalidArgument
+    );
+    assert!(host.sent.borrow().is_empty(), "nothing was sent");
+}

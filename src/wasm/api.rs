@@ -27,8 +27,7 @@ use crate::copy::{copy_items, CopyJob};
 use crate::entra::{AppCredentials, AppTokenCache};
 use crate::error::MailboxError;
 use crate::importer::{import_item, SessionStore};
-use crate::listing::{folders_url, items_url};
-use crate::reader::{export_items, list_all, resolve_mailbox};
+use crate::reader::{export_items, list_folders, list_items, resolve_mailbox};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPESCRIPT: &str = r#"
@@ -511,13 +510,15 @@ impl MailboxClient {
             let state = state?;
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
             let (parent, include_hidden) = read_folder_options(&options).map_err(reject)?;
-            let url = folders_url(
+            let listed = list_folders(
+                &state.effects,
                 &state.config,
                 &mailbox_id,
                 parent.as_deref(),
                 include_hidden,
-            );
-            state.list(url).await
+            )
+            .await;
+            state.json_or_reject(listed)
         })
     }
 
@@ -527,16 +528,13 @@ impl MailboxClient {
         promise(async move {
             let state = state?;
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
-            let folder_id = read_mailbox_id(&folder_id)
-                .ok()
-                .filter(|f| !f.is_empty() && !f.chars().any(char::is_control))
-                .ok_or_else(|| {
-                    reject(MailboxError::invalid_argument(
-                        "folderId must be a non-empty string without control characters",
-                    ))
-                })?;
-            let url = items_url(&state.config, &mailbox_id, &folder_id);
-            state.list(url).await
+            let folder_id = read_mailbox_id(&folder_id).map_err(|_| {
+                reject(MailboxError::invalid_argument(
+                    "folderId must be a string of valid Unicode text",
+                ))
+            })?;
+            let listed = list_items(&state.effects, &state.config, &mailbox_id, &folder_id).await;
+            state.json_or_reject(listed)
         })
     }
 
@@ -604,15 +602,11 @@ fn read_folder_options(
     }
     let parent = match get(options, "parentFolderId") {
         None => None,
-        Some(_) => {
-            let id = read_member(options, "parentFolderId", "options.parentFolderId")?;
-            if id.is_empty() {
-                return Err(MailboxError::invalid_argument(
-                    "options.parentFolderId must not be empty",
-                ));
-            }
-            Some(id)
-        }
+        Some(_) => Some(read_member(
+            options,
+            "parentFolderId",
+            "options.parentFolderId",
+        )?),
     };
     let include_hidden = match get(options, "includeHidden") {
         None => false,
@@ -633,10 +627,12 @@ impl ClientState {
             .collect()
     }
 
-    /// Every page of a collection, as an array of Graph's objects.
-    async fn list(&self, url: alloc::string::String) -> Result<JsValue, JsValue> {
-        list_all(&self.effects, &self.config, url)
-            .await
+    /// A listed collection as an array of Graph's objects, or what the call rejects with.
+    fn json_or_reject(
+        &self,
+        listed: Result<Vec<crate::json::Value>, Failure>,
+    ) -> Result<JsValue, JsValue> {
+        listed
             .map(|values| json_values(&values))
             .map_err(|failure| self.effects.reject(failure))
     }
