@@ -1,8 +1,8 @@
 //! `ClientOptions` from JavaScript, validated once into a [`ClientConfig`] before any request.
 
+use crate::codec::text::push_decimal;
+use crate::codec::url::{parse_target, TrustedHost, UrlProblem};
 use crate::error::MailboxError;
-use crate::text::push_decimal;
-use crate::url::{parse_target, TrustedHost, UrlProblem};
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -168,7 +168,7 @@ pub(crate) fn base_url(name: &str, url: &str) -> Result<String, MailboxError> {
 /// `acquireTokenSilent` accepts these). A loopback root (the mock tenant) stands for the global cloud.
 pub fn default_scopes(graph_root: &str) -> Vec<String> {
     let resource = match parse_target(graph_root) {
-        Ok(t) if !crate::url::is_loopback(&t.host) => {
+        Ok(t) if !crate::codec::url::is_loopback(&t.host) => {
             &graph_root[..graph_root.len() - t.rest.len()]
         }
         _ => DEFAULT_GRAPH_BASE_URL,

@@ -6,7 +6,7 @@
 
 use alloc::string::String;
 
-use crate::text::find;
+use crate::codec::text::find;
 /// What went wrong, and so what the caller should do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {

@@ -4,24 +4,30 @@
 //! browsers, Node and Cloudflare Workers, as one WebAssembly npm package.
 //!
 //! ## The flow
-//! 1. [`client::create_import_session`] asks Graph for a `mailboxItemImportSession`
+//! 1. [`flows::client::create_import_session`] asks Graph for a `mailboxItemImportSession`
 //!    (`POST /admin/exchange/mailboxes/{mailboxId}/createImportSession`): an `importUrl` pre-authenticated
 //!    by its `authtoken` parameter, and its `expirationDateTime`.
-//! 2. [`importer::import_item`] posts an item to that URL (PascalCase JSON, base64 `Data`), through a
-//!    [`importer::SessionStore`] that keeps one session per mailbox, renews it before it expires or when
-//!    the import host refuses it, and follows the archive 409 to the mailbox it names.
-//! 3. [`bulk::import_items`] pulls items lazily from a source and keeps a bounded window of posts in
-//!    flight, settling every item exactly once.
-//! 4. [`reader`] reads mailboxes (a user's mailbox ids, folders, items, exports) and [`copy::copy_items`]
-//!    streams exports from one mailbox into imports to another.
+//! 2. [`flows::importer::import_item`] posts an item to that URL (PascalCase JSON, base64 `Data`), through
+//!    a [`flows::importer::SessionStore`] that keeps one session per mailbox, renews it before it expires
+//!    or when the import host refuses it, and follows the archive 409 to the mailbox it names.
+//! 3. [`flows::bulk::import_items`] pulls items lazily from a source and keeps a bounded window of posts
+//!    in flight, settling every item exactly once.
+//! 4. [`flows::reader`] reads mailboxes (a user's mailbox ids, folders, items, exports) and
+//!    [`flows::copy::copy_items`] streams exports from one mailbox into imports to another.
 //!
 //! ## Layout
-//! Everything but `wasm` is pure and tested natively: [`protocol`] and [`import`] build requests and read
-//! answers,
-//! [`retry`] decides what is retried and how long to wait, [`config`] validates options, [`url`] decides
-//! where a request may go, and [`client`] is the one loop that ties them together over the host effects
-//! of [`transport::Effects`]. `wasm` binds those effects to `fetch`, `setTimeout` and `crypto` and
-//! exports the JavaScript API; it is the only module that names `wasm_bindgen`.
+//! Layers as folders; each uses only the ones below it:
+//! ```text
+//! wasm/    the JavaScript boundary: fetch, timers and crypto as effects, options read off JS objects,
+//!          the exported API. The only module that names wasm_bindgen, js_sys or web_sys.
+//! flows/   calls run over the host effects: client (the one Graph loop), importer, bulk, copy, reader,
+//!          entra, flights
+//! wire/    each call's wire format, pure: protocol (Graph), import_host, pages (reads), retry
+//! config, error, transport    options validated once, the one error type, the effects trait
+//! codec/   small pure codecs: json, url, time, base64, text
+//! ```
+//! Everything but `wasm` is pure or generic over [`transport::Effects`], and is tested natively with a
+//! scripted server and a simulated clock.
 
 // The shipped module is built with the `tiny` feature: no `std`, a panic handler that traps without
 // formatting anything, and dlmalloc as the allocator (what `std` would use anyway). That keeps
@@ -33,33 +39,20 @@
 
 extern crate alloc;
 
-pub mod base64;
-pub mod bulk;
-pub mod client;
+pub mod codec;
 pub mod config;
-pub mod copy;
-pub mod entra;
 pub mod error;
-pub mod flights;
-pub mod import;
-pub mod importer;
-pub mod json;
-pub mod listing;
-pub mod protocol;
-pub mod reader;
-pub mod retry;
-pub mod text;
-pub mod time;
+pub mod flows;
 pub mod transport;
-pub mod url;
+pub mod wire;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
-pub use client::{create_import_session, Failure};
 pub use config::{ApiVersion, ClientConfig, RawOptions};
 pub use error::{ErrorCode, MailboxError};
-pub use protocol::ImportSession;
+pub use flows::client::{create_import_session, Failure};
+pub use wire::protocol::ImportSession;
 
 #[cfg(all(target_arch = "wasm32", feature = "tiny"))]
 #[global_allocator]

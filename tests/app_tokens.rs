@@ -11,8 +11,8 @@ use std::cell::Cell;
 use std::future::Future;
 use std::rc::Rc;
 
-use graph_mailbox_import::client::Failure;
-use graph_mailbox_import::entra::{AppCredentials, AppTokenCache, RawAppOptions};
+use graph_mailbox_import::flows::client::Failure;
+use graph_mailbox_import::flows::entra::{AppCredentials, AppTokenCache, RawAppOptions};
 use graph_mailbox_import::ErrorCode;
 use sim::{join_all, json_response, SimHost};
 

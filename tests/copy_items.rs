@@ -11,9 +11,11 @@ mod sim;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use graph_mailbox_import::bulk::{BulkOptions, ItemResult, Observer, Progress, Report, Status};
-use graph_mailbox_import::copy::{copy_items, CopyJob, BATCH_BYTES, FIRST_BATCH};
-use graph_mailbox_import::importer::SessionStore;
+use graph_mailbox_import::flows::bulk::{
+    BulkOptions, ItemResult, Observer, Progress, Report, Status,
+};
+use graph_mailbox_import::flows::copy::{copy_items, CopyJob, BATCH_BYTES, FIRST_BATCH};
+use graph_mailbox_import::flows::importer::SessionStore;
 use graph_mailbox_import::ErrorCode;
 use sim::{config, SimHost, Tenant, HOUR};
 

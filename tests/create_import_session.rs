@@ -6,8 +6,8 @@
 
 mod support;
 
-use graph_mailbox_import::client::{create_import_session, Failure};
 use graph_mailbox_import::config::{ClientConfig, RawOptions};
+use graph_mailbox_import::flows::client::{create_import_session, Failure};
 use graph_mailbox_import::transport::{Method, SendError, TokenError};
 use graph_mailbox_import::{ErrorCode, MailboxError};
 use support::*;

@@ -10,14 +10,14 @@ mod sim;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use graph_mailbox_import::bulk::{
+use graph_mailbox_import::config::{ClientConfig, RawOptions};
+use graph_mailbox_import::flows::bulk::{
     import_items, BulkOptions, ItemResult, ItemSource, NextItem, Observer, Progress, Pulled,
     Report, Status, Stopped,
 };
-use graph_mailbox_import::config::{ClientConfig, RawOptions};
-use graph_mailbox_import::import::{ImportItem, ImportedItem, ItemData, Mode};
-use graph_mailbox_import::importer::{import_item, ItemError, SessionStore};
+use graph_mailbox_import::flows::importer::{import_item, ItemError, SessionStore};
 use graph_mailbox_import::transport::SendError;
+use graph_mailbox_import::wire::import_host::{ImportItem, ImportedItem, ItemData, Mode};
 use graph_mailbox_import::ErrorCode;
 use sim::{config, join_all, json_response, Fault, SimHost, Tenant, HOUR};
 

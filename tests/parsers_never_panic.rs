@@ -3,20 +3,20 @@
 
 #![cfg(not(target_arch = "wasm32"))]
 
+use graph_mailbox_import::codec::json;
+use graph_mailbox_import::codec::time::{parse_http_date, parse_iso_datetime};
+use graph_mailbox_import::codec::url::{parse_target, resolve_location, TrustedHost};
 use graph_mailbox_import::config::{ClientConfig, RawOptions};
 use graph_mailbox_import::error::redact;
-use graph_mailbox_import::import::{
+use graph_mailbox_import::transport::HttpResponse;
+use graph_mailbox_import::wire::import_host::{
     classify_import_answer, expected_mailbox, import_body, ImportItem, ItemData, Mode,
 };
-use graph_mailbox_import::json;
-use graph_mailbox_import::protocol::{
+use graph_mailbox_import::wire::protocol::{
     check_import_url, graph_error, parse_graph_error_body, parse_import_session,
     validate_mailbox_id,
 };
-use graph_mailbox_import::retry::parse_retry_after;
-use graph_mailbox_import::time::{parse_http_date, parse_iso_datetime};
-use graph_mailbox_import::transport::HttpResponse;
-use graph_mailbox_import::url::{parse_target, resolve_location, TrustedHost};
+use graph_mailbox_import::wire::retry::parse_retry_after;
 use proptest::prelude::*;
 
 /// Strings built from the characters that matter to these grammars, so the search reaches deep paths,
@@ -100,9 +100,9 @@ proptest! {
         let response = HttpResponse { status, headers: vec![], body: body.clone() };
         let _ = classify_import_answer(&response);
         let _ = expected_mailbox(&body);
-        let _ = graph_mailbox_import::base64::is_valid(&body);
-        let _ = graph_mailbox_import::listing::parse_page(&body);
-        if let Ok(items) = graph_mailbox_import::listing::parse_export(&body) {
+        let _ = graph_mailbox_import::codec::base64::is_valid(&body);
+        let _ = graph_mailbox_import::wire::pages::parse_page(&body);
+        if let Ok(items) = graph_mailbox_import::wire::pages::parse_export(&body) {
             for item in items {
                 let _ = item.moved_to(&config());
             }
@@ -123,7 +123,7 @@ proptest! {
         prop_assert_eq!(body.get_str("Mode"), Some(if update { "update" } else { "create" }));
         prop_assert_eq!(body.get_str("ChangeKey").is_some(), update);
         let mut expected = Vec::new();
-        graph_mailbox_import::base64::encode_into(&mut expected, &data);
+        graph_mailbox_import::codec::base64::encode_into(&mut expected, &data);
         prop_assert_eq!(body.get_str("Data").map(str::as_bytes), Some(expected.as_slice()));
     }
 }

@@ -6,9 +6,9 @@
 
 mod support;
 
-use graph_mailbox_import::client::Failure;
 use graph_mailbox_import::config::{ClientConfig, RawOptions};
-use graph_mailbox_import::reader::{export_items, list_all, resolve_mailbox, UserMailboxes};
+use graph_mailbox_import::flows::client::Failure;
+use graph_mailbox_import::flows::reader::{export_items, list_all, resolve_mailbox, UserMailboxes};
 use graph_mailbox_import::transport::Method;
 use graph_mailbox_import::ErrorCode;
 use support::*;
@@ -239,7 +239,7 @@ fn export_arguments_are_checked_before_any_request() {
 
 #[test]
 fn list_ids_are_checked_before_any_request() {
-    use graph_mailbox_import::reader::{list_folders, list_items};
+    use graph_mailbox_import::flows::reader::{list_folders, list_items};
     let host = ScriptedHost::new(vec![]);
     let config = config();
     assert_eq!(

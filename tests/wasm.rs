@@ -135,7 +135,7 @@ async fn call(mailbox: &str, options: JsValue) -> Result<JsValue, JsValue> {
 
 fn encoded_path(mailbox: &str) -> String {
     let mut path = String::from("/v1.0/admin/exchange/mailboxes/");
-    graph_mailbox_import::url::percent_encode(&mut path, mailbox);
+    graph_mailbox_import::codec::url::percent_encode(&mut path, mailbox);
     path.push_str("/createImportSession");
     path
 }

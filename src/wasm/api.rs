@@ -20,14 +20,14 @@ use super::effects::JsEffects;
 use super::options::JsBulkOptions;
 use super::options::{read_app_options, read_bulk_options, read_options, TokenSource};
 use super::source::{JsItems, JsObserver};
-use crate::bulk::{import_items, BulkOptions, Report, Stopped};
-use crate::client::{self, Failure};
 use crate::config::ClientConfig;
-use crate::copy::{copy_items, CopyJob};
-use crate::entra::{AppCredentials, AppTokenCache};
 use crate::error::MailboxError;
-use crate::importer::{import_item, SessionStore};
-use crate::reader::{export_items, list_folders, list_items, resolve_mailbox};
+use crate::flows::bulk::{import_items, BulkOptions, Report, Stopped};
+use crate::flows::client::{self, Failure};
+use crate::flows::copy::{copy_items, CopyJob};
+use crate::flows::entra::{AppCredentials, AppTokenCache};
+use crate::flows::importer::{import_item, SessionStore};
+use crate::flows::reader::{export_items, list_folders, list_items, resolve_mailbox};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPESCRIPT: &str = r#"
@@ -630,7 +630,7 @@ impl ClientState {
     /// A listed collection as an array of Graph's objects, or what the call rejects with.
     fn json_or_reject(
         &self,
-        listed: Result<Vec<crate::json::Value>, Failure>,
+        listed: Result<Vec<crate::codec::json::Value>, Failure>,
     ) -> Result<JsValue, JsValue> {
         listed
             .map(|values| json_values(&values))

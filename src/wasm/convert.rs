@@ -8,15 +8,15 @@ use js_sys::{Array, ArrayBuffer, JsString, Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use crate::base64;
-use crate::bulk::{ItemResult, Progress, Report};
-use crate::client::Failure;
+use crate::codec::base64;
+use crate::codec::json::{write_value, Value};
 use crate::error::MailboxError;
-use crate::import::{import_body_with, ImportItem, ImportedItem, ItemData, Mode};
-use crate::json::{write_value, Value};
-use crate::listing::ExportedItem;
-use crate::protocol::ImportSession;
-use crate::reader::UserMailboxes;
+use crate::flows::bulk::{ItemResult, Progress, Report};
+use crate::flows::client::Failure;
+use crate::flows::reader::UserMailboxes;
+use crate::wire::import_host::{import_body_with, ImportItem, ImportedItem, ItemData, Mode};
+use crate::wire::pages::ExportedItem;
+use crate::wire::protocol::ImportSession;
 
 pub fn set(target: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(key), value);

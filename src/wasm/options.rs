@@ -93,7 +93,7 @@ pub fn read_options(options: &JsValue) -> Result<JsOptions, MailboxError> {
         Some(value) if value.is_function() => TokenSource::Provider(value.unchecked_into()),
         Some(value) => match value.as_string() {
             Some(token) => {
-                if let Some(problem) = crate::client::token_problem(&token) {
+                if let Some(problem) = crate::flows::client::token_problem(&token) {
                     return Err(MailboxError::invalid_argument(
                         ["options.token ", problem].concat(),
                     ));
@@ -159,9 +159,9 @@ pub fn read_bulk_options(options: &JsValue) -> Result<JsBulkOptions, MailboxErro
         return Err(MailboxError::invalid_argument("options must be an object"));
     }
     let concurrency = match number_field(options, "concurrency")? {
-        None => crate::bulk::DEFAULT_CONCURRENCY,
+        None => crate::flows::bulk::DEFAULT_CONCURRENCY,
         Some(n)
-            if (1.0..=crate::bulk::MAX_CONCURRENCY as f64).contains(&n)
+            if (1.0..=crate::flows::bulk::MAX_CONCURRENCY as f64).contains(&n)
                 && n == f64::from(n as u32) =>
         {
             n as usize
@@ -184,13 +184,15 @@ pub fn read_bulk_options(options: &JsValue) -> Result<JsBulkOptions, MailboxErro
 }
 
 /// `clientCredentials`' options.
-pub fn read_app_options(options: &JsValue) -> Result<crate::entra::RawAppOptions, MailboxError> {
+pub fn read_app_options(
+    options: &JsValue,
+) -> Result<crate::flows::entra::RawAppOptions, MailboxError> {
     if !options.is_object() {
         return Err(MailboxError::invalid_argument(
             "options must be an object { tenantId, clientId, clientSecret }",
         ));
     }
-    Ok(crate::entra::RawAppOptions {
+    Ok(crate::flows::entra::RawAppOptions {
         tenant_id: string_field(options, "tenantId")?,
         client_id: string_field(options, "clientId")?,
         client_secret: string_field(options, "clientSecret")?,

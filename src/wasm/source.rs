@@ -12,8 +12,8 @@ use super::convert::{get, progress_object, read_item, result_object};
 use super::host;
 use alloc::boxed::Box;
 
-use crate::bulk::{ItemResult, ItemSource, NextItem, Observer, Progress, Pulled};
 use crate::error::MailboxError;
+use crate::flows::bulk::{ItemResult, ItemSource, NextItem, Observer, Progress, Pulled};
 
 /// Pulls one entry at a time from `items[Symbol.asyncIterator]()` or `items[Symbol.iterator]()`.
 pub struct JsItems {

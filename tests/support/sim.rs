@@ -357,7 +357,7 @@ impl Tenant {
                 this.sessions.remove(&token);
                 return json_response(401, r#"{"Message":"Invalid or expired session."}"#);
             }
-            let body = graph_mailbox_import::json::parse(request.body_text().unwrap_or(""))
+            let body = graph_mailbox_import::codec::json::parse(request.body_text().unwrap_or(""))
                 .expect("import bodies are JSON");
             let folder = body.get_str("FolderId").unwrap_or_default().to_string();
             if let Some(archive) = this.archive_folders.get(&folder) {
@@ -389,7 +389,7 @@ impl Tenant {
 
 impl Tenant {
     fn export(&mut self, mailbox: &str, request: &HttpRequest) -> Result<HttpResponse, SendError> {
-        let body = graph_mailbox_import::json::parse(request.body_text().unwrap_or(""))
+        let body = graph_mailbox_import::codec::json::parse(request.body_text().unwrap_or(""))
             .expect("export bodies are JSON");
         let ids: Vec<String> = body
             .get("itemIds")

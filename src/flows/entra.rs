@@ -5,14 +5,14 @@
 use alloc::string::String;
 use core::cell::{Cell, RefCell};
 
-use crate::client::{token_problem, wait_before_retry, Failure};
+use crate::codec::json;
+use crate::codec::url::percent_encode;
 use crate::config::{base_url, option_error, renew_before, ClientConfig, RawOptions};
 use crate::error::{redact, ErrorCode, MailboxError};
-use crate::json;
-use crate::protocol::code_for_status;
-use crate::retry::{classify_status, parse_retry_after, Class};
+use crate::flows::client::{token_problem, wait_before_retry, Failure};
 use crate::transport::{Effects, HttpRequest, HttpResponse, Method, SendError};
-use crate::url::percent_encode;
+use crate::wire::protocol::code_for_status;
+use crate::wire::retry::{classify_status, parse_retry_after, Class};
 
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
 pub const DEFAULT_APP_SCOPE: &str = "https://graph.microsoft.com/.default";

@@ -5,12 +5,12 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::base64;
+use crate::codec::base64;
+use crate::codec::json;
+use crate::codec::text::{find, push_decimal};
 use crate::error::{redact, ErrorCode, MailboxError};
-use crate::json;
-use crate::protocol::{validate_mailbox_id, ImportSession};
-use crate::text::{find, push_decimal};
 use crate::transport::HttpResponse;
+use crate::wire::protocol::{validate_mailbox_id, ImportSession};
 
 /// `create` makes a new item; `update` replaces one, guarded by its change key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,15 +1,15 @@
 //! The one loop every Graph call goes through: token -> build -> send -> classify -> wait -> repeat.
 //! It is generic over [`Effects`], so native tests drive it with a scripted server and a fake clock.
 
+use crate::codec::text::{push_decimal, uuid_v4};
+use crate::codec::url::resolve_location;
 use crate::config::ClientConfig;
 use crate::error::{ErrorCode, MailboxError};
-use crate::protocol::{self, ImportSession};
-use crate::retry::{backoff_ms, classify_status, parse_retry_after, Class};
-use crate::text::{push_decimal, uuid_v4};
 use crate::transport::{
     Effects, HttpRequest, HttpResponse, Method, SendError, TokenError, TokenRequest,
 };
-use crate::url::resolve_location;
+use crate::wire::protocol::{self, ImportSession};
+use crate::wire::retry::{backoff_ms, classify_status, parse_retry_after, Class};
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec;

@@ -5,17 +5,17 @@ use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::client::{send_to_graph, Failure, GraphCall};
+use crate::codec::json::{self, Value};
 use crate::config::ClientConfig;
 use crate::error::{ErrorCode, MailboxError};
-use crate::flights::Flights;
-use crate::json::{self, Value};
-use crate::listing::{
+use crate::flows::client::{send_to_graph, Failure, GraphCall};
+use crate::flows::flights::Flights;
+use crate::transport::{Effects, Method};
+use crate::wire::pages::{
     check_next_link, exchange_settings_url, export_body, export_url, folders_url, items_url,
     parse_export, parse_page, ExportedItem, EXPORT_BATCH,
 };
-use crate::protocol::{validate_id, validate_mailbox_id};
-use crate::transport::{Effects, Method};
+use crate::wire::protocol::{validate_id, validate_mailbox_id};
 
 /// Export batches in flight at once: Exchange's per-mailbox limit.
 const EXPORTS_IN_FLIGHT: usize = 4;

@@ -9,16 +9,16 @@ use core::cell::RefCell;
 use core::future::poll_fn;
 use core::task::{Poll, Waker};
 
-use crate::client::{create_import_session, wait_before_retry, Failure, TOO_LONG};
 use crate::config::ClientConfig;
 use crate::error::{ErrorCode, MailboxError};
-use crate::import::{
+use crate::flows::client::{create_import_session, wait_before_retry, Failure, TOO_LONG};
+use crate::transport::{Effects, HttpRequest, Method, SendError};
+use crate::wire::import_host::{
     body_for, classify_import_answer, needs_renewal, validate_item, ImportAnswer, ImportItem,
     ImportedItem, Mode,
 };
-use crate::protocol::{validate_mailbox_id, ImportSession};
-use crate::retry::parse_retry_after;
-use crate::transport::{Effects, HttpRequest, Method, SendError};
+use crate::wire::protocol::{validate_mailbox_id, ImportSession};
+use crate::wire::retry::parse_retry_after;
 
 /// Mailbox id -> slot, as a list: a client imports into a handful of mailboxes (and their archives), and
 /// a list costs far less wasm than a map.

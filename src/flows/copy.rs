@@ -14,19 +14,19 @@ use alloc::vec::Vec;
 
 use alloc::boxed::Box;
 
-use crate::bulk::{
-    import_items, is_permanent, BulkOptions, ItemSource, NextItem, Observer, Pulled,
-};
-use crate::bulk::{Report, Stopped};
-use crate::client::Failure;
 use crate::config::ClientConfig;
 use crate::error::{ErrorCode, MailboxError};
-use crate::import::{ImportItem, ItemData, Mode};
-use crate::importer::SessionStore;
-use crate::listing::{ExportedItem, EXPORT_BATCH};
-use crate::protocol::validate_id;
-use crate::reader::export_items;
+use crate::flows::bulk::{
+    import_items, is_permanent, BulkOptions, ItemSource, NextItem, Observer, Pulled,
+};
+use crate::flows::bulk::{Report, Stopped};
+use crate::flows::client::Failure;
+use crate::flows::importer::SessionStore;
+use crate::flows::reader::export_items;
 use crate::transport::Effects;
+use crate::wire::import_host::{ImportItem, ItemData, Mode};
+use crate::wire::pages::{ExportedItem, EXPORT_BATCH};
+use crate::wire::protocol::validate_id;
 
 /// Exported base64 one batch aims to hold. Items run from a few KB to tens of MB; with this, 20 typical
 /// messages go in one call while 35 MB items go one at a time.

@@ -12,10 +12,10 @@ use core::task::Poll;
 
 use crate::config::ClientConfig;
 use crate::error::{ErrorCode, MailboxError};
-use crate::flights::Flights;
-use crate::import::{ImportItem, ImportedItem};
-use crate::importer::{import_item, ItemError, SessionStore};
+use crate::flows::flights::Flights;
+use crate::flows::importer::{import_item, ItemError, SessionStore};
 use crate::transport::Effects;
+use crate::wire::import_host::{ImportItem, ImportedItem};
 
 /// Most posts a caller may ask to keep in flight (Exchange allows 4 per mailbox; more only earns 429s).
 pub const MAX_CONCURRENCY: usize = 16;

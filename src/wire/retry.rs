@@ -1,7 +1,7 @@
 //! Retry policy as pure functions: which failures may be tried again, and how long to wait first.
 //! The randomness for jitter is passed in, so tests assert exact schedules.
 
-use crate::time::parse_http_date;
+use crate::codec::time::parse_http_date;
 
 /// How an answer or a failure is treated by the retry loop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

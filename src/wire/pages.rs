@@ -5,12 +5,12 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
+use crate::codec::json::{self, Value};
+use crate::codec::text::find;
+use crate::codec::url::percent_encode;
 use crate::config::ClientConfig;
 use crate::error::{ErrorCode, MailboxError};
-use crate::json::{self, Value};
-use crate::protocol::mailbox_url;
-use crate::text::find;
-use crate::url::percent_encode;
+use crate::wire::protocol::mailbox_url;
 
 /// Most ids exportItems takes in one call.
 pub const EXPORT_BATCH: usize = 20;

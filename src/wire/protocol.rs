@@ -1,12 +1,12 @@
 //! Graph's wire format as pure functions: the URL of each call, and the meaning of each answer.
 
+use crate::codec::json::{self, Value};
+use crate::codec::text::push_decimal;
+use crate::codec::time::parse_iso_datetime;
+use crate::codec::url::{parse_target, percent_encode, UrlProblem};
 use crate::config::ClientConfig;
 use crate::error::{redact, ErrorCode, MailboxError};
-use crate::json::{self, Value};
-use crate::text::push_decimal;
-use crate::time::parse_iso_datetime;
 use crate::transport::HttpResponse;
-use crate::url::{parse_target, percent_encode, UrlProblem};
 use alloc::string::String;
 
 /// Longest mailbox id accepted, in characters. Real ids (`MBX:{guid}@{guid}`, UPNs, SMTP addresses) are

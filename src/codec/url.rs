@@ -8,7 +8,7 @@
 
 use alloc::string::String;
 
-use crate::text::find;
+use crate::codec::text::find;
 /// `https`, or `http` when the host is loopback (local development and the mock tenant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
