@@ -38,6 +38,9 @@ pub fn encode_into(out: &mut Vec<u8>, bytes: &[u8]) {
 
 /// Whether `text` is well-formed standard base64: a multiple of four characters from the alphabet, with
 /// at most two `=` at the very end. Whitespace is not accepted (Exchange's tolerance for it is unknown).
+/// Two choices differ from a strict decoder (the `base64` crate's, which the tests compare with): empty
+/// text is refused, since an item has at least one byte, and unused bits in the last symbol before `=`
+/// need not be zero, as .NET's `Convert.FromBase64String`, Exchange's decoder, accepts them.
 pub fn is_valid(text: &str) -> bool {
     is_valid_bytes(text.as_bytes())
 }

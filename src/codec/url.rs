@@ -53,36 +53,32 @@ pub enum UrlProblem {
     InsecureScheme,
 }
 
+/// `[::1]`, the only IPv6 literal a URL may name (see [`parse_authority`]).
+const IPV6_LOOPBACK: &str = "[::1]";
+
 fn is_host_char(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'.' || byte == b'_'
 }
 
-/// Splits `host[:port]` (or `[v6]:port`) into a lower-cased host and an optional port.
+/// Splits `host[:port]` (or `[::1]:port`) into a lower-cased host and an optional port.
 pub fn parse_authority(authority: &str) -> Option<(String, Option<u16>)> {
-    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
-        let close = rest.find(']')?;
-        let inner = &rest[..close];
-        if inner.is_empty()
-            || !inner
-                .bytes()
-                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
-        {
-            return None;
-        }
-        let after = &rest[close + 1..];
+    let (host, port) = if let Some(after) = authority.strip_prefix(IPV6_LOOPBACK) {
+        // The one IPv6 literal admitted: the URL Standard rewrites every other spelling of an IPv6
+        // address into its canonical form, and Graph's and Exchange's hosts are names, never literals.
         let port = match after {
             "" => None,
             _ => Some(after.strip_prefix(':')?),
         };
-        (&authority[..close + 2], port)
+        (IPV6_LOOPBACK, port)
     } else {
         match authority.rfind(':') {
             Some(colon) => (&authority[..colon], Some(&authority[colon + 1..])),
             None => (authority, None),
         }
     };
-    let bracketed = host.starts_with('[');
-    if host.is_empty() || (!bracketed && !host.bytes().all(is_host_char)) {
+    if host.is_empty()
+        || (host != IPV6_LOOPBACK && (!host.bytes().all(is_host_char) || rewritten_as_ipv4(host)))
+    {
         return None;
     }
     let port = match port {
@@ -104,26 +100,48 @@ pub fn parse_authority(authority: &str) -> Option<(String, Option<u16>)> {
     Some((host.to_ascii_lowercase(), port))
 }
 
-/// `localhost`, `127.0.0.0/8` written as a dotted quad, or `[::1]`.
-pub fn is_loopback(host: &str) -> bool {
-    if host == "localhost" || host == "[::1]" {
-        return true;
-    }
+/// Whether the URL Standard (what `fetch` follows) would read `host` as an IPv4 address written in some
+/// other form than a canonical dotted quad: its last label "ends in a number" (all digits, or `0x` and hex),
+/// so `127.1`, `0x7f000001` and `127.000.0.1` all become `127.0.0.1`, and `a.0xa` is refused. Such a host
+/// is refused here, so the host we compare with the trusted ones is the host `fetch` contacts.
+fn rewritten_as_ipv4(host: &str) -> bool {
+    let labels = host.strip_suffix('.').unwrap_or(host);
+    let last = labels.rsplit('.').next().unwrap_or(labels);
+    let hex = last
+        .strip_prefix("0x")
+        .or_else(|| last.strip_prefix("0X"))
+        .is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_hexdigit()));
+    let ends_in_number = hex || (!last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()));
+    ends_in_number && !is_dotted_quad(host)
+}
+
+/// Four decimal octets of at most 255, written without leading zeros: the form the URL Standard keeps.
+fn is_dotted_quad(host: &str) -> bool {
     let mut octets = 0;
     for part in host.split('.') {
-        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
-            return false;
-        }
+        let canonical = !part.is_empty()
+            && part.len() <= 3
+            && part.bytes().all(|b| b.is_ascii_digit())
+            && (part == "0" || !part.starts_with('0'));
         // At most three digits, so no overflow.
-        let value = part
-            .bytes()
-            .fold(0u16, |acc, b| acc * 10 + u16::from(b - b'0'));
-        if value > 255 || (octets == 0 && value != 127) {
+        if !canonical
+            || part
+                .bytes()
+                .fold(0u16, |acc, b| acc * 10 + u16::from(b - b'0'))
+                > 255
+        {
             return false;
         }
         octets += 1;
     }
     octets == 4
+}
+
+/// `localhost`, `127.0.0.0/8` written as a dotted quad, or `[::1]`.
+pub fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host == IPV6_LOOPBACK
+        || (host.starts_with("127.") && is_dotted_quad(host))
 }
 
 /// Parses an absolute `http(s)://authority/rest` URL and applies the loopback-only rule for `http:`.
@@ -252,8 +270,15 @@ mod tests {
             ("http://outlook.office365.com/", InsecureScheme),
             ("http://127.0.0.1.evil.com/", InsecureScheme),
             ("http://128.0.0.1/", InsecureScheme),
-            ("http://127.0.0.256/", InsecureScheme),
-            ("http://[::2]/", InsecureScheme),
+            // Hosts the URL Standard would rewrite (to 127.0.0.1, to a canonical IPv6 form) or refuse.
+            ("http://127.0.0.256/", BadAuthority),
+            ("https://127.1/", BadAuthority),
+            ("https://0x7f000001/", BadAuthority),
+            ("https://127.000.0.1/", BadAuthority),
+            ("https://outlook.0xa/", BadAuthority),
+            ("https://outlook.office365.09/", BadAuthority),
+            ("http://[::2]/", BadAuthority),
+            ("http://[0:0::1]/", BadAuthority),
         ] {
             assert_eq!(parse_target(url).err(), Some(problem), "{url}");
         }
