@@ -6,9 +6,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 
-# The wasm target for the Rust toolchain.
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  rustup target add wasm32-unknown-unknown
+# The pinned toolchain (rust-toolchain.toml: version, wasm target, rustfmt, clippy), and the crate's declared
+# minimum Rust (Cargo.toml rust-version) with the wasm target, for the MSRV check in make test. rustup may be
+# set never to install a toolchain by itself (RUSTUP_AUTO_INSTALL=0), so both are installed here.
+pinned=$(awk -F'"' '/^channel/ { print $2 }' rust-toolchain.toml)
+msrv=$(awk -F'"' '/^rust-version/ { print $2 }' Cargo.toml)
+for toolchain in "$pinned" "$msrv"; do
+  if ! rustup run "$toolchain" rustc --print target-list >/dev/null 2>&1 \
+    || ! rustup target list --installed --toolchain "$toolchain" | grep -qx wasm32-unknown-unknown; then
+    rustup toolchain install "$toolchain" --profile minimal --target wasm32-unknown-unknown
+  fi
+done
+if ! rustup component list --installed --toolchain "$pinned" | grep -q '^clippy' \
+  || ! rustup component list --installed --toolchain "$pinned" | grep -q '^rustfmt'; then
+  rustup component add clippy rustfmt --toolchain "$pinned"
+fi
+
+# cargo-deny checks licenses, bans and sources of every dependency (deny.toml).
+if ! cargo deny --version >/dev/null 2>&1; then
+  cargo install cargo-deny --version 0.20.2 --locked
 fi
 
 # wasm-bindgen's CLI must be exactly the version of the wasm-bindgen crate in Cargo.lock: the generated
@@ -42,4 +58,4 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver
 fi
 
-echo "setup: ok (wasm-bindgen $want, $(node --version), $(node_modules/.bin/wasm-opt --version))"
+echo "setup: ok (rust $pinned and $msrv, wasm-bindgen $want, $(cargo deny --version), $(node --version), $(node_modules/.bin/wasm-opt --version))"

@@ -32,13 +32,20 @@ ring() {
   failed=$((failed + ${f:-0}))
 }
 
-ring "format and lints" bash -c '
+msrv=$(awk -F'"' '/^rust-version/ { print $2 }' Cargo.toml)
+export msrv
+ring "format and lints, MSRV, cargo deny" bash -c '
+  set -euo pipefail
   cargo fmt --check
   cargo clippy -q --all-targets -- -D warnings
   cargo clippy -q --all-targets --target wasm32-unknown-unknown -- -D warnings
   cargo clippy -q --lib --release --target wasm32-unknown-unknown --features tiny -- -D warnings
   RUSTDOCFLAGS=-Dwarnings cargo doc -q --no-deps
-  RUSTDOCFLAGS=-Dwarnings cargo doc -q --no-deps --target wasm32-unknown-unknown'
+  RUSTDOCFLAGS=-Dwarnings cargo doc -q --no-deps --target wasm32-unknown-unknown
+  echo "MSRV: the crate at its declared rust-version ($msrv), host and wasm32"
+  CARGO_TARGET_DIR=target/msrv cargo "+$msrv" check -q --lib
+  CARGO_TARGET_DIR=target/msrv cargo "+$msrv" check -q --lib --target wasm32-unknown-unknown
+  cargo deny check licenses bans sources 2>&1 | tail -n 1'
 ring "native: unit, loop and property tests" cargo test
 ring "mock tenant" node --test tests/mock/
 ring "wasm-bindgen-test: Node, Chromium page, Chromium worker" ./scripts/test-wasm.sh
