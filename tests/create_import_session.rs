@@ -354,6 +354,15 @@ fn token_provider_failures() {
             Ok("abc def".into()),
             "The token provider's token contains spaces, control or non-ASCII characters",
         ),
+        // Byte 7 falls inside the two-byte "é": checking the prefix must not slice there.
+        (
+            Ok("abcdeféxyz".into()),
+            "The token provider's token contains spaces, control or non-ASCII characters",
+        ),
+        (
+            Ok("Beareré".into()),
+            "The token provider's token contains spaces, control or non-ASCII characters",
+        ),
     ];
     for (answer, message) in cases {
         let host = ScriptedHost::new(vec![]).with_provider(vec![answer]);

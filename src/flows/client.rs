@@ -46,7 +46,11 @@ pub struct GraphCall {
 pub fn token_problem(token: &str) -> Option<&'static str> {
     if token.is_empty() {
         Some("is empty")
-    } else if token.len() > 7 && token[..7].eq_ignore_ascii_case("bearer ") {
+    } else if token
+        .as_bytes()
+        .get(..7)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(b"bearer "))
+    {
         Some("starts with \"Bearer \": pass the bare access token")
     } else if !token.bytes().all(|b| (0x21..0x7F).contains(&b)) {
         Some("contains spaces, control or non-ASCII characters")

@@ -340,7 +340,7 @@ pub async fn import_item<E: Effects>(
 ) -> Result<ImportedItem, ItemError> {
     validate_mailbox_id(mailbox).map_err(ItemError::Failed)?;
     validate_item(item).map_err(ItemError::Failed)?;
-    let body = body_for(item);
+    let body = body_for(item).map_err(ItemError::Failed)?;
     let mut target = store
         .archive_for(mailbox, &item.folder_id)
         .unwrap_or_else(|| String::from(mailbox));

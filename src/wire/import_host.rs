@@ -112,21 +112,21 @@ pub fn validate_fields(item: &ImportItem) -> Result<(), MailboxError> {
 
 /// The PascalCase JSON body: `{"FolderId", "Mode", "Data"}`, plus `ItemId` and `ChangeKey` for updates.
 /// Bytes are encoded straight into the body's buffer; base64 text is copied as it is.
-pub fn import_body(item: &ImportItem) -> String {
-    let mut body = body_head(item, item.data_len());
+pub fn import_body(item: &ImportItem) -> Result<String, MailboxError> {
+    let mut body = body_head(item, item.data_len())?;
     match &item.data {
         ItemData::Bytes(bytes) => base64::encode_into(&mut body, bytes),
         ItemData::Base64(text) => body.extend_from_slice(text.as_bytes()),
-        ItemData::Prepared { body, .. } => return String::clone(body),
+        ItemData::Prepared { body, .. } => return Ok(String::clone(body)),
     }
-    finish_body(body)
+    Ok(finish_body(body))
 }
 
 /// The body to post for `item`: shared with the item when it was prepared, else built now.
-pub fn body_for(item: &ImportItem) -> Rc<String> {
+pub fn body_for(item: &ImportItem) -> Result<Rc<String>, MailboxError> {
     match &item.data {
-        ItemData::Prepared { body, .. } => body.clone(),
-        _ => Rc::new(import_body(item)),
+        ItemData::Prepared { body, .. } => Ok(body.clone()),
+        _ => import_body(item).map(Rc::new),
     }
 }
 
@@ -139,7 +139,7 @@ pub fn import_body_with(
     write_data: impl FnOnce(&mut Vec<u8>),
 ) -> Result<String, MailboxError> {
     validate_fields(item)?;
-    let mut body = body_head(item, data_len);
+    let mut body = body_head(item, data_len)?;
     let start = body.len();
     write_data(&mut body);
     if !base64::is_valid_bytes(&body[start..]) {
@@ -153,8 +153,9 @@ pub fn import_body_with(
     Ok(finish_body(body))
 }
 
-/// Everything before `Data`'s text, in a buffer with room for `data_len` more bytes and the end.
-fn body_head(item: &ImportItem, data_len: usize) -> Vec<u8> {
+/// Everything before `Data`'s text, in a buffer with room for `data_len` more bytes and the end. A length
+/// no memory can hold (or a length that lies) is refused here rather than left to abort the allocator.
+fn body_head(item: &ImportItem, data_len: usize) -> Result<Vec<u8>, MailboxError> {
     let mut head = String::with_capacity(item.folder_id.len() + 160);
     head.push_str("{\"FolderId\":");
     json::write_string(&mut head, &item.folder_id);
@@ -170,9 +171,13 @@ fn body_head(item: &ImportItem, data_len: usize) -> Vec<u8> {
     }
     head.push_str(",\"Data\":\"");
     let mut body = head.into_bytes();
-    body.reserve_exact(data_len + 2);
-    body
+    body.try_reserve_exact(data_len.saturating_add(2))
+        .map_err(|_| MailboxError::invalid_argument(TOO_LARGE))?;
+    Ok(body)
 }
+
+const TOO_LARGE: &str =
+    "item.data is too large to build an import body for in this runtime's memory";
 
 fn finish_body(mut body: Vec<u8>) -> String {
     body.extend_from_slice(b"\"}");
@@ -301,7 +306,7 @@ mod tests {
     #[test]
     fn a_body_written_piece_by_piece_equals_the_body_built_at_once() {
         let bytes: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
-        let whole = import_body(&item(Mode::Create, ItemData::Bytes(bytes.clone())));
+        let whole = import_body(&item(Mode::Create, ItemData::Bytes(bytes.clone()))).unwrap();
         let len = base64::encoded_len(bytes.len());
         // As the wasm layer does: pieces of a multiple of 3 bytes, encoded one after the other.
         let pieces = import_body_with(
@@ -329,7 +334,7 @@ mod tests {
             unreachable!()
         };
         assert!(
-            Rc::ptr_eq(&body_for(&prepared), body),
+            Rc::ptr_eq(&body_for(&prepared).unwrap(), body),
             "posted as built, not copied"
         );
     }
@@ -374,17 +379,17 @@ mod tests {
     fn bodies_are_pascal_case_with_data_encoded_once() {
         let create = item(Mode::Create, ItemData::Bytes(b"foobar".to_vec()));
         assert_eq!(
-            import_body(&create),
+            import_body(&create).unwrap(),
             r#"{"FolderId":"AAMkAD\"x","Mode":"create","Data":"Zm9vYmFy"}"#
         );
         let mut update = item(Mode::Update, ItemData::Base64("Zm9v".into()));
         update.item_id = Some("AAMkId".into());
         update.change_key = Some("CQAAAB".into());
         assert_eq!(
-            import_body(&update),
+            import_body(&update).unwrap(),
             r#"{"FolderId":"AAMkAD\"x","Mode":"update","ItemId":"AAMkId","ChangeKey":"CQAAAB","Data":"Zm9v"}"#
         );
-        assert!(json::parse(&import_body(&update)).is_some());
+        assert!(json::parse(&import_body(&update).unwrap()).is_some());
     }
 
     #[test]
