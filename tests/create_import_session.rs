@@ -309,11 +309,19 @@ fn a_401_asks_the_provider_once_more_with_force_refresh() {
         error.graph_code.as_deref(),
         Some("InvalidAuthenticationToken")
     );
+    assert_eq!(
+        error.message,
+        "Microsoft Graph answered 401: Access token has expired or is not yet valid. (the access token was refused even after a forced refresh: sign in again)"
+    );
 
-    // A fixed token cannot be refreshed, so it is not sent twice.
+    // A fixed token cannot be refreshed, so it is not sent twice, and the hint says what is true of it.
     let host = ScriptedHost::new(vec![expired()]);
     let error = error_of(run(&host, &config(), MAILBOX));
     assert_eq!((error.code, error.attempts), (ErrorCode::Unauthorized, 1));
+    assert_eq!(
+        error.message,
+        "Microsoft Graph answered 401: Access token has expired or is not yet valid. (the token was refused; pass a fresh one or a token provider)"
+    );
 }
 
 #[test]

@@ -328,7 +328,12 @@ pub async fn send_to_graph<E: Effects>(
                 }
             }
             Class::Unauthorized | Class::Final => {
-                return Err(attempts.finish(protocol::graph_error(&response, &[&token])))
+                let mut error = protocol::graph_error(&response, &[&token]);
+                if response.status == 401 {
+                    let hint = protocol::unauthorized_hint(effects.can_refresh_token());
+                    error.message.push_str(hint);
+                }
+                return Err(attempts.finish(error));
             }
         }
     }
