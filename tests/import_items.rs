@@ -300,6 +300,34 @@ fn a_create_whose_answer_was_lost_is_outcome_unknown_and_never_replayed() {
 }
 
 #[test]
+fn the_import_hosts_message_never_carries_the_sessions_authtoken_or_import_url() {
+    // The import host echoes what it was given: the bare authtoken (no "authtoken=" before it, so no
+    // pattern finds it) and the whole importUrl.
+    let (host, tenant) = setup(0.0, HOUR);
+    tenant.borrow_mut().fault = Box::new(|n, request| {
+        let token = request.url.split("authtoken=").nth(1).unwrap().to_string();
+        let message = format!(
+            r#"{{"Message":"Token {token} may not post to {url}, see {token}."}}"#,
+            url = request.url
+        );
+        (n == 0).then(|| Fault::Answer(json_response(400, &message)))
+    });
+    let store = SessionStore::default();
+    let error = match import_one(&host, &store, &create("f", b"a")) {
+        Err(ItemError::Failed(error)) => error,
+        other => panic!("expected a failure, got {other:?}"),
+    };
+    assert_eq!(
+        error.message,
+        "The import host answered 400: Token [redacted] may not post to [redacted], see [redacted]."
+    );
+    assert_eq!(
+        (error.code, error.status),
+        (ErrorCode::GraphError, Some(400))
+    );
+}
+
+#[test]
 fn an_update_is_retried_after_a_network_failure() {
     let (host, tenant) = setup(0.0, HOUR);
     tenant.borrow_mut().fault = Box::new(|n, _| {

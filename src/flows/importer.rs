@@ -408,7 +408,7 @@ pub async fn import_item<E: Effects>(
                 }
             }
         };
-        match classify_import_answer(&response) {
+        match classify_import_answer(&response, &session.import_url) {
             ImportAnswer::Imported(imported) => return Ok(imported),
             ImportAnswer::SessionRejected(_) if !renewed => {
                 renewed = true;

@@ -228,13 +228,28 @@ pub fn expected_mailbox(message: &str) -> Option<String> {
     Some(id.into())
 }
 
-fn host_error(code: ErrorCode, response: &HttpResponse, what: &str) -> MailboxError {
+/// The credentials of the session an answer came from, to remove from the host's own words: the whole
+/// importUrl, and its `authtoken` value, which a host may echo bare (without `authtoken=` before it).
+fn session_secrets(import_url: &str) -> [&str; 2] {
+    let authtoken = find(import_url, "authtoken=", true)
+        .and_then(|at| import_url.get(at + "authtoken=".len()..))
+        .and_then(|value| value.split(['&', '#']).next())
+        .unwrap_or_default();
+    [import_url, authtoken]
+}
+
+fn host_error(
+    code: ErrorCode,
+    response: &HttpResponse,
+    import_url: &str,
+    what: &str,
+) -> MailboxError {
     let mut message = String::from("The import host answered ");
     push_decimal(&mut message, u64::from(response.status));
     match host_message(&response.body).filter(|m| !m.is_empty()) {
         Some(text) => {
             message.push_str(": ");
-            message.push_str(&redact(&text, &[]));
+            message.push_str(&redact(&text, &session_secrets(import_url)));
         }
         None => message.push_str(what),
     }
@@ -244,8 +259,10 @@ fn host_error(code: ErrorCode, response: &HttpResponse, what: &str) -> MailboxEr
     error
 }
 
-/// Classifies an answer from the import host.
-pub fn classify_import_answer(response: &HttpResponse) -> ImportAnswer {
+/// Classifies an answer from the import host to a post to `import_url`, whose credentials never reach
+/// the error's message.
+pub fn classify_import_answer(response: &HttpResponse, import_url: &str) -> ImportAnswer {
+    let host_error = |code, what| host_error(code, response, import_url, what);
     let status = response.status;
     match status {
         200..=299 => {
@@ -260,18 +277,16 @@ pub fn classify_import_answer(response: &HttpResponse) -> ImportAnswer {
                 }),
                 _ => ImportAnswer::Unreadable(host_error(
                     ErrorCode::OutcomeUnknown,
-                    response,
                     " with a body that does not name the item; it was probably imported, but its id is unknown",
                 )),
             }
         }
         401 | 403 | 404 => ImportAnswer::SessionRejected(host_error(
             ErrorCode::SessionExpired,
-            response,
             ": the import session was refused (expired or deleted)",
         )),
         409 => {
-            let error = host_error(ErrorCode::GraphError, response, " (conflict)");
+            let error = host_error(ErrorCode::GraphError, " (conflict)");
             match host_message(&response.body)
                 .as_deref()
                 .and_then(expected_mailbox)
@@ -280,12 +295,10 @@ pub fn classify_import_answer(response: &HttpResponse) -> ImportAnswer {
                 None => ImportAnswer::Final(error),
             }
         }
-        429 => ImportAnswer::Retryable(host_error(ErrorCode::Throttled, response, " (throttled)")),
-        503 | 504 => ImportAnswer::Retryable(host_error(
-            ErrorCode::ServiceUnavailable,
-            response,
-            " (unavailable)",
-        )),
+        429 => ImportAnswer::Retryable(host_error(ErrorCode::Throttled, " (throttled)")),
+        503 | 504 => {
+            ImportAnswer::Retryable(host_error(ErrorCode::ServiceUnavailable, " (unavailable)"))
+        }
         300..=399 => {
             let mut error = MailboxError::new(
                 ErrorCode::UntrustedImportUrl,
@@ -294,7 +307,7 @@ pub fn classify_import_answer(response: &HttpResponse) -> ImportAnswer {
             error.status = Some(status);
             ImportAnswer::Final(error)
         }
-        _ => ImportAnswer::Final(host_error(ErrorCode::GraphError, response, "")),
+        _ => ImportAnswer::Final(host_error(ErrorCode::GraphError, "")),
     }
 }
 
@@ -368,11 +381,14 @@ mod tests {
     }
 
     fn answer(status: u16, body: &str) -> ImportAnswer {
-        classify_import_answer(&HttpResponse {
-            status,
-            headers: vec![],
-            body: body.into(),
-        })
+        classify_import_answer(
+            &HttpResponse {
+                status,
+                headers: vec![],
+                body: body.into(),
+            },
+            "https://h/x?authtoken=eyJ.session-token&v=1",
+        )
     }
 
     #[test]
@@ -466,6 +482,16 @@ mod tests {
             ImportAnswer::Final(e) => assert_eq!(
                 e.message,
                 "The import host answered 400: bad data at https://h/x?authtoken=[redacted]"
+            ),
+            other => panic!("{other:?}"),
+        }
+        match answer(
+            400,
+            r#"{"Message":"token eyJ.session-token refused at https://h/x?authtoken=eyJ.session-token&v=1"}"#,
+        ) {
+            ImportAnswer::Final(e) => assert_eq!(
+                e.message,
+                "The import host answered 400: token [redacted] refused at [redacted]"
             ),
             other => panic!("{other:?}"),
         }
