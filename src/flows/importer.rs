@@ -312,6 +312,9 @@ impl From<ItemError> for Failure {
     }
 }
 
+/// Appended to the import host's words for a create answered 500, 502 or 504.
+const MAYBE_IMPORTED: &str = "; a gateway may answer so after Exchange stored the item, so it was not sent again; check the folder before retrying it";
+
 fn outcome_unknown(detail: &str, attempts: u32) -> ItemError {
     let mut error = MailboxError::new(
         ErrorCode::OutcomeUnknown,
@@ -408,7 +411,7 @@ pub async fn import_item<E: Effects>(
                 }
             }
         };
-        match classify_import_answer(&response, &session.import_url) {
+        match classify_import_answer(&response, &session.import_url, item.mode) {
             ImportAnswer::Imported(imported) => return Ok(imported),
             ImportAnswer::SessionRejected(_) if !renewed => {
                 renewed = true;
@@ -441,6 +444,10 @@ pub async fn import_item<E: Effects>(
                 error.message.push_str(
                     "; a new session was refused as well, so the folder (item.folderId) probably does not exist in this mailbox",
                 );
+                return Err(fail(error));
+            }
+            ImportAnswer::MaybeImported(mut error) => {
+                error.message.push_str(MAYBE_IMPORTED);
                 return Err(fail(error));
             }
             ImportAnswer::SessionRejected(error)

@@ -199,8 +199,11 @@ pub enum ImportAnswer {
     SessionRejected(MailboxError),
     /// 409 naming another mailbox: the folder lives in an auto-expanded archive.
     WrongMailbox(String, MailboxError),
-    /// 429, 503 or 504.
+    /// 429 or 503 (the post was refused, so it may be sent again), and 504 to an update.
     Retryable(MailboxError),
+    /// 500, 502 or 504 to a create: a gateway may have answered after Exchange stored the item, so it
+    /// settles `outcomeUnknown` and is never replayed (an update may be: its change key guards it).
+    MaybeImported(MailboxError),
     /// A 2xx whose body does not name the item: it was probably created, but its id is unknown.
     Unreadable(MailboxError),
     /// Anything else, including any redirect (never followed from the import host).
@@ -259,9 +262,13 @@ fn host_error(
     error
 }
 
-/// Classifies an answer from the import host to a post to `import_url`, whose credentials never reach
-/// the error's message.
-pub fn classify_import_answer(response: &HttpResponse, import_url: &str) -> ImportAnswer {
+/// Classifies an answer from the import host to a post of a `mode` item to `import_url`, whose
+/// credentials never reach the error's message.
+pub fn classify_import_answer(
+    response: &HttpResponse,
+    import_url: &str,
+    mode: Mode,
+) -> ImportAnswer {
     let host_error = |code, what| host_error(code, response, import_url, what);
     let status = response.status;
     match status {
@@ -296,6 +303,9 @@ pub fn classify_import_answer(response: &HttpResponse, import_url: &str) -> Impo
             }
         }
         429 => ImportAnswer::Retryable(host_error(ErrorCode::Throttled, " (throttled)")),
+        500 | 502 | 504 if mode == Mode::Create => {
+            ImportAnswer::MaybeImported(host_error(ErrorCode::OutcomeUnknown, ""))
+        }
         503 | 504 => {
             ImportAnswer::Retryable(host_error(ErrorCode::ServiceUnavailable, " (unavailable)"))
         }
@@ -388,6 +398,7 @@ mod tests {
                 body: body.into(),
             },
             "https://h/x?authtoken=eyJ.session-token&v=1",
+            Mode::Create,
         )
     }
 
@@ -470,8 +481,23 @@ mod tests {
             matches!(answer(429, ""), ImportAnswer::Retryable(e) if e.code == ErrorCode::Throttled)
         );
         assert!(
-            matches!(answer(504, ""), ImportAnswer::Retryable(e) if e.code == ErrorCode::ServiceUnavailable)
+            matches!(answer(503, ""), ImportAnswer::Retryable(e) if e.code == ErrorCode::ServiceUnavailable)
         );
+        for status in [500, 502, 504] {
+            assert!(
+                matches!(answer(status, ""), ImportAnswer::MaybeImported(e) if e.code == ErrorCode::OutcomeUnknown && e.status == Some(status))
+            );
+        }
+        let update = |status| {
+            let response = HttpResponse {
+                status,
+                headers: vec![],
+                body: String::new(),
+            };
+            classify_import_answer(&response, "https://h/x", Mode::Update)
+        };
+        assert!(matches!(update(504), ImportAnswer::Retryable(_)));
+        assert!(matches!(update(502), ImportAnswer::Final(e) if e.code == ErrorCode::GraphError));
         assert!(
             matches!(answer(307, ""), ImportAnswer::Final(e) if e.code == ErrorCode::UntrustedImportUrl)
         );
