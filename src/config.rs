@@ -54,6 +54,29 @@ pub struct RawOptions {
     pub mailbox_concurrency: Option<f64>,
 }
 
+/// How one kind of call is retried: the timeout of each attempt, how many retries, and the waits
+/// (what [`crate::wire::retry::decide`] decides by).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Per attempt.
+    pub timeout_ms: u32,
+    pub max_retries: u32,
+    /// The first backoff when the service gave no `Retry-After`; it doubles with each retry.
+    pub base_delay_ms: u64,
+    /// The longest single wait. A longer `Retry-After` is not waited out: the call gives up and says so.
+    pub max_delay_ms: u64,
+}
+
+impl RetryPolicy {
+    /// `api.md`'s defaults: 30 s per attempt, 3 retries, 1 s first backoff, waits of at most a minute.
+    pub const DEFAULT: RetryPolicy = RetryPolicy {
+        timeout_ms: DEFAULT_TIMEOUT_MS,
+        max_retries: DEFAULT_MAX_RETRIES,
+        base_delay_ms: DEFAULT_RETRY_BASE_DELAY_MS,
+        max_delay_ms: DEFAULT_MAX_RETRY_DELAY_MS,
+    };
+}
+
 /// Validated settings shared by every call of a client.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientConfig {
@@ -62,10 +85,8 @@ pub struct ClientConfig {
     /// ever sent to URLs under this root.
     pub graph_root: String,
     pub trusted_import_hosts: Vec<TrustedHost>,
-    pub timeout_ms: u32,
-    pub max_retries: u32,
-    pub retry_base_delay_ms: u64,
-    pub max_retry_delay_ms: u64,
+    /// For Graph calls and import posts alike.
+    pub retry: RetryPolicy,
     /// What the token provider is asked for.
     pub scopes: Vec<String>,
     /// Import sessions are replaced this long before their `expirationDateTime`.
@@ -109,6 +130,13 @@ fn milliseconds(
             Err(option_error(name, &requirement))
         }
     }
+}
+
+/// `timeoutMs`, of Graph calls and of the token endpoint alike: at least 1 ms, default 30 s.
+pub(crate) fn timeout(value: Option<f64>) -> Result<u32, MailboxError> {
+    // At most MAX_TIMER_MS, so it fits a u32.
+    milliseconds(value, "timeoutMs", 1.0, u64::from(DEFAULT_TIMEOUT_MS))
+        .map(|ms| u32::try_from(ms).unwrap_or(u32::MAX))
 }
 
 /// `renewBeforeMs`, of import sessions and of app-only tokens alike: default 5 minutes.
@@ -211,12 +239,7 @@ impl ClientConfig {
                 })
                 .collect::<Result<Vec<_>, _>>()?,
         };
-        let timeout_ms = milliseconds(
-            raw.timeout_ms,
-            "timeoutMs",
-            1.0,
-            u64::from(DEFAULT_TIMEOUT_MS),
-        )? as u32;
+        let timeout_ms = timeout(raw.timeout_ms)?;
         let max_retries = whole_number(
             raw.max_retries,
             "maxRetries",
@@ -260,10 +283,12 @@ impl ClientConfig {
             api_version,
             graph_root,
             trusted_import_hosts,
-            timeout_ms,
-            max_retries,
-            retry_base_delay_ms,
-            max_retry_delay_ms,
+            retry: RetryPolicy {
+                timeout_ms,
+                max_retries,
+                base_delay_ms: retry_base_delay_ms,
+                max_delay_ms: max_retry_delay_ms,
+            },
             scopes,
             renew_before_ms,
             mailbox_concurrency,
@@ -313,11 +338,16 @@ mod tests {
                 TrustedHost::parse("outlook.office.com").unwrap()
             ]
         );
-        assert_eq!((config.timeout_ms, config.max_retries), (30_000, 3));
         assert_eq!(
-            (config.retry_base_delay_ms, config.max_retry_delay_ms),
-            (1_000, 60_000)
+            config.retry,
+            RetryPolicy {
+                timeout_ms: 30_000,
+                max_retries: 3,
+                base_delay_ms: 1_000,
+                max_delay_ms: 60_000
+            }
         );
+        assert_eq!(config.retry, RetryPolicy::DEFAULT);
         assert_eq!(
             config.scopes,
             vec!["https://graph.microsoft.com/MailboxItem.ImportExport".to_string()]
