@@ -80,7 +80,8 @@ pub struct MailboxError {
     pub request_id: Option<String>,
     /// The `client-request-id` this package sent on the last attempt.
     pub client_request_id: Option<String>,
-    /// How long the service asked the caller to wait, when it said.
+    /// How long the service asked the caller to wait, when it said: at most a day
+    /// ([`crate::wire::retry::MAX_RETRY_AFTER_MS`]), so always a safe integer in JavaScript.
     pub retry_after_ms: Option<u64>,
     /// HTTP attempts made, retries and the token-refresh resend included.
     pub attempts: u32,

@@ -245,6 +245,28 @@ fn a_retry_after_beyond_the_cap_fails_at_once_for_the_caller_to_schedule() {
 }
 
 #[test]
+fn retry_after_ms_is_at_most_a_day_whatever_the_service_says() {
+    // 1.8e19 seconds: times 1000 overflows a u64, and is no number a caller can schedule by.
+    for value in ["18446744073709551615", "99999999999999999999999", "86401"] {
+        let host = ScriptedHost::new(vec![response(429, &[("retry-after", value)], "")]);
+        let error = error_of(run(&host, &config(), MAILBOX));
+        assert_eq!(
+            (error.code, error.retry_after_ms),
+            (ErrorCode::Throttled, Some(86_400_000)),
+            "{value}"
+        );
+    }
+    // A date far in the future, likewise.
+    let host = ScriptedHost::new(vec![response(
+        503,
+        &[("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT")],
+        "",
+    )]);
+    let error = error_of(run(&host, &config(), MAILBOX));
+    assert_eq!(error.retry_after_ms, Some(86_400_000));
+}
+
+#[test]
 fn a_502_and_other_statuses_are_not_retried() {
     for (status, code) in [
         (502, ErrorCode::GraphError),

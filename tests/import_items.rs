@@ -285,6 +285,25 @@ fn throttled_posts_wait_and_retry() {
 }
 
 #[test]
+fn the_import_hosts_retry_after_is_reported_within_a_day() {
+    let (host, tenant) = setup(0.0, HOUR);
+    let mut throttled = json_response(429, r#"{"Message":"busy"}"#).unwrap();
+    throttled
+        .headers
+        .push(("retry-after".into(), "18446744073709551615".into()));
+    tenant.borrow_mut().fault = Box::new(move |_, _| Some(Fault::Answer(Ok(throttled.clone()))));
+    let store = SessionStore::default();
+    let error = match import_one(&host, &store, &create("f", b"a")) {
+        Err(ItemError::Failed(error)) => error,
+        other => panic!("expected a failure, got {other:?}"),
+    };
+    assert_eq!(
+        (error.code, error.retry_after_ms, error.attempts),
+        (ErrorCode::Throttled, Some(86_400_000), 1)
+    );
+}
+
+#[test]
 fn a_create_whose_answer_was_lost_is_outcome_unknown_and_never_replayed() {
     let (host, tenant) = setup(0.0, HOUR);
     tenant.borrow_mut().fault = Box::new(|n, _| (n == 0).then_some(Fault::ProcessThenDrop));

@@ -14,6 +14,7 @@ use graph_mailbox_import::codec::time::{parse_http_date, parse_iso_datetime};
 use graph_mailbox_import::codec::url::{is_loopback, parse_authority, percent_encode};
 use graph_mailbox_import::codec::url::{parse_target, resolve_location, TrustedHost};
 use graph_mailbox_import::config::default_scopes;
+use graph_mailbox_import::config::RetryPolicy;
 use graph_mailbox_import::config::{ClientConfig, RawOptions};
 use graph_mailbox_import::error::redact;
 use graph_mailbox_import::flows::client::token_problem;
@@ -34,7 +35,9 @@ use graph_mailbox_import::wire::protocol::{
     validate_mailbox_id,
 };
 use graph_mailbox_import::wire::protocol::{create_import_session_url, validate_id, ImportSession};
-use graph_mailbox_import::wire::retry::{backoff_ms, parse_retry_after};
+use graph_mailbox_import::wire::retry::{
+    backoff_ms, decide, parse_retry_after, Class, Decision, MAX_RETRY_AFTER_MS,
+};
 use proptest::prelude::*;
 
 /// Strings built from the characters that matter to these grammars, so the search reaches deep paths,
@@ -252,8 +255,17 @@ proptest! {
         let response = HttpResponse { status: 429, headers: vec![(name.clone(), value.clone())], body: String::new() };
         let _ = response.header(&name);
         let _ = response.header(&value);
-        let _ = parse_retry_after(&value, now);
+        let retry_after = parse_retry_after(&value, now);
         let _ = backoff_ms(retry, base, cap, unit);
+        // Whatever the service says, what a caller is told is at most a day.
+        let policy = RetryPolicy { timeout_ms: 1, max_retries: retry % 11, base_delay_ms: base, max_delay_ms: cap };
+        for class in [Class::Throttled, Class::Unavailable, Class::Transport, Class::Final] {
+            if let Decision::GiveUp(reason) = decide(class, retry_after, &policy, retry, || unit) {
+                let mut error = graph_mailbox_import::MailboxError::invalid_argument("x");
+                reason.annotate(&mut error, retry_after, "");
+                prop_assert!(error.retry_after_ms.is_none_or(|ms| ms <= MAX_RETRY_AFTER_MS));
+            }
+        }
         let session = ImportSession { import_url: value, expiration_date_time: name, expires_at_ms: expires };
         let _ = needs_renewal(&session, now, base);
         let token = AppToken { access_token: String::new(), expires_at_ms: now, lifetime_ms: unit };

@@ -52,9 +52,18 @@ pub enum GiveUp {
     Final,
     /// Every retry the policy allows was used.
     RetriesSpent,
-    /// The service asked for a longer wait than the policy's cap (this many milliseconds): the caller
-    /// may schedule the work again after it.
+    /// The service asked for a longer wait than the policy's cap (this many milliseconds, at most
+    /// [`MAX_RETRY_AFTER_MS`]): the caller may schedule the work again after it.
     TooLong { retry_after_ms: u64 },
+}
+
+/// The longest `retryAfterMs` ever reported: a day. Beyond it a server's figure is no plan a caller can
+/// act on, and a safe integer in JavaScript is guaranteed (never `1.8e19 s * 1000`).
+pub const MAX_RETRY_AFTER_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// A `Retry-After` as a caller may be told it: at most [`MAX_RETRY_AFTER_MS`].
+pub fn reportable_retry_after(ms: Option<u64>) -> Option<u64> {
+    ms.map(|ms| ms.min(MAX_RETRY_AFTER_MS))
 }
 
 impl GiveUp {
@@ -64,9 +73,9 @@ impl GiveUp {
     pub fn annotate(self, error: &mut MailboxError, retry_after: Option<u64>, too_long_note: &str) {
         match self {
             GiveUp::Final => {}
-            GiveUp::RetriesSpent => error.retry_after_ms = retry_after,
+            GiveUp::RetriesSpent => error.retry_after_ms = reportable_retry_after(retry_after),
             GiveUp::TooLong { retry_after_ms } => {
-                error.retry_after_ms = Some(retry_after_ms);
+                error.retry_after_ms = reportable_retry_after(Some(retry_after_ms));
                 error.message.push_str(too_long_note);
             }
         }
@@ -97,7 +106,9 @@ pub fn decide(
         return Decision::GiveUp(GiveUp::Final);
     }
     if let Some(ms) = retry_after.filter(|&ms| ms > policy.max_delay_ms) {
-        return Decision::GiveUp(GiveUp::TooLong { retry_after_ms: ms });
+        return Decision::GiveUp(GiveUp::TooLong {
+            retry_after_ms: ms.min(MAX_RETRY_AFTER_MS),
+        });
     }
     if retries_done >= policy.max_retries {
         return Decision::GiveUp(GiveUp::RetriesSpent);
@@ -232,6 +243,20 @@ mod tests {
                 Decision::GiveUp(GiveUp::Final)
             );
         }
+    }
+
+    #[test]
+    fn retry_after_is_reported_within_a_day() {
+        assert_eq!(
+            decide(Class::Throttled, Some(u64::MAX), &POLICY, 0, || 0.0),
+            Decision::GiveUp(GiveUp::TooLong {
+                retry_after_ms: MAX_RETRY_AFTER_MS
+            })
+        );
+        assert_eq!(reportable_retry_after(Some(u64::MAX)), Some(86_400_000));
+        assert_eq!(reportable_retry_after(Some(5)), Some(5));
+        assert_eq!(reportable_retry_after(None), None);
+        assert!(MAX_RETRY_AFTER_MS as f64 <= 9_007_199_254_740_991.0);
     }
 
     #[test]
