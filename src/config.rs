@@ -1,7 +1,7 @@
 //! `ClientOptions` from JavaScript, validated once into a [`ClientConfig`] before any request.
 
 use crate::codec::text::push_decimal;
-use crate::codec::url::{parse_target, TrustedHost, UrlProblem};
+use crate::codec::url::{has_dot_segment, parse_target, TrustedHost, UrlProblem};
 use crate::error::MailboxError;
 use alloc::string::String;
 use alloc::vec;
@@ -189,6 +189,12 @@ pub(crate) fn base_url(name: &str, url: &str) -> Result<String, MailboxError> {
     if target.rest.contains(['?', '#']) {
         return Err(option_error(name, "must not have a query or fragment"));
     }
+    if has_dot_segment(target.rest) {
+        return Err(option_error(
+            name,
+            "must not have \".\" or \"..\" path segments",
+        ));
+    }
     Ok(url.trim_end_matches('/').into())
 }
 
@@ -300,8 +306,9 @@ impl ClientConfig {
         [self.graph_root.as_str(), "/", self.api_version.as_str()].concat()
     }
 
-    /// Whether `url` lies under the Graph root (same scheme, host and port, and under its path prefix),
-    /// so that a bearer token may be sent to it.
+    /// Whether `url` lies under the Graph root (same scheme, host and port, and under its path prefix,
+    /// with no `.` or `..` segment that `fetch` would resolve to climb out of it), so that a bearer token
+    /// may be sent to it.
     pub fn is_under_graph_root(&self, url: &str) -> bool {
         let (Ok(root), Ok(target)) = (parse_target(&self.graph_root), parse_target(url)) else {
             return false;
@@ -309,7 +316,8 @@ impl ClientConfig {
         let path_ok = target
             .rest
             .strip_prefix(root.rest)
-            .is_some_and(|after| after.starts_with('/'));
+            .is_some_and(|after| after.starts_with('/'))
+            && !has_dot_segment(target.rest);
         root.scheme == target.scheme
             && root.host == target.host
             && root.port == target.port
@@ -324,6 +332,51 @@ mod tests {
 
     fn raw() -> RawOptions {
         RawOptions::default()
+    }
+
+    #[test]
+    fn nothing_with_dot_segments_is_under_a_root_with_a_path() {
+        let config = ClientConfig::from_raw(RawOptions {
+            graph_base_url: Some("https://gw.example.net/graph".into()),
+            ..raw()
+        })
+        .unwrap();
+        for url in [
+            "https://gw.example.net/graph/../other-service/x",
+            "https://gw.example.net/graph/v1.0/../../other-service/x",
+            "https://gw.example.net/graph/%2e%2e/other-service/x",
+            "https://gw.example.net/graph/%2E%2e/other-service/x",
+            "https://gw.example.net/graph/.%2E/x",
+            "https://gw.example.net/graph/%2e./x",
+            "https://gw.example.net/graph/./x",
+            "https://gw.example.net/graph/%2e/x",
+            "https://gw.example.net/graph/v1.0/x/..",
+            "https://gw.example.net/graph/v1.0/x/.?y",
+        ] {
+            assert!(!config.is_under_graph_root(url), "{url}");
+        }
+        for url in [
+            "https://gw.example.net/graph/v1.0/x",
+            "https://gw.example.net/graph/v1.0/a..b/.../x",
+            "https://gw.example.net/graph/v1.0/x?$skiptoken=../y#..",
+        ] {
+            assert!(config.is_under_graph_root(url), "{url}");
+        }
+        // The root itself may not have them either: fetch would send to the resolved path.
+        for root in [
+            "https://gw.example.net/a/../graph",
+            "https://gw.example.net/graph/%2E",
+        ] {
+            let refused = ClientConfig::from_raw(RawOptions {
+                graph_base_url: Some(root.into()),
+                ..raw()
+            });
+            assert_eq!(
+                refused.unwrap_err().code,
+                ErrorCode::InvalidArgument,
+                "{root}"
+            );
+        }
     }
 
     #[test]

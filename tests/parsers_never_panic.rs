@@ -11,7 +11,9 @@ use graph_mailbox_import::codec::base64;
 use graph_mailbox_import::codec::json;
 use graph_mailbox_import::codec::text::find;
 use graph_mailbox_import::codec::time::{parse_http_date, parse_iso_datetime};
-use graph_mailbox_import::codec::url::{is_loopback, parse_authority, percent_encode};
+use graph_mailbox_import::codec::url::{
+    has_dot_segment, is_loopback, parse_authority, percent_encode,
+};
 use graph_mailbox_import::codec::url::{parse_target, resolve_location, TrustedHost};
 use graph_mailbox_import::config::default_scopes;
 use graph_mailbox_import::config::RetryPolicy;
@@ -215,6 +217,7 @@ proptest! {
         percent_encode(&mut encoded, &text);
         let _ = parse_authority(&text);
         let _ = is_loopback(&text);
+        let _ = has_dot_segment(&text);
         let _ = find(&text, &other, flag);
         let ids = vec![text.clone(), other.clone(), text.clone()];
         let _ = has_duplicates(&ids);
