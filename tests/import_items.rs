@@ -26,11 +26,17 @@ const MAILBOX: &str = "MBX:e0643f21@a7809c93";
 fn create(folder: &str, data: &[u8]) -> ImportItem {
     ImportItem {
         folder_id: folder.into(),
-        data: ItemData::Bytes(data.to_vec()),
+        data: base64_of(data),
         mode: Mode::Create,
         item_id: None,
         change_key: None,
     }
+}
+
+fn base64_of(bytes: &[u8]) -> ItemData {
+    let mut text = Vec::new();
+    graph_mailbox_import::codec::base64::encode_into(&mut text, bytes);
+    ItemData::Base64(String::from_utf8(text).unwrap())
 }
 
 fn setup(latency_ms: f64, lifetime_ms: f64) -> (SimHost, Rc<RefCell<Tenant>>) {

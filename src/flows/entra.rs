@@ -182,9 +182,10 @@ pub fn entra_error(response: &HttpResponse, secret: &str) -> MailboxError {
     let mut error = MailboxError::new(code, message);
     error.status = Some(response.status);
     error.graph_code = error_code.map(Into::into);
-    error.request_id = response
-        .header("x-ms-request-id")
-        .or_else(|| body.as_ref().and_then(|b| b.get_str("trace_id")))
+    // Entra's `trace_id` (its x-ms-request-id header is never copied: see RESPONSE_HEADERS).
+    error.request_id = body
+        .as_ref()
+        .and_then(|b| b.get_str("trace_id"))
         .map(Into::into);
     error
 }
@@ -193,7 +194,8 @@ pub fn entra_error(response: &HttpResponse, secret: &str) -> MailboxError {
 const TOO_LONG: &str =
     "; Entra ID asked for a wait longer than a minute, so the token was not requested again";
 
-/// Asks the token endpoint once, retrying 429/503/504 and network failures as Graph calls do.
+/// Asks the token endpoint for a new token, retrying 429/503/504 and network failures by the same
+/// decision as Graph calls.
 pub async fn request_app_token<E: Effects>(
     effects: &E,
     credentials: &AppCredentials,

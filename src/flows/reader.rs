@@ -1,5 +1,5 @@
 //! Reading mailboxes through the Graph loop: whole collections page by page, a user's mailbox ids, and
-//! exports in batches. Not yet exported to JavaScript (that comes with the mock tenant's folders and items).
+//! exports in batches (`resolveMailbox`, `listFolders`, `listItems` and `exportItems` in JavaScript).
 
 use alloc::rc::Rc;
 use alloc::string::String;

@@ -19,11 +19,10 @@ pub enum Mode {
     Update,
 }
 
-/// The item's FastTransfer stream, as bytes or as base64 the caller already has (as exportItems gives it),
-/// or already inside a built import body.
+/// The item's FastTransfer stream: base64 the caller already has (as exportItems gives it), or already
+/// inside a built import body (bytes from JavaScript are encoded straight into one).
 #[derive(Clone, PartialEq, Eq)]
 pub enum ItemData {
-    Bytes(alloc::vec::Vec<u8>),
     Base64(String),
     /// The whole import body, built from this item's fields by [`import_body_with`] when the item was read
     /// (from JavaScript memory, chunk by chunk, so a large item is never held in wasm twice), and the length
@@ -37,7 +36,6 @@ pub enum ItemData {
 impl core::fmt::Debug for ItemData {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            ItemData::Bytes(bytes) => write!(f, "Bytes({} bytes)", bytes.len()),
             ItemData::Base64(text) => write!(f, "Base64({} chars)", text.len()),
             ItemData::Prepared { data_len, .. } => write!(f, "Prepared({data_len} chars)"),
         }
@@ -58,7 +56,6 @@ impl ImportItem {
     /// Bytes this item puts on the wire as `Data`.
     pub fn data_len(&self) -> usize {
         match &self.data {
-            ItemData::Bytes(bytes) => base64::encoded_len(bytes.len()),
             ItemData::Base64(text) => text.len(),
             ItemData::Prepared { data_len, .. } => *data_len,
         }
@@ -79,12 +76,10 @@ fn has_control(text: &str) -> bool {
 /// Checks an item before anything is sent: a folder id, well-formed data, and `itemId`/`changeKey`
 /// exactly when updating (the server refuses them with `create`).
 pub fn validate_item(item: &ImportItem) -> Result<(), MailboxError> {
-    let problem = if matches!(&item.data, ItemData::Bytes(bytes) if bytes.is_empty()) {
-        "item.data is empty"
-    } else if matches!(&item.data, ItemData::Base64(text) if !base64::is_valid(text)) {
-        NOT_BASE64
-    } else {
-        return validate_fields(item);
+    let problem = match &item.data {
+        ItemData::Base64(text) if text.is_empty() => "item.data is empty",
+        ItemData::Base64(text) if !base64::is_valid(text) => NOT_BASE64,
+        _ => return validate_fields(item),
     };
     Err(MailboxError::invalid_argument(problem))
 }
@@ -110,23 +105,17 @@ pub fn validate_fields(item: &ImportItem) -> Result<(), MailboxError> {
     Err(MailboxError::invalid_argument(problem))
 }
 
-/// The PascalCase JSON body: `{"FolderId", "Mode", "Data"}`, plus `ItemId` and `ChangeKey` for updates.
-/// Bytes are encoded straight into the body's buffer; base64 text is copied as it is.
-pub fn import_body(item: &ImportItem) -> Result<String, MailboxError> {
-    let mut body = body_head(item, item.data_len())?;
-    match &item.data {
-        ItemData::Bytes(bytes) => base64::encode_into(&mut body, bytes),
-        ItemData::Base64(text) => body.extend_from_slice(text.as_bytes()),
-        ItemData::Prepared { body, .. } => return Ok(String::clone(body)),
-    }
-    Ok(finish_body(body))
-}
-
-/// The body to post for `item`: shared with the item when it was prepared, else built now.
+/// The body to post for `item`: the PascalCase JSON `{"FolderId", "Mode", "Data"}`, plus `ItemId` and
+/// `ChangeKey` for updates. Shared with the item when it was prepared; else built now around its base64,
+/// copied as it is.
 pub fn body_for(item: &ImportItem) -> Result<Rc<String>, MailboxError> {
     match &item.data {
         ItemData::Prepared { body, .. } => Ok(body.clone()),
-        _ => import_body(item).map(Rc::new),
+        ItemData::Base64(text) => {
+            let mut body = body_head(item, text.len())?;
+            body.extend_from_slice(text.as_bytes());
+            Ok(Rc::new(finish_body(body)))
+        }
     }
 }
 
@@ -329,7 +318,7 @@ mod tests {
     #[test]
     fn a_body_written_piece_by_piece_equals_the_body_built_at_once() {
         let bytes: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
-        let whole = import_body(&item(Mode::Create, ItemData::Bytes(bytes.clone()))).unwrap();
+        let whole = body_for(&item(Mode::Create, base64_of(&bytes))).unwrap();
         let len = base64::encoded_len(bytes.len());
         // As the wasm layer does: pieces of a multiple of 3 bytes, encoded one after the other.
         let pieces = import_body_with(
@@ -342,7 +331,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(pieces, whole);
+        assert_eq!(pieces, *whole);
 
         let prepared = item(
             Mode::Create,
@@ -380,6 +369,12 @@ mod tests {
         .contains("needs item.itemId"));
     }
 
+    fn base64_of(bytes: &[u8]) -> ItemData {
+        let mut text = Vec::new();
+        base64::encode_into(&mut text, bytes);
+        ItemData::Base64(String::from_utf8(text).unwrap())
+    }
+
     fn item(mode: Mode, data: ItemData) -> ImportItem {
         ImportItem {
             folder_id: "AAMkAD\"x".into(),
@@ -404,35 +399,35 @@ mod tests {
 
     #[test]
     fn bodies_are_pascal_case_with_data_encoded_once() {
-        let create = item(Mode::Create, ItemData::Bytes(b"foobar".to_vec()));
+        let create = item(Mode::Create, base64_of(b"foobar"));
         assert_eq!(
-            import_body(&create).unwrap(),
+            *body_for(&create).unwrap(),
             r#"{"FolderId":"AAMkAD\"x","Mode":"create","Data":"Zm9vYmFy"}"#
         );
         let mut update = item(Mode::Update, ItemData::Base64("Zm9v".into()));
         update.item_id = Some("AAMkId".into());
         update.change_key = Some("CQAAAB".into());
         assert_eq!(
-            import_body(&update).unwrap(),
+            *body_for(&update).unwrap(),
             r#"{"FolderId":"AAMkAD\"x","Mode":"update","ItemId":"AAMkId","ChangeKey":"CQAAAB","Data":"Zm9v"}"#
         );
-        assert!(json::parse(&import_body(&update).unwrap()).is_some());
+        assert!(json::parse(&body_for(&update).unwrap()).is_some());
     }
 
     #[test]
     fn item_rules() {
-        assert!(validate_item(&item(Mode::Create, ItemData::Bytes(vec![1]))).is_ok());
-        let mut with_id = item(Mode::Create, ItemData::Bytes(vec![1]));
+        assert!(validate_item(&item(Mode::Create, base64_of(&[1]))).is_ok());
+        let mut with_id = item(Mode::Create, base64_of(&[1]));
         with_id.item_id = Some("x".into());
-        let mut update_without_key = item(Mode::Update, ItemData::Bytes(vec![1]));
+        let mut update_without_key = item(Mode::Update, base64_of(&[1]));
         update_without_key.item_id = Some("x".into());
-        let mut no_folder = item(Mode::Create, ItemData::Bytes(vec![1]));
+        let mut no_folder = item(Mode::Create, base64_of(&[1]));
         no_folder.folder_id = String::new();
         for bad in [
             with_id,
             update_without_key,
             no_folder,
-            item(Mode::Create, ItemData::Bytes(vec![])),
+            item(Mode::Create, ItemData::Base64(String::new())),
             item(Mode::Create, ItemData::Base64("not base64!".into())),
         ] {
             assert_eq!(

@@ -1,6 +1,6 @@
 //! Reading a mailbox (`graph-api.md` §4) as pure functions: the URL of each read, Graph's pages of
-//! results, and which `@odata.nextLink` may be followed with the token. The calls that use them arrive
-//! with `resolveMailbox`, `listFolders`, `listItems` and `exportItems`.
+//! results, and which `@odata.nextLink` may be followed with the token. [`crate::flows::reader`] runs
+//! them.
 
 use alloc::string::String;
 use alloc::vec::Vec;
