@@ -1,7 +1,7 @@
 //! `ClientOptions` from JavaScript, validated once into a [`ClientConfig`] before any request.
 
 use crate::codec::text::push_decimal;
-use crate::codec::url::{parse_target, TrustedHost, UrlProblem};
+use crate::codec::url::{has_dot_segment, parse_target, TrustedHost, UrlProblem};
 use crate::error::MailboxError;
 use alloc::string::String;
 use alloc::vec;
@@ -54,6 +54,29 @@ pub struct RawOptions {
     pub mailbox_concurrency: Option<f64>,
 }
 
+/// How one kind of call is retried: the timeout of each attempt, how many retries, and the waits
+/// (what [`crate::wire::retry::decide`] decides by).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Per attempt.
+    pub timeout_ms: u32,
+    pub max_retries: u32,
+    /// The first backoff when the service gave no `Retry-After`; it doubles with each retry.
+    pub base_delay_ms: u64,
+    /// The longest single wait. A longer `Retry-After` is not waited out: the call gives up and says so.
+    pub max_delay_ms: u64,
+}
+
+impl RetryPolicy {
+    /// `api.md`'s defaults: 30 s per attempt, 3 retries, 1 s first backoff, waits of at most a minute.
+    pub const DEFAULT: RetryPolicy = RetryPolicy {
+        timeout_ms: DEFAULT_TIMEOUT_MS,
+        max_retries: DEFAULT_MAX_RETRIES,
+        base_delay_ms: DEFAULT_RETRY_BASE_DELAY_MS,
+        max_delay_ms: DEFAULT_MAX_RETRY_DELAY_MS,
+    };
+}
+
 /// Validated settings shared by every call of a client.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientConfig {
@@ -62,10 +85,8 @@ pub struct ClientConfig {
     /// ever sent to URLs under this root.
     pub graph_root: String,
     pub trusted_import_hosts: Vec<TrustedHost>,
-    pub timeout_ms: u32,
-    pub max_retries: u32,
-    pub retry_base_delay_ms: u64,
-    pub max_retry_delay_ms: u64,
+    /// For Graph calls and import posts alike.
+    pub retry: RetryPolicy,
     /// What the token provider is asked for.
     pub scopes: Vec<String>,
     /// Import sessions are replaced this long before their `expirationDateTime`.
@@ -109,6 +130,13 @@ fn milliseconds(
             Err(option_error(name, &requirement))
         }
     }
+}
+
+/// `timeoutMs`, of Graph calls and of the token endpoint alike: at least 1 ms, default 30 s.
+pub(crate) fn timeout(value: Option<f64>) -> Result<u32, MailboxError> {
+    // At most MAX_TIMER_MS, so it fits a u32.
+    milliseconds(value, "timeoutMs", 1.0, u64::from(DEFAULT_TIMEOUT_MS))
+        .map(|ms| u32::try_from(ms).unwrap_or(u32::MAX))
 }
 
 /// `renewBeforeMs`, of import sessions and of app-only tokens alike: default 5 minutes.
@@ -161,6 +189,12 @@ pub(crate) fn base_url(name: &str, url: &str) -> Result<String, MailboxError> {
     if target.rest.contains(['?', '#']) {
         return Err(option_error(name, "must not have a query or fragment"));
     }
+    if has_dot_segment(target.rest) {
+        return Err(option_error(
+            name,
+            "must not have \".\" or \"..\" path segments",
+        ));
+    }
     Ok(url.trim_end_matches('/').into())
 }
 
@@ -211,12 +245,7 @@ impl ClientConfig {
                 })
                 .collect::<Result<Vec<_>, _>>()?,
         };
-        let timeout_ms = milliseconds(
-            raw.timeout_ms,
-            "timeoutMs",
-            1.0,
-            u64::from(DEFAULT_TIMEOUT_MS),
-        )? as u32;
+        let timeout_ms = timeout(raw.timeout_ms)?;
         let max_retries = whole_number(
             raw.max_retries,
             "maxRetries",
@@ -260,10 +289,12 @@ impl ClientConfig {
             api_version,
             graph_root,
             trusted_import_hosts,
-            timeout_ms,
-            max_retries,
-            retry_base_delay_ms,
-            max_retry_delay_ms,
+            retry: RetryPolicy {
+                timeout_ms,
+                max_retries,
+                base_delay_ms: retry_base_delay_ms,
+                max_delay_ms: max_retry_delay_ms,
+            },
             scopes,
             renew_before_ms,
             mailbox_concurrency,
@@ -275,8 +306,9 @@ impl ClientConfig {
         [self.graph_root.as_str(), "/", self.api_version.as_str()].concat()
     }
 
-    /// Whether `url` lies under the Graph root (same scheme, host and port, and under its path prefix),
-    /// so that a bearer token may be sent to it.
+    /// Whether `url` lies under the Graph root (same scheme, host and port, and under its path prefix,
+    /// with no `.` or `..` segment that `fetch` would resolve to climb out of it), so that a bearer token
+    /// may be sent to it.
     pub fn is_under_graph_root(&self, url: &str) -> bool {
         let (Ok(root), Ok(target)) = (parse_target(&self.graph_root), parse_target(url)) else {
             return false;
@@ -284,7 +316,8 @@ impl ClientConfig {
         let path_ok = target
             .rest
             .strip_prefix(root.rest)
-            .is_some_and(|after| after.starts_with('/'));
+            .is_some_and(|after| after.starts_with('/'))
+            && !has_dot_segment(target.rest);
         root.scheme == target.scheme
             && root.host == target.host
             && root.port == target.port
@@ -302,6 +335,51 @@ mod tests {
     }
 
     #[test]
+    fn nothing_with_dot_segments_is_under_a_root_with_a_path() {
+        let config = ClientConfig::from_raw(RawOptions {
+            graph_base_url: Some("https://gw.example.net/graph".into()),
+            ..raw()
+        })
+        .unwrap();
+        for url in [
+            "https://gw.example.net/graph/../other-service/x",
+            "https://gw.example.net/graph/v1.0/../../other-service/x",
+            "https://gw.example.net/graph/%2e%2e/other-service/x",
+            "https://gw.example.net/graph/%2E%2e/other-service/x",
+            "https://gw.example.net/graph/.%2E/x",
+            "https://gw.example.net/graph/%2e./x",
+            "https://gw.example.net/graph/./x",
+            "https://gw.example.net/graph/%2e/x",
+            "https://gw.example.net/graph/v1.0/x/..",
+            "https://gw.example.net/graph/v1.0/x/.?y",
+        ] {
+            assert!(!config.is_under_graph_root(url), "{url}");
+        }
+        for url in [
+            "https://gw.example.net/graph/v1.0/x",
+            "https://gw.example.net/graph/v1.0/a..b/.../x",
+            "https://gw.example.net/graph/v1.0/x?$skiptoken=../y#..",
+        ] {
+            assert!(config.is_under_graph_root(url), "{url}");
+        }
+        // The root itself may not have them either: fetch would send to the resolved path.
+        for root in [
+            "https://gw.example.net/a/../graph",
+            "https://gw.example.net/graph/%2E",
+        ] {
+            let refused = ClientConfig::from_raw(RawOptions {
+                graph_base_url: Some(root.into()),
+                ..raw()
+            });
+            assert_eq!(
+                refused.unwrap_err().code,
+                ErrorCode::InvalidArgument,
+                "{root}"
+            );
+        }
+    }
+
+    #[test]
     fn defaults_match_the_contract() {
         let config = ClientConfig::from_raw(raw()).unwrap();
         assert_eq!(config.api_version, ApiVersion::V1);
@@ -313,11 +391,16 @@ mod tests {
                 TrustedHost::parse("outlook.office.com").unwrap()
             ]
         );
-        assert_eq!((config.timeout_ms, config.max_retries), (30_000, 3));
         assert_eq!(
-            (config.retry_base_delay_ms, config.max_retry_delay_ms),
-            (1_000, 60_000)
+            config.retry,
+            RetryPolicy {
+                timeout_ms: 30_000,
+                max_retries: 3,
+                base_delay_ms: 1_000,
+                max_delay_ms: 60_000
+            }
         );
+        assert_eq!(config.retry, RetryPolicy::DEFAULT);
         assert_eq!(
             config.scopes,
             vec!["https://graph.microsoft.com/MailboxItem.ImportExport".to_string()]

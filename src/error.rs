@@ -80,7 +80,8 @@ pub struct MailboxError {
     pub request_id: Option<String>,
     /// The `client-request-id` this package sent on the last attempt.
     pub client_request_id: Option<String>,
-    /// How long the service asked the caller to wait, when it said.
+    /// How long the service asked the caller to wait, when it said: at most a day
+    /// ([`crate::wire::retry::MAX_RETRY_AFTER_MS`]), so always a safe integer in JavaScript.
     pub retry_after_ms: Option<u64>,
     /// HTTP attempts made, retries and the token-refresh resend included.
     pub attempts: u32,
@@ -114,10 +115,24 @@ impl core::fmt::Display for MailboxError {
 impl core::error::Error for MailboxError {}
 
 /// Removes credentials from text that came from elsewhere (a server's message, an exception's text):
-/// the value of any `authtoken=` parameter, anything after `Bearer `, and each of `secrets` verbatim.
+/// each of `secrets` verbatim (first, so a secret that holds a marker, such as an importUrl, is found
+/// whole), then the value of any `authtoken=` parameter and anything after `Bearer `.
 pub fn redact(text: &str, secrets: &[&str]) -> String {
+    let mut out = String::from(text);
+    for secret in secrets.iter().filter(|s| s.len() >= 4) {
+        let mut replaced = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(at) = find(rest, secret, false) {
+            replaced.push_str(&rest[..at]);
+            replaced.push_str(REDACTED);
+            rest = &rest[at + secret.len()..];
+        }
+        replaced.push_str(rest);
+        out = replaced;
+    }
+    let text = out;
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
+    let mut rest = text.as_str();
     while let Some((start, marker_len)) = find_marker(rest) {
         out.push_str(&rest[..start + marker_len]);
         out.push_str(REDACTED);
@@ -130,17 +145,6 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
         rest = &value[end..];
     }
     out.push_str(rest);
-    for secret in secrets.iter().filter(|s| s.len() >= 4) {
-        let mut replaced = String::with_capacity(out.len());
-        let mut rest = out.as_str();
-        while let Some(at) = find(rest, secret, false) {
-            replaced.push_str(&rest[..at]);
-            replaced.push_str(REDACTED);
-            rest = &rest[at + secret.len()..];
-        }
-        replaced.push_str(rest);
-        out = replaced;
-    }
     out
 }
 

@@ -135,8 +135,9 @@ pub trait Effects {
     fn now_ms(&self) -> f64;
     /// Fills `buf` with random bytes (for jitter and request ids; need not be cryptographic).
     fn fill_random(&self, buf: &mut [u8]);
-    /// True once a bulk run has been asked to stop: requests under way finish, but nothing is retried and
-    /// waits end early. (The caller's own signal, by contrast, aborts everything through `send` and `sleep`.)
+    /// True once no new request should start: a bulk run was asked to stop, or the caller's signal has
+    /// aborted. Nothing more is sent or retried. On a stop, requests under way finish and the host ends
+    /// waits early (`sleep` returns `Ok`); the signal instead aborts them through `send` and `sleep`.
     fn stopping(&self) -> bool {
         false
     }

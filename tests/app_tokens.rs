@@ -166,3 +166,40 @@ fn a_request_abandoned_midway_does_not_hold_up_later_callers() {
         "waited {waited} ms: one attempt's timeout (30 s) and a margin"
     );
 }
+
+#[test]
+fn a_retry_after_beyond_a_minute_is_reported_not_waited_out() {
+    // The same decision as Graph's: Entra asking for two minutes gets no second request; the caller is
+    // told how long, and why it was not retried.
+    let host = SimHost::new(
+        100.0,
+        Box::new(|_, _| {
+            let mut answer = json_response(429, r#"{"error":"temporarily_unavailable"}"#)?;
+            answer.headers.push(("retry-after".into(), "120".into()));
+            Ok(answer)
+        }),
+    );
+    let credentials = credentials();
+    let Err(Failure::Error(error)) =
+        host.run(AppTokenCache::default().token(&host, &credentials, false))
+    else {
+        panic!("expected a refusal")
+    };
+    assert_eq!(
+        (
+            error.code,
+            error.status,
+            error.retry_after_ms,
+            error.attempts
+        ),
+        (ErrorCode::Throttled, Some(429), Some(120_000), 1)
+    );
+    assert!(
+        error
+            .message
+            .ends_with("; Entra ID asked for a wait longer than a minute, so the token was not requested again"),
+        "{}",
+        error.message
+    );
+    assert_eq!(host.seen.borrow().len(), 1);
+}

@@ -245,6 +245,28 @@ fn a_retry_after_beyond_the_cap_fails_at_once_for_the_caller_to_schedule() {
 }
 
 #[test]
+fn retry_after_ms_is_at_most_a_day_whatever_the_service_says() {
+    // 1.8e19 seconds: times 1000 overflows a u64, and is no number a caller can schedule by.
+    for value in ["18446744073709551615", "99999999999999999999999", "86401"] {
+        let host = ScriptedHost::new(vec![response(429, &[("retry-after", value)], "")]);
+        let error = error_of(run(&host, &config(), MAILBOX));
+        assert_eq!(
+            (error.code, error.retry_after_ms),
+            (ErrorCode::Throttled, Some(86_400_000)),
+            "{value}"
+        );
+    }
+    // A date far in the future, likewise.
+    let host = ScriptedHost::new(vec![response(
+        503,
+        &[("retry-after", "Fri, 31 Dec 9999 23:59:59 GMT")],
+        "",
+    )]);
+    let error = error_of(run(&host, &config(), MAILBOX));
+    assert_eq!(error.retry_after_ms, Some(86_400_000));
+}
+
+#[test]
 fn a_502_and_other_statuses_are_not_retried() {
     for (status, code) in [
         (502, ErrorCode::GraphError),
@@ -309,11 +331,19 @@ fn a_401_asks_the_provider_once_more_with_force_refresh() {
         error.graph_code.as_deref(),
         Some("InvalidAuthenticationToken")
     );
+    assert_eq!(
+        error.message,
+        "Microsoft Graph answered 401: Access token has expired or is not yet valid. (the access token was refused even after a forced refresh: sign in again)"
+    );
 
-    // A fixed token cannot be refreshed, so it is not sent twice.
+    // A fixed token cannot be refreshed, so it is not sent twice, and the hint says what is true of it.
     let host = ScriptedHost::new(vec![expired()]);
     let error = error_of(run(&host, &config(), MAILBOX));
     assert_eq!((error.code, error.attempts), (ErrorCode::Unauthorized, 1));
+    assert_eq!(
+        error.message,
+        "Microsoft Graph answered 401: Access token has expired or is not yet valid. (the token was refused; pass a fresh one or a token provider)"
+    );
 }
 
 #[test]
@@ -352,6 +382,15 @@ fn token_provider_failures() {
         ),
         (
             Ok("abc def".into()),
+            "The token provider's token contains spaces, control or non-ASCII characters",
+        ),
+        // Byte 7 falls inside the two-byte "é": checking the prefix must not slice there.
+        (
+            Ok("abcdeféxyz".into()),
+            "The token provider's token contains spaces, control or non-ASCII characters",
+        ),
+        (
+            Ok("Beareré".into()),
             "The token provider's token contains spaces, control or non-ASCII characters",
         ),
     ];

@@ -26,11 +26,17 @@ const MAILBOX: &str = "MBX:e0643f21@a7809c93";
 fn create(folder: &str, data: &[u8]) -> ImportItem {
     ImportItem {
         folder_id: folder.into(),
-        data: ItemData::Bytes(data.to_vec()),
+        data: base64_of(data),
         mode: Mode::Create,
         item_id: None,
         change_key: None,
     }
+}
+
+fn base64_of(bytes: &[u8]) -> ItemData {
+    let mut text = Vec::new();
+    graph_mailbox_import::codec::base64::encode_into(&mut text, bytes);
+    ItemData::Base64(String::from_utf8(text).unwrap())
 }
 
 fn setup(latency_ms: f64, lifetime_ms: f64) -> (SimHost, Rc<RefCell<Tenant>>) {
@@ -285,6 +291,25 @@ fn throttled_posts_wait_and_retry() {
 }
 
 #[test]
+fn the_import_hosts_retry_after_is_reported_within_a_day() {
+    let (host, tenant) = setup(0.0, HOUR);
+    let mut throttled = json_response(429, r#"{"Message":"busy"}"#).unwrap();
+    throttled
+        .headers
+        .push(("retry-after".into(), "18446744073709551615".into()));
+    tenant.borrow_mut().fault = Box::new(move |_, _| Some(Fault::Answer(Ok(throttled.clone()))));
+    let store = SessionStore::default();
+    let error = match import_one(&host, &store, &create("f", b"a")) {
+        Err(ItemError::Failed(error)) => error,
+        other => panic!("expected a failure, got {other:?}"),
+    };
+    assert_eq!(
+        (error.code, error.retry_after_ms, error.attempts),
+        (ErrorCode::Throttled, Some(86_400_000), 1)
+    );
+}
+
+#[test]
 fn a_create_whose_answer_was_lost_is_outcome_unknown_and_never_replayed() {
     let (host, tenant) = setup(0.0, HOUR);
     tenant.borrow_mut().fault = Box::new(|n, _| (n == 0).then_some(Fault::ProcessThenDrop));
@@ -296,6 +321,108 @@ fn a_create_whose_answer_was_lost_is_outcome_unknown_and_never_replayed() {
         tenant.borrow().items.len(),
         1,
         "the item exists: reporting it as failed would invite a duplicate"
+    );
+}
+
+#[test]
+fn a_create_answered_500_502_or_504_is_outcome_unknown_and_never_replayed() {
+    // A gateway may answer after Exchange stored the item: a replay would make a second copy.
+    for status in [500, 502, 504] {
+        let (host, tenant) = setup(0.0, HOUR);
+        tenant.borrow_mut().fault = Box::new(move |n, _| {
+            (n == 0).then(|| {
+                Fault::ProcessThenAnswer(json_response(status, r#"{"Message":"Gateway Timeout"}"#))
+            })
+        });
+        let store = SessionStore::default();
+        let error = match import_one(&host, &store, &create("f", b"a")) {
+            Err(ItemError::Failed(error)) => error,
+            other => panic!("{status}: expected a failure, got {other:?}"),
+        };
+        assert_eq!(
+            (error.code, error.status, error.attempts),
+            (ErrorCode::OutcomeUnknown, Some(status), 1),
+            "{status}"
+        );
+        assert!(
+            error.message.contains("it was not sent again"),
+            "{}",
+            error.message
+        );
+        assert_eq!(host.import_posts().len(), 1, "{status}: exactly one post");
+        assert_eq!(tenant.borrow().items.len(), 1, "{status}: one copy");
+        assert_eq!(
+            host.clock.now.get(),
+            sim::START_MS,
+            "{status}: no wait for a retry"
+        );
+    }
+}
+
+#[test]
+fn a_create_refused_with_429_or_503_is_retried_and_an_update_also_after_a_504() {
+    for (status, mode) in [
+        (429, Mode::Create),
+        (503, Mode::Create),
+        (504, Mode::Update),
+    ] {
+        let (host, tenant) = setup(0.0, HOUR);
+        tenant.borrow_mut().fault = Box::new(move |n, _| {
+            (n == 0).then(|| Fault::Answer(json_response(status, r#"{"Message":"busy"}"#)))
+        });
+        let store = SessionStore::default();
+        let mut item = create("f", b"a");
+        if mode == Mode::Update {
+            item.mode = Mode::Update;
+            item.item_id = Some("old".into());
+            item.change_key = Some("ck".into());
+        }
+        import_one(&host, &store, &item).unwrap();
+        assert_eq!(host.import_posts().len(), 2, "{status}");
+        assert_eq!(tenant.borrow().items.len(), 1, "{status}");
+    }
+}
+
+#[test]
+fn a_bulk_run_reports_a_create_answered_504_as_outcome_unknown() {
+    let (host, tenant) = setup(10.0, HOUR);
+    tenant.borrow_mut().fault =
+        Box::new(|n, _| (n == 1).then(|| Fault::ProcessThenAnswer(json_response(504, ""))));
+    let report = bulk(&host, numbered(3), &mut Recorder::default()).unwrap();
+    assert_every_item_once(&report, 3);
+    assert_eq!(
+        (report.progress.imported, report.progress.outcome_unknown),
+        (2, 1)
+    );
+    assert_eq!(host.import_posts().len(), 3, "no post was replayed");
+    assert_eq!(tenant.borrow().items.len(), 3);
+}
+
+#[test]
+fn the_import_hosts_message_never_carries_the_sessions_authtoken_or_import_url() {
+    // The import host echoes what it was given: the bare authtoken (no "authtoken=" before it, so no
+    // pattern finds it) and the whole importUrl.
+    let (host, tenant) = setup(0.0, HOUR);
+    tenant.borrow_mut().fault = Box::new(|n, request| {
+        let token = request.url.split("authtoken=").nth(1).unwrap().to_string();
+        let message = format!(
+            r#"{{"Message":"Token {token} may not post to {url}, see {token}."}}"#,
+            url = request.url
+        );
+        (n == 0).then(|| Fault::Answer(json_response(400, &message)))
+    });
+    let store = SessionStore::default();
+    let error = match import_one(&host, &store, &create("f", b"a")) {
+        Err(ItemError::Failed(error)) => error,
+        other => panic!("expected a failure, got {other:?}"),
+    };
+    assert_eq!(
+        error.message,
+        "The import host answered 400: Token [redacted] may not post to [redacted], see [redacted]."
+    );
+    assert_eq!(
+        (error.code, error.status),
+        (ErrorCode::GraphError, Some(400))
     );
 }
 

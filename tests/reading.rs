@@ -73,6 +73,54 @@ fn a_next_link_off_the_graph_root_is_refused_without_contacting_it() {
 }
 
 #[test]
+fn links_that_climb_out_of_a_graph_root_with_a_path_are_refused_without_contacting_them() {
+    // A gateway in front of Graph at /graph: fetch would resolve the dot segments and send the bearer
+    // token to /other-service on the same host.
+    let gateway = ClientConfig::from_raw(RawOptions {
+        graph_base_url: Some("https://gw.example.net/graph".into()),
+        ..RawOptions::default()
+    })
+    .unwrap();
+    let root = "https://gw.example.net/graph/v1.0";
+    for climb in [
+        "/../../other-service/steal",
+        "/%2e%2e/%2E%2E/other-service/steal",
+        "/.%2e/.%2E/other-service/steal",
+        "/%2e./x",
+        "/./x",
+        "/%2E/x",
+    ] {
+        let next = format!(r#"{{"value":[],"@odata.nextLink":"{root}{climb}"}}"#);
+        let host = ScriptedHost::new(vec![response(200, &[], &next)]);
+        let result = block_on(list_all(&host, &gateway, format!("{root}/x")));
+        assert_eq!(
+            code(result),
+            ErrorCode::UntrustedImportUrl,
+            "nextLink {climb}"
+        );
+        assert_eq!(host.sent_count(), 1, "nextLink {climb}");
+
+        let location = format!("{root}{climb}");
+        let host = ScriptedHost::new(vec![response(308, &[("location", &location)], "")]);
+        let result = block_on(list_all(&host, &gateway, format!("{root}/x")));
+        assert_eq!(
+            code(result),
+            ErrorCode::UntrustedImportUrl,
+            "308 to {climb}"
+        );
+        assert_eq!(host.sent_count(), 1, "308 to {climb}");
+    }
+    // Dots that are not whole segments, and dots in the query, are ordinary text.
+    let next = format!(r#"{{"value":[],"@odata.nextLink":"{root}/a..b/...?$skiptoken=../x"}}"#);
+    let host = ScriptedHost::new(vec![
+        response(200, &[], &next),
+        response(200, &[], r#"{"value":[]}"#),
+    ]);
+    assert!(block_on(list_all(&host, &gateway, format!("{root}/x"))).is_ok());
+    assert_eq!(host.sent_count(), 2);
+}
+
+#[test]
 fn an_archive_read_follows_a_308_on_the_root_only() {
     let moved = format!("{ROOT}/admin/exchange/mailboxes/MBX%3Aarchive/folders");
     let host = ScriptedHost::new(vec![

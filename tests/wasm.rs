@@ -514,3 +514,49 @@ async fn a_client_imports_an_async_generator_through_throttling_in_input_order()
         .count();
     assert_eq!(posts, 23, "20 items and 3 throttled retries");
 }
+
+#[wasm_bindgen_test]
+async fn item_ids_with_a_lone_surrogate_are_refused_not_sent_as_another_id() {
+    // "A\uD800B": converting it to Rust would silently make it "A\u{FFFD}B", a different id.
+    let lone: JsValue = js_sys::JsString::from_char_code(&[0x41, 0xD800, 0x42]).into();
+    let data = || -> JsValue { js_sys::Uint8Array::from(&b"foobar"[..]).into() };
+    let update = |item_id: JsValue, change_key: JsValue| {
+        obj(&[
+            ("folderId", JsValue::from_str("AAMkInbox")),
+            ("mode", JsValue::from_str("update")),
+            ("itemId", item_id),
+            ("changeKey", change_key),
+            ("data", data()),
+        ])
+    };
+    let items = [
+        (
+            "folderId",
+            obj(&[("folderId", lone.clone()), ("data", data())]),
+        ),
+        ("itemId", update(lone.clone(), JsValue::from_str("CQAAAB"))),
+        (
+            "changeKey",
+            update(JsValue::from_str("AAMkOld"), lone.clone()),
+        ),
+    ];
+    let mailbox = unique_mailbox("surrogate");
+    let client = MailboxClient::new(options("t0k3n".into(), &[]));
+    for (field, item) in items {
+        let error = JsFuture::from(client.import_item(JsValue::from_str(&mailbox), item))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            get_str(&error, "code").as_deref(),
+            Some("invalidArgument"),
+            "{field}: {:?}",
+            get_str(&error, "message")
+        );
+        let message = get_str(&error, "message").unwrap_or_default();
+        assert!(message.contains(field), "{field}: {message}");
+    }
+    assert!(
+        requests_for(&mailbox).await.is_empty(),
+        "nothing was sent, not even a session request"
+    );
+}

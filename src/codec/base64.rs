@@ -8,9 +8,10 @@ use alloc::vec::Vec;
 
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/// The length of the base64 text for `len` bytes.
+/// The length of the base64 text for `len` bytes; `usize::MAX` when that would not fit a `usize` (a
+/// length no memory holds, refused when the body is reserved).
 pub fn encoded_len(len: usize) -> usize {
-    len.div_ceil(3) * 4
+    len.div_ceil(3).saturating_mul(4)
 }
 
 /// Appends the base64 of `bytes` to `out`, in one pass.
@@ -83,6 +84,7 @@ mod tests {
         assert_eq!(encode(&[0xFB, 0xFF, 0xBF]), ">+/+/");
         assert_eq!(encoded_len(0), 0);
         assert_eq!(encoded_len(4), 8);
+        assert_eq!(encoded_len(usize::MAX), usize::MAX);
     }
 
     #[test]

@@ -188,6 +188,33 @@ impl TrustedHost {
     }
 }
 
+/// Whether the path of `rest` (what follows a URL's authority, as in [`Target::rest`]) has a `.` or `..`
+/// segment, written plainly or percent-encoded in any letter case (`%2e`, `.%2E`, `%2E%2e`...). `fetch`'s
+/// URL parser resolves those, so the path requested would not be the path a prefix check read: such URLs
+/// are refused outright rather than resolved here.
+pub fn has_dot_segment(rest: &str) -> bool {
+    let path = rest.split(['?', '#']).next().unwrap_or_default();
+    path.split('/').any(|segment| {
+        let mut text = segment.as_bytes();
+        let mut dots = 0;
+        loop {
+            if let Some(after) = text.strip_prefix(b".") {
+                text = after;
+            } else if let Some(after) = text
+                .get(..3)
+                .filter(|escape| escape.eq_ignore_ascii_case(b"%2e"))
+                .and_then(|_| text.get(3..))
+            {
+                text = after;
+            } else {
+                break;
+            }
+            dots += 1;
+        }
+        text.is_empty() && (dots == 1 || dots == 2)
+    })
+}
+
 /// Percent-encodes `text`: everything but RFC 3986's unreserved characters is escaped. As a path segment,
 /// `/`, `?`, `#`, `%` and spaces cannot change the path (the Graph SDKs encode ids so); as a form value
 /// (`application/x-www-form-urlencoded`), `&`, `=` and `+` cannot change the fields.
@@ -310,9 +337,51 @@ mod tests {
         };
         assert_eq!(encode("MBX:e0643f21@a7809c93"), "MBX%3Ae0643f21%40a7809c93");
         assert_eq!(encode("a/b?c#d%e f"), "a%2Fb%3Fc%23d%25e%20f");
-        assert_eq!(encode(".."), "..");
         assert_eq!(encode("é"), "%C3%A9");
         assert_eq!(encode("A-z_0.9~"), "A-z_0.9~");
+    }
+
+    #[test]
+    fn dot_segments_cannot_be_encoded_away_so_they_are_found() {
+        // Escaping would not help: URL parsers resolve `%2E%2E` as they resolve `..`. Ids `.` and `..` are
+        // refused before they reach a path, and URLs holding such segments are refused whole.
+        let encode = |s: &str| {
+            let mut out = String::new();
+            percent_encode(&mut out, s);
+            out
+        };
+        assert!(has_dot_segment(&["/v1.0/", &encode(".."), "/x"].concat()));
+        for path in [
+            "/..",
+            "/.",
+            "/a/../b",
+            "/a/./b",
+            "/%2e%2e/b",
+            "/%2E%2e/b",
+            "/.%2E/b",
+            "/%2e./b",
+            "/%2e",
+            "..",
+            "/a/..?q",
+            "/a/.#f",
+        ] {
+            assert!(has_dot_segment(path), "{path}");
+        }
+        for path in [
+            "",
+            "/",
+            "/a..b",
+            "/...",
+            "/.a",
+            "/%2e%2e%2e",
+            "/%2ex",
+            "/a?x=/../",
+            "/a#/../",
+            "/%2",
+            "/é/..é",
+        ] {
+            assert!(!has_dot_segment(path), "{path}");
+        }
     }
 
     #[test]

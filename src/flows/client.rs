@@ -3,13 +3,13 @@
 
 use crate::codec::text::{push_decimal, uuid_v4};
 use crate::codec::url::resolve_location;
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, RetryPolicy};
 use crate::error::{ErrorCode, MailboxError};
 use crate::transport::{
     Effects, HttpRequest, HttpResponse, Method, SendError, TokenError, TokenRequest,
 };
 use crate::wire::protocol::{self, ImportSession};
-use crate::wire::retry::{backoff_ms, classify_status, parse_retry_after, Class};
+use crate::wire::retry::{classify_status, decide, retry_after_of, Class, Decision, GiveUp};
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec;
@@ -46,7 +46,11 @@ pub struct GraphCall {
 pub fn token_problem(token: &str) -> Option<&'static str> {
     if token.is_empty() {
         Some("is empty")
-    } else if token.len() > 7 && token[..7].eq_ignore_ascii_case("bearer ") {
+    } else if token
+        .as_bytes()
+        .get(..7)
+        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(b"bearer "))
+    {
         Some("starts with \"Bearer \": pass the bare access token")
     } else if !token.bytes().all(|b| (0x21..0x7F).contains(&b)) {
         Some("contains spaces, control or non-ASCII characters")
@@ -94,7 +98,7 @@ impl Attempts {
             ),
             SendError::Timeout => {
                 let mut message = String::from("Microsoft Graph did not answer within ");
-                push_decimal(&mut message, u64::from(config.timeout_ms));
+                push_decimal(&mut message, u64::from(config.retry.timeout_ms));
                 message.push_str(" ms");
                 MailboxError::new(ErrorCode::Timeout, with_attempt_count(message, self.sent))
             }
@@ -128,29 +132,39 @@ fn with_attempt_count(mut message: String, attempts: u32) -> String {
 pub(crate) const TOO_LONG: &str =
     "; the service asked for a wait longer than maxRetryDelayMs, so the call was not retried";
 
-/// Waits before the next retry when one is allowed: `retry_after` if the service gave it, else the jittered
-/// backoff. `Ok(false)` means give up now: retries ran out, or a bulk run is stopping (before or during the
-/// wait). Only the caller's signal makes it fail, with [`Failure::Aborted`].
-pub(crate) async fn wait_before_retry<E: Effects>(
+/// What a loop does after a failed attempt.
+pub(crate) enum AfterFailure {
+    TryAgain,
+    GiveUp(GiveUp),
+}
+
+/// The one wait of every retry loop: after a failure of `class`, takes [`decide`]'s decision and, when it
+/// is to wait, sleeps and counts the retry. A bulk run that is stopping gives up instead (before or
+/// during the wait) as if retries had run out. Only the caller's signal makes it fail, with
+/// [`Failure::Aborted`].
+pub(crate) async fn after_failure<E: Effects>(
     effects: &E,
-    config: &ClientConfig,
+    policy: &RetryPolicy,
     retries: &mut u32,
+    class: Class,
     retry_after: Option<u64>,
-) -> Result<bool, Failure> {
-    if *retries >= config.max_retries || effects.stopping() {
-        return Ok(false);
-    }
+) -> Result<AfterFailure, Failure> {
+    let wait = match decide(class, retry_after, policy, *retries, || {
+        random_unit(effects)
+    }) {
+        Decision::GiveUp(reason) => return Ok(AfterFailure::GiveUp(reason)),
+        Decision::Wait(_) if effects.stopping() => {
+            return Ok(AfterFailure::GiveUp(GiveUp::RetriesSpent))
+        }
+        Decision::Wait(ms) => ms,
+    };
     *retries += 1;
-    let wait = retry_after.unwrap_or_else(|| {
-        backoff_ms(
-            *retries,
-            config.retry_base_delay_ms,
-            config.max_retry_delay_ms,
-            random_unit(effects),
-        )
-    });
     effects.sleep(wait).await.map_err(|_| Failure::Aborted)?;
-    Ok(!effects.stopping())
+    Ok(if effects.stopping() {
+        AfterFailure::GiveUp(GiveUp::RetriesSpent)
+    } else {
+        AfterFailure::TryAgain
+    })
 }
 
 /// A 2xx answer from Graph, with what the error for a body that turns out to be wrong needs.
@@ -248,19 +262,20 @@ pub async fn send_to_graph<E: Effects>(
         };
         attempts.sent += 1;
         attempts.client_request_id = Some(client_request_id);
-        let response = match effects.send(&request, config.timeout_ms).await {
+        let response = match effects.send(&request, config.retry.timeout_ms).await {
             Ok(response) => response,
             Err(failure @ (SendError::Timeout | SendError::Network(_))) if safe_to_retry => {
-                if wait_before_retry(effects, config, &mut attempts.retries, None).await? {
-                    continue;
+                let retries = &mut attempts.retries;
+                match after_failure(effects, &config.retry, retries, Class::Transport, None).await?
+                {
+                    AfterFailure::TryAgain => continue,
+                    AfterFailure::GiveUp(_) => {
+                        return Err(attempts.finish_transport(failure, config, &token))
+                    }
                 }
-                return Err(attempts.finish_transport(failure, config, &token));
             }
             Err(failure) => return Err(attempts.finish_transport(failure, config, &token)),
         };
-        let retry_after = response
-            .header("retry-after")
-            .and_then(|v| parse_retry_after(v, effects.now_ms()));
         match classify_status(response.status) {
             Class::Success => {
                 return Ok(GraphAnswer {
@@ -274,17 +289,14 @@ pub async fn send_to_graph<E: Effects>(
                 refreshed = true;
                 force_refresh = true;
             }
-            Class::Throttled | Class::Unavailable => {
-                let too_long = retry_after.is_some_and(|ms| ms > config.max_retry_delay_ms);
-                if too_long
-                    || !wait_before_retry(effects, config, &mut attempts.retries, retry_after)
-                        .await?
-                {
+            class @ (Class::Throttled | Class::Unavailable) => {
+                let retry_after = retry_after_of(&response, effects.now_ms());
+                let retries = &mut attempts.retries;
+                let next =
+                    after_failure(effects, &config.retry, retries, class, retry_after).await?;
+                if let AfterFailure::GiveUp(reason) = next {
                     let mut error = protocol::graph_error(&response, &[&token]);
-                    error.retry_after_ms = retry_after;
-                    if too_long {
-                        error.message.push_str(TOO_LONG);
-                    }
+                    reason.annotate(&mut error, retry_after, TOO_LONG);
                     return Err(attempts.finish(error));
                 }
             }
@@ -323,8 +335,13 @@ pub async fn send_to_graph<E: Effects>(
                     }
                 }
             }
-            Class::Unauthorized | Class::Final => {
-                return Err(attempts.finish(protocol::graph_error(&response, &[&token])))
+            Class::Unauthorized | Class::Final | Class::Transport => {
+                let mut error = protocol::graph_error(&response, &[&token]);
+                if response.status == 401 {
+                    let hint = protocol::unauthorized_hint(effects.can_refresh_token());
+                    error.message.push_str(hint);
+                }
+                return Err(attempts.finish(error));
             }
         }
     }

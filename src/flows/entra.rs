@@ -7,12 +7,12 @@ use core::cell::{Cell, RefCell};
 
 use crate::codec::json;
 use crate::codec::url::percent_encode;
-use crate::config::{base_url, option_error, renew_before, ClientConfig, RawOptions};
+use crate::config::{base_url, option_error, renew_before, timeout, RetryPolicy};
 use crate::error::{redact, ErrorCode, MailboxError};
-use crate::flows::client::{token_problem, wait_before_retry, Failure};
+use crate::flows::client::{after_failure, token_problem, AfterFailure, Failure};
 use crate::transport::{Effects, HttpRequest, HttpResponse, Method, SendError};
 use crate::wire::protocol::code_for_status;
-use crate::wire::retry::{classify_status, parse_retry_after, Class};
+use crate::wire::retry::{classify_status, retry_after_of, Class};
 
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
 pub const DEFAULT_APP_SCOPE: &str = "https://graph.microsoft.com/.default";
@@ -36,8 +36,9 @@ pub struct AppCredentials {
     client_secret: String,
     pub scope: String,
     pub renew_before_ms: u64,
-    /// Timeout and retry settings for the token endpoint (the Graph defaults: 3 retries, 1 s backoff).
-    pub retry: ClientConfig,
+    /// How the token endpoint is retried: `timeoutMs` per attempt, then Graph's defaults (3 retries,
+    /// 1 s first backoff, waits of at most a minute).
+    pub retry: RetryPolicy,
 }
 
 impl core::fmt::Debug for AppCredentials {
@@ -83,10 +84,10 @@ impl AppCredentials {
             Some(scope) => required(Some(scope), "scope")?,
         };
         let renew_before_ms = renew_before(raw.renew_before_ms)?;
-        let retry = ClientConfig::from_raw(RawOptions {
-            timeout_ms: raw.timeout_ms,
-            ..RawOptions::default()
-        })?;
+        let retry = RetryPolicy {
+            timeout_ms: timeout(raw.timeout_ms)?,
+            ..RetryPolicy::DEFAULT
+        };
         Ok(AppCredentials {
             token_url: [&authority, "/", &tenant, "/oauth2/v2.0/token"].concat(),
             client_id,
@@ -181,70 +182,76 @@ pub fn entra_error(response: &HttpResponse, secret: &str) -> MailboxError {
     let mut error = MailboxError::new(code, message);
     error.status = Some(response.status);
     error.graph_code = error_code.map(Into::into);
-    error.request_id = response
-        .header("x-ms-request-id")
-        .or_else(|| body.as_ref().and_then(|b| b.get_str("trace_id")))
+    // Entra's `trace_id` (its x-ms-request-id header is never copied: see RESPONSE_HEADERS).
+    error.request_id = body
+        .as_ref()
+        .and_then(|b| b.get_str("trace_id"))
         .map(Into::into);
     error
 }
 
-/// Asks the token endpoint once, retrying 429/503/504 and network failures as Graph calls do.
+/// Appended to Entra's message when it asked for a wait longer than the token endpoint's policy waits.
+const TOO_LONG: &str =
+    "; Entra ID asked for a wait longer than a minute, so the token was not requested again";
+
+/// Asks the token endpoint for a new token, retrying 429/503/504 and network failures by the same
+/// decision as Graph calls.
 pub async fn request_app_token<E: Effects>(
     effects: &E,
     credentials: &AppCredentials,
 ) -> Result<AppToken, Failure> {
-    let config = &credentials.retry;
+    let policy = &credentials.retry;
     let mut retries = 0;
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let failure = match effects
-            .send(&credentials.token_request(), config.timeout_ms)
-            .await
-        {
+        let sent = effects
+            .send(&credentials.token_request(), policy.timeout_ms)
+            .await;
+        let mut error = match sent {
             Ok(response) => {
-                let retry_after = response
-                    .header("retry-after")
-                    .and_then(|v| parse_retry_after(v, effects.now_ms()));
-                match classify_status(response.status) {
-                    Class::Success => {
-                        return parse_token_answer(&response.body, effects.now_ms()).map_err(
-                            |mut e| {
-                                e.attempts = attempts;
-                                e.into()
-                            },
-                        )
-                    }
-                    Class::Throttled | Class::Unavailable
-                        if retry_after.is_none_or(|ms| ms <= config.max_retry_delay_ms)
-                            && wait_before_retry(effects, config, &mut retries, retry_after)
-                                .await? =>
-                    {
-                        continue
-                    }
-                    _ => {
+                let class = classify_status(response.status);
+                if class == Class::Success {
+                    return parse_token_answer(&response.body, effects.now_ms()).map_err(
+                        |mut e| {
+                            e.attempts = attempts;
+                            e.into()
+                        },
+                    );
+                }
+                let retry_after = retry_after_of(&response, effects.now_ms());
+                match after_failure(effects, policy, &mut retries, class, retry_after).await? {
+                    AfterFailure::TryAgain => continue,
+                    AfterFailure::GiveUp(reason) => {
                         let mut error = entra_error(&response, &credentials.client_secret);
-                        error.retry_after_ms = retry_after;
+                        reason.annotate(&mut error, retry_after, TOO_LONG);
                         error
                     }
                 }
             }
             Err(SendError::Aborted) => return Err(Failure::Aborted),
-            Err(SendError::Timeout | SendError::Network(_))
-                if wait_before_retry(effects, config, &mut retries, None).await? =>
-            {
-                continue
+            Err(failure) => {
+                let class = match failure {
+                    SendError::HiddenRedirect => Class::Final,
+                    _ => Class::Transport,
+                };
+                if let AfterFailure::TryAgain =
+                    after_failure(effects, policy, &mut retries, class, None).await?
+                {
+                    continue;
+                }
+                match failure {
+                    SendError::Timeout => MailboxError::new(
+                        ErrorCode::Timeout,
+                        "Entra ID's token endpoint did not answer in time",
+                    ),
+                    _ => MailboxError::new(
+                        ErrorCode::Network,
+                        "Could not reach Entra ID's token endpoint",
+                    ),
+                }
             }
-            Err(SendError::Timeout) => MailboxError::new(
-                ErrorCode::Timeout,
-                "Entra ID's token endpoint did not answer in time",
-            ),
-            Err(SendError::Network(_) | SendError::HiddenRedirect) => MailboxError::new(
-                ErrorCode::Network,
-                "Could not reach Entra ID's token endpoint",
-            ),
         };
-        let mut error = failure;
         error.attempts = attempts;
         return Err(error.into());
     }

@@ -11,14 +11,14 @@ use core::task::{Poll, Waker};
 
 use crate::config::ClientConfig;
 use crate::error::{ErrorCode, MailboxError};
-use crate::flows::client::{create_import_session, wait_before_retry, Failure, TOO_LONG};
+use crate::flows::client::{after_failure, create_import_session, AfterFailure, Failure, TOO_LONG};
 use crate::transport::{Effects, HttpRequest, Method, SendError};
 use crate::wire::import_host::{
     body_for, classify_import_answer, needs_renewal, validate_item, ImportAnswer, ImportItem,
     ImportedItem, Mode,
 };
 use crate::wire::protocol::{validate_mailbox_id, ImportSession};
-use crate::wire::retry::parse_retry_after;
+use crate::wire::retry::{classify_status, retry_after_of, Class};
 
 /// Mailbox id -> slot, as a list: a client imports into a handful of mailboxes (and their archives), and
 /// a list costs far less wasm than a map.
@@ -312,6 +312,9 @@ impl From<ItemError> for Failure {
     }
 }
 
+/// Appended to the import host's words for a create answered 500, 502 or 504.
+const MAYBE_IMPORTED: &str = "; a gateway may answer so after Exchange stored the item, so it was not sent again; check the folder before retrying it";
+
 fn outcome_unknown(detail: &str, attempts: u32) -> ItemError {
     let mut error = MailboxError::new(
         ErrorCode::OutcomeUnknown,
@@ -340,7 +343,7 @@ pub async fn import_item<E: Effects>(
 ) -> Result<ImportedItem, ItemError> {
     validate_mailbox_id(mailbox).map_err(ItemError::Failed)?;
     validate_item(item).map_err(ItemError::Failed)?;
-    let body = body_for(item);
+    let body = body_for(item).map_err(ItemError::Failed)?;
     let mut target = store
         .archive_for(mailbox, &item.folder_id)
         .unwrap_or_else(|| String::from(mailbox));
@@ -372,7 +375,7 @@ pub async fn import_item<E: Effects>(
             // Aborted (or the run stopped) while waiting for a place: nothing was sent.
             return Err(ItemError::Aborted);
         }
-        let sent_answer = effects.send(&request, config.timeout_ms).await;
+        let sent_answer = effects.send(&request, config.retry.timeout_ms).await;
         drop(permit);
         let response = match sent_answer {
             Ok(response) => response,
@@ -401,14 +404,16 @@ pub async fn import_item<E: Effects>(
                     }
                     _ => (ErrorCode::Network, "Could not reach the import host"),
                 };
-                match wait_before_retry(effects, config, &mut retries, None).await {
-                    Ok(true) => continue,
-                    Ok(false) => return Err(fail(MailboxError::new(code, what))),
+                match after_failure(effects, &config.retry, &mut retries, Class::Transport, None)
+                    .await
+                {
+                    Ok(AfterFailure::TryAgain) => continue,
+                    Ok(AfterFailure::GiveUp(_)) => return Err(fail(MailboxError::new(code, what))),
                     Err(_) => return Err(ItemError::Aborted),
                 }
             }
         };
-        match classify_import_answer(&response) {
+        match classify_import_answer(&response, &session.import_url, item.mode) {
             ImportAnswer::Imported(imported) => return Ok(imported),
             ImportAnswer::SessionRejected(_) if !renewed => {
                 renewed = true;
@@ -420,17 +425,15 @@ pub async fn import_item<E: Effects>(
                 target = archive;
             }
             ImportAnswer::Retryable(mut error) => {
-                let retry_after = response
-                    .header("retry-after")
-                    .and_then(|v| parse_retry_after(v, effects.now_ms()));
-                error.retry_after_ms = retry_after;
-                if retry_after.is_some_and(|ms| ms > config.max_retry_delay_ms) {
-                    error.message.push_str(TOO_LONG);
-                    return Err(fail(error));
-                }
-                match wait_before_retry(effects, config, &mut retries, retry_after).await {
-                    Ok(true) => {}
-                    Ok(false) => return Err(fail(error)),
+                let retry_after = retry_after_of(&response, effects.now_ms());
+                let class = classify_status(response.status);
+                match after_failure(effects, &config.retry, &mut retries, class, retry_after).await
+                {
+                    Ok(AfterFailure::TryAgain) => {}
+                    Ok(AfterFailure::GiveUp(reason)) => {
+                        reason.annotate(&mut error, retry_after, TOO_LONG);
+                        return Err(fail(error));
+                    }
                     Err(_) => return Err(ItemError::Aborted),
                 }
             }
@@ -441,6 +444,10 @@ pub async fn import_item<E: Effects>(
                 error.message.push_str(
                     "; a new session was refused as well, so the folder (item.folderId) probably does not exist in this mailbox",
                 );
+                return Err(fail(error));
+            }
+            ImportAnswer::MaybeImported(mut error) => {
+                error.message.push_str(MAYBE_IMPORTED);
                 return Err(fail(error));
             }
             ImportAnswer::SessionRejected(error)

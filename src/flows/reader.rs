@@ -1,5 +1,5 @@
 //! Reading mailboxes through the Graph loop: whole collections page by page, a user's mailbox ids, and
-//! exports in batches. Not yet exported to JavaScript (that comes with the mock tenant's folders and items).
+//! exports in batches (`resolveMailbox`, `listFolders`, `listItems` and `exportItems` in JavaScript).
 
 use alloc::rc::Rc;
 use alloc::string::String;
@@ -200,8 +200,10 @@ pub async fn export_items<E: Effects>(
         let Some((n, outcome)) = flights.next().await else {
             break;
         };
-        for (offset, item) in outcome?.into_iter().enumerate() {
-            results[n * EXPORT_BATCH + offset] = Some(item);
+        // export_batch answers one result per id asked for, so every slot exists.
+        let slots = results.iter_mut().skip(n * EXPORT_BATCH);
+        for (slot, item) in slots.zip(outcome?) {
+            *slot = Some(item);
         }
     }
     // Items in folders moved to an archive: once more, grouped by the URL Graph gave, sequentially (rare).
@@ -216,10 +218,12 @@ pub async fn export_items<E: Effects>(
     }
     for (target, positions) in moved {
         for chunk in positions.chunks(EXPORT_BATCH) {
-            let batch: Vec<String> = chunk.iter().map(|&i| ids[i].clone()).collect();
+            let batch: Vec<String> = chunk.iter().filter_map(|&i| ids.get(i).cloned()).collect();
             let again = export_batch(effects, config, target.clone(), batch).await?;
             for (&i, item) in chunk.iter().zip(again) {
-                results[i] = Some(item);
+                if let Some(slot) = results.get_mut(i) {
+                    *slot = Some(item);
+                }
             }
         }
     }

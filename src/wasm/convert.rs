@@ -240,13 +240,18 @@ fn item_error(requirement: &str) -> MailboxError {
     MailboxError::invalid_argument(["item", requirement].concat())
 }
 
+/// A string member of an item, of valid Unicode: an id with a lone surrogate would silently become a
+/// different id (U+FFFD in its place), so it is refused, as a mailbox id is.
 fn optional_string(value: &JsValue, key: &str) -> Result<Option<String>, MailboxError> {
     match get(value, key) {
         None => Ok(None),
         Some(v) => v
             .as_string()
+            .filter(|_| JsString::from(v.clone()).is_valid_utf16())
             .map(Some)
-            .ok_or_else(|| item_error(&[".", key, " must be a string"].concat())),
+            .ok_or_else(|| {
+                item_error(&[".", key, " must be a string of valid Unicode text"].concat())
+            }),
     }
 }
 

@@ -19,11 +19,10 @@ pub enum Mode {
     Update,
 }
 
-/// The item's FastTransfer stream, as bytes or as base64 the caller already has (as exportItems gives it),
-/// or already inside a built import body.
+/// The item's FastTransfer stream: base64 the caller already has (as exportItems gives it), or already
+/// inside a built import body (bytes from JavaScript are encoded straight into one).
 #[derive(Clone, PartialEq, Eq)]
 pub enum ItemData {
-    Bytes(alloc::vec::Vec<u8>),
     Base64(String),
     /// The whole import body, built from this item's fields by [`import_body_with`] when the item was read
     /// (from JavaScript memory, chunk by chunk, so a large item is never held in wasm twice), and the length
@@ -37,7 +36,6 @@ pub enum ItemData {
 impl core::fmt::Debug for ItemData {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            ItemData::Bytes(bytes) => write!(f, "Bytes({} bytes)", bytes.len()),
             ItemData::Base64(text) => write!(f, "Base64({} chars)", text.len()),
             ItemData::Prepared { data_len, .. } => write!(f, "Prepared({data_len} chars)"),
         }
@@ -58,7 +56,6 @@ impl ImportItem {
     /// Bytes this item puts on the wire as `Data`.
     pub fn data_len(&self) -> usize {
         match &self.data {
-            ItemData::Bytes(bytes) => base64::encoded_len(bytes.len()),
             ItemData::Base64(text) => text.len(),
             ItemData::Prepared { data_len, .. } => *data_len,
         }
@@ -79,12 +76,10 @@ fn has_control(text: &str) -> bool {
 /// Checks an item before anything is sent: a folder id, well-formed data, and `itemId`/`changeKey`
 /// exactly when updating (the server refuses them with `create`).
 pub fn validate_item(item: &ImportItem) -> Result<(), MailboxError> {
-    let problem = if matches!(&item.data, ItemData::Bytes(bytes) if bytes.is_empty()) {
-        "item.data is empty"
-    } else if matches!(&item.data, ItemData::Base64(text) if !base64::is_valid(text)) {
-        NOT_BASE64
-    } else {
-        return validate_fields(item);
+    let problem = match &item.data {
+        ItemData::Base64(text) if text.is_empty() => "item.data is empty",
+        ItemData::Base64(text) if !base64::is_valid(text) => NOT_BASE64,
+        _ => return validate_fields(item),
     };
     Err(MailboxError::invalid_argument(problem))
 }
@@ -110,23 +105,17 @@ pub fn validate_fields(item: &ImportItem) -> Result<(), MailboxError> {
     Err(MailboxError::invalid_argument(problem))
 }
 
-/// The PascalCase JSON body: `{"FolderId", "Mode", "Data"}`, plus `ItemId` and `ChangeKey` for updates.
-/// Bytes are encoded straight into the body's buffer; base64 text is copied as it is.
-pub fn import_body(item: &ImportItem) -> String {
-    let mut body = body_head(item, item.data_len());
+/// The body to post for `item`: the PascalCase JSON `{"FolderId", "Mode", "Data"}`, plus `ItemId` and
+/// `ChangeKey` for updates. Shared with the item when it was prepared; else built now around its base64,
+/// copied as it is.
+pub fn body_for(item: &ImportItem) -> Result<Rc<String>, MailboxError> {
     match &item.data {
-        ItemData::Bytes(bytes) => base64::encode_into(&mut body, bytes),
-        ItemData::Base64(text) => body.extend_from_slice(text.as_bytes()),
-        ItemData::Prepared { body, .. } => return String::clone(body),
-    }
-    finish_body(body)
-}
-
-/// The body to post for `item`: shared with the item when it was prepared, else built now.
-pub fn body_for(item: &ImportItem) -> Rc<String> {
-    match &item.data {
-        ItemData::Prepared { body, .. } => body.clone(),
-        _ => Rc::new(import_body(item)),
+        ItemData::Prepared { body, .. } => Ok(body.clone()),
+        ItemData::Base64(text) => {
+            let mut body = body_head(item, text.len())?;
+            body.extend_from_slice(text.as_bytes());
+            Ok(Rc::new(finish_body(body)))
+        }
     }
 }
 
@@ -139,7 +128,7 @@ pub fn import_body_with(
     write_data: impl FnOnce(&mut Vec<u8>),
 ) -> Result<String, MailboxError> {
     validate_fields(item)?;
-    let mut body = body_head(item, data_len);
+    let mut body = body_head(item, data_len)?;
     let start = body.len();
     write_data(&mut body);
     if !base64::is_valid_bytes(&body[start..]) {
@@ -153,8 +142,9 @@ pub fn import_body_with(
     Ok(finish_body(body))
 }
 
-/// Everything before `Data`'s text, in a buffer with room for `data_len` more bytes and the end.
-fn body_head(item: &ImportItem, data_len: usize) -> Vec<u8> {
+/// Everything before `Data`'s text, in a buffer with room for `data_len` more bytes and the end. A length
+/// no memory can hold (or a length that lies) is refused here rather than left to abort the allocator.
+fn body_head(item: &ImportItem, data_len: usize) -> Result<Vec<u8>, MailboxError> {
     let mut head = String::with_capacity(item.folder_id.len() + 160);
     head.push_str("{\"FolderId\":");
     json::write_string(&mut head, &item.folder_id);
@@ -170,9 +160,13 @@ fn body_head(item: &ImportItem, data_len: usize) -> Vec<u8> {
     }
     head.push_str(",\"Data\":\"");
     let mut body = head.into_bytes();
-    body.reserve_exact(data_len + 2);
-    body
+    body.try_reserve_exact(data_len.saturating_add(2))
+        .map_err(|_| MailboxError::invalid_argument(TOO_LARGE))?;
+    Ok(body)
 }
+
+const TOO_LARGE: &str =
+    "item.data is too large to build an import body for in this runtime's memory";
 
 fn finish_body(mut body: Vec<u8>) -> String {
     body.extend_from_slice(b"\"}");
@@ -194,8 +188,11 @@ pub enum ImportAnswer {
     SessionRejected(MailboxError),
     /// 409 naming another mailbox: the folder lives in an auto-expanded archive.
     WrongMailbox(String, MailboxError),
-    /// 429, 503 or 504.
+    /// 429 or 503 (the post was refused, so it may be sent again), and 504 to an update.
     Retryable(MailboxError),
+    /// 500, 502 or 504 to a create: a gateway may have answered after Exchange stored the item, so it
+    /// settles `outcomeUnknown` and is never replayed (an update may be: its change key guards it).
+    MaybeImported(MailboxError),
     /// A 2xx whose body does not name the item: it was probably created, but its id is unknown.
     Unreadable(MailboxError),
     /// Anything else, including any redirect (never followed from the import host).
@@ -223,13 +220,28 @@ pub fn expected_mailbox(message: &str) -> Option<String> {
     Some(id.into())
 }
 
-fn host_error(code: ErrorCode, response: &HttpResponse, what: &str) -> MailboxError {
+/// The credentials of the session an answer came from, to remove from the host's own words: the whole
+/// importUrl, and its `authtoken` value, which a host may echo bare (without `authtoken=` before it).
+fn session_secrets(import_url: &str) -> [&str; 2] {
+    let authtoken = find(import_url, "authtoken=", true)
+        .and_then(|at| import_url.get(at + "authtoken=".len()..))
+        .and_then(|value| value.split(['&', '#']).next())
+        .unwrap_or_default();
+    [import_url, authtoken]
+}
+
+fn host_error(
+    code: ErrorCode,
+    response: &HttpResponse,
+    import_url: &str,
+    what: &str,
+) -> MailboxError {
     let mut message = String::from("The import host answered ");
     push_decimal(&mut message, u64::from(response.status));
     match host_message(&response.body).filter(|m| !m.is_empty()) {
         Some(text) => {
             message.push_str(": ");
-            message.push_str(&redact(&text, &[]));
+            message.push_str(&redact(&text, &session_secrets(import_url)));
         }
         None => message.push_str(what),
     }
@@ -239,8 +251,14 @@ fn host_error(code: ErrorCode, response: &HttpResponse, what: &str) -> MailboxEr
     error
 }
 
-/// Classifies an answer from the import host.
-pub fn classify_import_answer(response: &HttpResponse) -> ImportAnswer {
+/// Classifies an answer from the import host to a post of a `mode` item to `import_url`, whose
+/// credentials never reach the error's message.
+pub fn classify_import_answer(
+    response: &HttpResponse,
+    import_url: &str,
+    mode: Mode,
+) -> ImportAnswer {
+    let host_error = |code, what| host_error(code, response, import_url, what);
     let status = response.status;
     match status {
         200..=299 => {
@@ -255,18 +273,16 @@ pub fn classify_import_answer(response: &HttpResponse) -> ImportAnswer {
                 }),
                 _ => ImportAnswer::Unreadable(host_error(
                     ErrorCode::OutcomeUnknown,
-                    response,
                     " with a body that does not name the item; it was probably imported, but its id is unknown",
                 )),
             }
         }
         401 | 403 | 404 => ImportAnswer::SessionRejected(host_error(
             ErrorCode::SessionExpired,
-            response,
             ": the import session was refused (expired or deleted)",
         )),
         409 => {
-            let error = host_error(ErrorCode::GraphError, response, " (conflict)");
+            let error = host_error(ErrorCode::GraphError, " (conflict)");
             match host_message(&response.body)
                 .as_deref()
                 .and_then(expected_mailbox)
@@ -275,12 +291,13 @@ pub fn classify_import_answer(response: &HttpResponse) -> ImportAnswer {
                 None => ImportAnswer::Final(error),
             }
         }
-        429 => ImportAnswer::Retryable(host_error(ErrorCode::Throttled, response, " (throttled)")),
-        503 | 504 => ImportAnswer::Retryable(host_error(
-            ErrorCode::ServiceUnavailable,
-            response,
-            " (unavailable)",
-        )),
+        429 => ImportAnswer::Retryable(host_error(ErrorCode::Throttled, " (throttled)")),
+        500 | 502 | 504 if mode == Mode::Create => {
+            ImportAnswer::MaybeImported(host_error(ErrorCode::OutcomeUnknown, ""))
+        }
+        503 | 504 => {
+            ImportAnswer::Retryable(host_error(ErrorCode::ServiceUnavailable, " (unavailable)"))
+        }
         300..=399 => {
             let mut error = MailboxError::new(
                 ErrorCode::UntrustedImportUrl,
@@ -289,7 +306,7 @@ pub fn classify_import_answer(response: &HttpResponse) -> ImportAnswer {
             error.status = Some(status);
             ImportAnswer::Final(error)
         }
-        _ => ImportAnswer::Final(host_error(ErrorCode::GraphError, response, "")),
+        _ => ImportAnswer::Final(host_error(ErrorCode::GraphError, "")),
     }
 }
 
@@ -301,7 +318,7 @@ mod tests {
     #[test]
     fn a_body_written_piece_by_piece_equals_the_body_built_at_once() {
         let bytes: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
-        let whole = import_body(&item(Mode::Create, ItemData::Bytes(bytes.clone())));
+        let whole = body_for(&item(Mode::Create, base64_of(&bytes))).unwrap();
         let len = base64::encoded_len(bytes.len());
         // As the wasm layer does: pieces of a multiple of 3 bytes, encoded one after the other.
         let pieces = import_body_with(
@@ -314,7 +331,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(pieces, whole);
+        assert_eq!(pieces, *whole);
 
         let prepared = item(
             Mode::Create,
@@ -329,7 +346,7 @@ mod tests {
             unreachable!()
         };
         assert!(
-            Rc::ptr_eq(&body_for(&prepared), body),
+            Rc::ptr_eq(&body_for(&prepared).unwrap(), body),
             "posted as built, not copied"
         );
     }
@@ -352,6 +369,12 @@ mod tests {
         .contains("needs item.itemId"));
     }
 
+    fn base64_of(bytes: &[u8]) -> ItemData {
+        let mut text = Vec::new();
+        base64::encode_into(&mut text, bytes);
+        ItemData::Base64(String::from_utf8(text).unwrap())
+    }
+
     fn item(mode: Mode, data: ItemData) -> ImportItem {
         ImportItem {
             folder_id: "AAMkAD\"x".into(),
@@ -363,44 +386,48 @@ mod tests {
     }
 
     fn answer(status: u16, body: &str) -> ImportAnswer {
-        classify_import_answer(&HttpResponse {
-            status,
-            headers: vec![],
-            body: body.into(),
-        })
+        classify_import_answer(
+            &HttpResponse {
+                status,
+                headers: vec![],
+                body: body.into(),
+            },
+            "https://h/x?authtoken=eyJ.session-token&v=1",
+            Mode::Create,
+        )
     }
 
     #[test]
     fn bodies_are_pascal_case_with_data_encoded_once() {
-        let create = item(Mode::Create, ItemData::Bytes(b"foobar".to_vec()));
+        let create = item(Mode::Create, base64_of(b"foobar"));
         assert_eq!(
-            import_body(&create),
+            *body_for(&create).unwrap(),
             r#"{"FolderId":"AAMkAD\"x","Mode":"create","Data":"Zm9vYmFy"}"#
         );
         let mut update = item(Mode::Update, ItemData::Base64("Zm9v".into()));
         update.item_id = Some("AAMkId".into());
         update.change_key = Some("CQAAAB".into());
         assert_eq!(
-            import_body(&update),
+            *body_for(&update).unwrap(),
             r#"{"FolderId":"AAMkAD\"x","Mode":"update","ItemId":"AAMkId","ChangeKey":"CQAAAB","Data":"Zm9v"}"#
         );
-        assert!(json::parse(&import_body(&update)).is_some());
+        assert!(json::parse(&body_for(&update).unwrap()).is_some());
     }
 
     #[test]
     fn item_rules() {
-        assert!(validate_item(&item(Mode::Create, ItemData::Bytes(vec![1]))).is_ok());
-        let mut with_id = item(Mode::Create, ItemData::Bytes(vec![1]));
+        assert!(validate_item(&item(Mode::Create, base64_of(&[1]))).is_ok());
+        let mut with_id = item(Mode::Create, base64_of(&[1]));
         with_id.item_id = Some("x".into());
-        let mut update_without_key = item(Mode::Update, ItemData::Bytes(vec![1]));
+        let mut update_without_key = item(Mode::Update, base64_of(&[1]));
         update_without_key.item_id = Some("x".into());
-        let mut no_folder = item(Mode::Create, ItemData::Bytes(vec![1]));
+        let mut no_folder = item(Mode::Create, base64_of(&[1]));
         no_folder.folder_id = String::new();
         for bad in [
             with_id,
             update_without_key,
             no_folder,
-            item(Mode::Create, ItemData::Bytes(vec![])),
+            item(Mode::Create, ItemData::Base64(String::new())),
             item(Mode::Create, ItemData::Base64("not base64!".into())),
         ] {
             assert_eq!(
@@ -449,8 +476,23 @@ mod tests {
             matches!(answer(429, ""), ImportAnswer::Retryable(e) if e.code == ErrorCode::Throttled)
         );
         assert!(
-            matches!(answer(504, ""), ImportAnswer::Retryable(e) if e.code == ErrorCode::ServiceUnavailable)
+            matches!(answer(503, ""), ImportAnswer::Retryable(e) if e.code == ErrorCode::ServiceUnavailable)
         );
+        for status in [500, 502, 504] {
+            assert!(
+                matches!(answer(status, ""), ImportAnswer::MaybeImported(e) if e.code == ErrorCode::OutcomeUnknown && e.status == Some(status))
+            );
+        }
+        let update = |status| {
+            let response = HttpResponse {
+                status,
+                headers: vec![],
+                body: String::new(),
+            };
+            classify_import_answer(&response, "https://h/x", Mode::Update)
+        };
+        assert!(matches!(update(504), ImportAnswer::Retryable(_)));
+        assert!(matches!(update(502), ImportAnswer::Final(e) if e.code == ErrorCode::GraphError));
         assert!(
             matches!(answer(307, ""), ImportAnswer::Final(e) if e.code == ErrorCode::UntrustedImportUrl)
         );
@@ -461,6 +503,16 @@ mod tests {
             ImportAnswer::Final(e) => assert_eq!(
                 e.message,
                 "The import host answered 400: bad data at https://h/x?authtoken=[redacted]"
+            ),
+            other => panic!("{other:?}"),
+        }
+        match answer(
+            400,
+            r#"{"Message":"token eyJ.session-token refused at https://h/x?authtoken=eyJ.session-token&v=1"}"#,
+        ) {
+            ImportAnswer::Final(e) => assert_eq!(
+                e.message,
+                "The import host answered 400: token [redacted] refused at [redacted]"
             ),
             other => panic!("{other:?}"),
         }

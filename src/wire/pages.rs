@@ -1,6 +1,6 @@
 //! Reading a mailbox (`graph-api.md` §4) as pure functions: the URL of each read, Graph's pages of
-//! results, and which `@odata.nextLink` may be followed with the token. The calls that use them arrive
-//! with `resolveMailbox`, `listFolders`, `listItems` and `exportItems`.
+//! results, and which `@odata.nextLink` may be followed with the token. [`crate::flows::reader`] runs
+//! them.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -270,6 +270,10 @@ mod tests {
             )
         );
         assert_eq!(items[3].moved_to(&c), None, "only within the Graph root");
+        let climbing = parse_export(r#"{"value":[
+            {"itemId":"e","error":{"code":"ErrorArchiveFolderMovedPermanently","message":"Moved. Post to https://graph.microsoft.com/v1.0/%2E%2e/other/exportItems."}}
+        ]}"#).unwrap();
+        assert_eq!(climbing[0].moved_to(&c), None, "no dot segments");
         assert_eq!(items[1].moved_to(&c), None);
         assert!(parse_export(r#"{"value":[{"data":"x"}]}"#).is_err());
     }

@@ -188,13 +188,23 @@ pub fn parse_graph_error_body(body: &str) -> Option<GraphErrorBody> {
     })
 }
 
-/// Plain-language hint appended to messages for statuses with one well-known cause.
+/// Plain-language hint appended to messages for statuses with one well-known cause. A 401's depends on
+/// where the token came from: see [`unauthorized_hint`].
 fn hint(status: u16) -> &'static str {
     match status {
-        401 => " (the access token was refused even after a refresh: sign in again)",
         403 => " (the app lacks a permission this call needs: MailboxItem.ImportExport for import sessions, MailboxFolder.Read and MailboxItem.Read for listing, MailboxItem.Export for exports, User.Read.All for a user's mailboxes; .All for application permissions)",
         404 => " (no such user, mailbox or folder, or it is not visible to this app)",
         _ => "",
+    }
+}
+
+/// What to say of a final 401: a provider's token was refused after one forced refresh; a fixed string
+/// token is never refreshed, so the caller must pass another (or a provider that can get one).
+pub fn unauthorized_hint(token_refreshable: bool) -> &'static str {
+    if token_refreshable {
+        " (the access token was refused even after a forced refresh: sign in again)"
+    } else {
+        " (the token was refused; pass a fresh one or a token provider)"
     }
 }
 

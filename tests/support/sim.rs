@@ -288,6 +288,8 @@ pub enum Fault {
     Answer(Result<HttpResponse, SendError>),
     /// Store the item, then lose the answer.
     ProcessThenDrop,
+    /// Store the item, then answer this instead of the import host's answer (a gateway's 504).
+    ProcessThenAnswer(Result<HttpResponse, SendError>),
 }
 
 impl Tenant {
@@ -381,6 +383,10 @@ impl Tenant {
             Some(Fault::ProcessThenDrop) => {
                 let _ = store(self);
                 Err(SendError::Network("fetch failed: ECONNRESET".into()))
+            }
+            Some(Fault::ProcessThenAnswer(answer)) => {
+                let _ = store(self);
+                answer
             }
             None => store(self),
         }
