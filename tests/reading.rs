@@ -10,6 +10,7 @@ use graph_mailbox_import::config::{ClientConfig, RawOptions};
 use graph_mailbox_import::flows::client::Failure;
 use graph_mailbox_import::flows::reader::{export_items, list_all, resolve_mailbox, UserMailboxes};
 use graph_mailbox_import::transport::Method;
+use graph_mailbox_import::wire::protocol::GraphCall;
 use graph_mailbox_import::ErrorCode;
 use support::*;
 
@@ -42,7 +43,7 @@ fn collections_are_read_page_by_page_on_the_graph_root() {
         page(r#"{"id":"3"}"#, Some(&third)),
         page("", None),
     ]);
-    let values = block_on(list_all(&host, &config(), first.clone())).unwrap();
+    let values = block_on(list_all(&host, &config(), GraphCall::get(first.clone()))).unwrap();
     let ids: Vec<&str> = values.iter().filter_map(|v| v.get_str("id")).collect();
     assert_eq!(ids, ["1", "2", "3"]);
     let sent = host.sent.borrow();
@@ -60,14 +61,22 @@ fn a_next_link_off_the_graph_root_is_refused_without_contacting_it() {
         &[],
         r#"{"value":[{"id":"1"}],"@odata.nextLink":"https://evil.example.net/v1.0/steal?token=1"}"#,
     )]);
-    let result = block_on(list_all(&host, &config(), format!("{ROOT}/x")));
+    let result = block_on(list_all(
+        &host,
+        &config(),
+        GraphCall::get(format!("{ROOT}/x")),
+    ));
     assert_eq!(code(result), ErrorCode::UntrustedImportUrl);
     assert_eq!(host.sent_count(), 1);
 
     let same = format!(r#"{{"value":[],"@odata.nextLink":"{ROOT}/x"}}"#);
     let host = ScriptedHost::new(vec![response(200, &[], &same)]);
     assert_eq!(
-        code(block_on(list_all(&host, &config(), format!("{ROOT}/x")))),
+        code(block_on(list_all(
+            &host,
+            &config(),
+            GraphCall::get(format!("{ROOT}/x"))
+        ))),
         ErrorCode::InvalidResponse
     );
 }
@@ -92,7 +101,11 @@ fn links_that_climb_out_of_a_graph_root_with_a_path_are_refused_without_contacti
     ] {
         let next = format!(r#"{{"value":[],"@odata.nextLink":"{root}{climb}"}}"#);
         let host = ScriptedHost::new(vec![response(200, &[], &next)]);
-        let result = block_on(list_all(&host, &gateway, format!("{root}/x")));
+        let result = block_on(list_all(
+            &host,
+            &gateway,
+            GraphCall::get(format!("{root}/x")),
+        ));
         assert_eq!(
             code(result),
             ErrorCode::UntrustedImportUrl,
@@ -102,7 +115,11 @@ fn links_that_climb_out_of_a_graph_root_with_a_path_are_refused_without_contacti
 
         let location = format!("{root}{climb}");
         let host = ScriptedHost::new(vec![response(308, &[("location", &location)], "")]);
-        let result = block_on(list_all(&host, &gateway, format!("{root}/x")));
+        let result = block_on(list_all(
+            &host,
+            &gateway,
+            GraphCall::get(format!("{root}/x")),
+        ));
         assert_eq!(
             code(result),
             ErrorCode::UntrustedImportUrl,
@@ -116,7 +133,12 @@ fn links_that_climb_out_of_a_graph_root_with_a_path_are_refused_without_contacti
         response(200, &[], &next),
         response(200, &[], r#"{"value":[]}"#),
     ]);
-    assert!(block_on(list_all(&host, &gateway, format!("{root}/x"))).is_ok());
+    assert!(block_on(list_all(
+        &host,
+        &gateway,
+        GraphCall::get(format!("{root}/x"))
+    ))
+    .is_ok());
     assert_eq!(host.sent_count(), 2);
 }
 
@@ -130,7 +152,7 @@ fn an_archive_read_follows_a_308_on_the_root_only() {
     let values = block_on(list_all(
         &host,
         &config(),
-        format!("{ROOT}/admin/exchange/mailboxes/MBX%3Aa/folders"),
+        GraphCall::get(format!("{ROOT}/admin/exchange/mailboxes/MBX%3Aa/folders")),
     ))
     .unwrap();
     assert_eq!(values[0].get_str("id"), Some("archived"));
@@ -142,7 +164,11 @@ fn an_archive_read_follows_a_308_on_the_root_only() {
         "",
     )]);
     assert_eq!(
-        code(block_on(list_all(&host, &config(), format!("{ROOT}/x")))),
+        code(block_on(list_all(
+            &host,
+            &config(),
+            GraphCall::get(format!("{ROOT}/x"))
+        ))),
         ErrorCode::UntrustedImportUrl
     );
     assert_eq!(host.sent_count(), 1);

@@ -8,9 +8,8 @@ use crate::error::{ErrorCode, MailboxError};
 use crate::transport::{
     Effects, HttpRequest, HttpResponse, Method, SendError, TokenError, TokenRequest,
 };
-use crate::wire::protocol::{self, ImportSession};
+use crate::wire::protocol::{self, GraphCall, ImportSession};
 use crate::wire::retry::{classify_status, decide, retry_after_of, Class, Decision, GiveUp};
-use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec;
 
@@ -30,16 +29,6 @@ impl From<MailboxError> for Failure {
 
 /// Redirect hops followed within the Graph root before giving up.
 const MAX_REDIRECTS: u32 = 5;
-
-/// One Graph call to make.
-#[derive(Debug, Clone)]
-pub struct GraphCall {
-    pub method: Method,
-    pub url: String,
-    pub body: Option<Rc<String>>,
-    /// Whether sending it twice is harmless, so that a network failure or timeout may be retried.
-    pub safe_to_retry: bool,
-}
 
 /// A token is sent as `Bearer {token}`: it must be the bare token, visible ASCII without spaces
 /// (what JWTs and MSAL tokens are), so that no header can be malformed or injected.
@@ -353,14 +342,7 @@ pub async fn create_import_session<E: Effects>(
     config: &ClientConfig,
     mailbox_id: &str,
 ) -> Result<ImportSession, Failure> {
-    protocol::validate_mailbox_id(mailbox_id)?;
-    let call = GraphCall {
-        method: Method::Post,
-        url: protocol::create_import_session_url(config, mailbox_id),
-        body: None,
-        // A spare session is harmless, so a lost answer may be asked for again.
-        safe_to_retry: true,
-    };
+    let call = protocol::prepare_create_import_session(config, mailbox_id)?;
     let answer = send_to_graph(effects, config, call).await?;
     protocol::parse_import_session(config, &answer.response).map_err(|error| answer.fail(error))
 }

@@ -3,7 +3,6 @@
 //! mailbox a 409 names. Concurrent posts that need a new session wait for one createImportSession.
 
 use alloc::string::String;
-use alloc::vec;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::future::poll_fn;
@@ -12,10 +11,10 @@ use core::task::{Poll, Waker};
 use crate::config::ClientConfig;
 use crate::error::{ErrorCode, MailboxError};
 use crate::flows::client::{after_failure, create_import_session, AfterFailure, Failure, TOO_LONG};
-use crate::transport::{Effects, HttpRequest, Method, SendError};
+use crate::transport::{Effects, SendError};
 use crate::wire::import_host::{
-    body_for, classify_import_answer, needs_renewal, validate_item, ImportAnswer, ImportItem,
-    ImportedItem, Mode,
+    body_for, classify_import_answer, needs_renewal, prepare_import_post, validate_item,
+    ImportAnswer, ImportItem, ImportedItem, Mode,
 };
 use crate::wire::protocol::{validate_mailbox_id, ImportSession};
 use crate::wire::retry::{classify_status, retry_after_of, Class};
@@ -357,14 +356,7 @@ pub async fn import_item<E: Effects>(
             Err(Failure::Aborted) => return Err(ItemError::Aborted),
             Err(Failure::Error(error)) => return Err(ItemError::NoSession(error)),
         };
-        let request = HttpRequest {
-            method: Method::Post,
-            url: session.import_url.clone(),
-            // Nothing else: the importUrl carries its own credential, and pre-authenticated upload hosts
-            // have refused unknown headers in CORS preflight.
-            headers: vec![("content-type", "application/json".into())],
-            body: Some(body.clone()),
-        };
+        let request = prepare_import_post(&session.import_url, &body);
         sent += 1;
         let fail = |mut error: MailboxError| {
             error.attempts = sent;

@@ -1,40 +1,37 @@
 //! Reading mailboxes through the Graph loop: whole collections page by page, a user's mailbox ids, and
 //! exports in batches (`resolveMailbox`, `listFolders`, `listItems` and `exportItems` in JavaScript).
 
-use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::codec::json::{self, Value};
+use crate::codec::json::Value;
 use crate::config::ClientConfig;
 use crate::error::{ErrorCode, MailboxError};
-use crate::flows::client::{send_to_graph, Failure, GraphCall};
+use crate::flows::client::{send_to_graph, Failure};
 use crate::flows::flights::Flights;
-use crate::transport::{Effects, Method};
+use crate::transport::Effects;
+pub use crate::wire::pages::UserMailboxes;
 use crate::wire::pages::{
-    check_next_link, exchange_settings_url, export_body, export_url, folders_url, items_url,
-    parse_export, parse_page, ExportedItem, EXPORT_BATCH,
+    export_url, parse_export, parse_page, parse_user_mailboxes, prepare_export_batch,
+    prepare_list_folders, prepare_list_items, prepare_next_page, prepare_resolve_mailbox,
+    validate_export, ExportedItem, EXPORT_BATCH,
 };
-use crate::wire::protocol::{validate_id, validate_mailbox_id};
+use crate::wire::protocol::GraphCall;
 
 /// Export batches in flight at once: Exchange's per-mailbox limit.
 const EXPORTS_IN_FLIGHT: usize = 4;
 
-/// Every value of a collection, following `@odata.nextLink` while it stays under the Graph root.
+/// Every value of a collection from its first page on, following `@odata.nextLink` while it stays under
+/// the Graph root.
 pub async fn list_all<E: Effects>(
     effects: &E,
     config: &ClientConfig,
-    first: String,
+    first: GraphCall,
 ) -> Result<Vec<Value>, Failure> {
     let mut values = Vec::new();
-    let mut url = first;
+    let mut call = first;
     loop {
-        let call = GraphCall {
-            method: Method::Get,
-            url: url.clone(),
-            body: None,
-            safe_to_retry: true,
-        };
+        let url = call.url.clone();
         let answer = send_to_graph(effects, config, call).await?;
         let page = parse_page(&answer.response.body).map_err(|e| answer.fail(e))?;
         values.extend(page.values);
@@ -47,10 +44,7 @@ pub async fn list_all<E: Effects>(
                 );
                 return Err(answer.fail(error));
             }
-            Some(link) => {
-                check_next_link(config, &link).map_err(|e| answer.fail(e))?;
-                url = link;
-            }
+            Some(link) => call = prepare_next_page(config, link).map_err(|e| answer.fail(e))?,
         }
     }
 }
@@ -63,16 +57,8 @@ pub async fn list_folders<E: Effects>(
     parent: Option<&str>,
     include_hidden: bool,
 ) -> Result<Vec<Value>, Failure> {
-    validate_mailbox_id(mailbox)?;
-    if let Some(parent) = parent {
-        validate_id("options.parentFolderId", parent)?;
-    }
-    list_all(
-        effects,
-        config,
-        folders_url(config, mailbox, parent, include_hidden),
-    )
-    .await
+    let first = prepare_list_folders(config, mailbox, parent, include_hidden)?;
+    list_all(effects, config, first).await
 }
 
 /// Every item of a folder: every page. Ids are checked before any request.
@@ -82,51 +68,19 @@ pub async fn list_items<E: Effects>(
     mailbox: &str,
     folder: &str,
 ) -> Result<Vec<Value>, Failure> {
-    validate_mailbox_id(mailbox)?;
-    validate_id("folderId", folder)?;
-    list_all(effects, config, items_url(config, mailbox, folder)).await
+    let first = prepare_list_items(config, mailbox, folder)?;
+    list_all(effects, config, first).await
 }
 
-/// A user's mailboxes, from `/users/{user}/settings/exchange`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UserMailboxes {
-    pub primary_mailbox_id: String,
-    pub in_place_archive_mailbox_id: Option<String>,
-}
-
+/// A user's mailbox ids, from `/users/{user}/settings/exchange`.
 pub async fn resolve_mailbox<E: Effects>(
     effects: &E,
     config: &ClientConfig,
     user: &str,
 ) -> Result<UserMailboxes, Failure> {
-    validate_id("user", user)?;
-    let call = GraphCall {
-        method: Method::Get,
-        url: exchange_settings_url(config, user),
-        body: None,
-        safe_to_retry: true,
-    };
+    let call = prepare_resolve_mailbox(config, user)?;
     let answer = send_to_graph(effects, config, call).await?;
-    let settings = json::parse(&answer.response.body);
-    let primary = settings
-        .as_ref()
-        .and_then(|s| s.get_str("primaryMailboxId"))
-        .filter(|id| !id.is_empty());
-    let Some(primary) = primary else {
-        let error = MailboxError::new(
-            ErrorCode::InvalidResponse,
-            "Graph's Exchange settings for the user lack primaryMailboxId",
-        );
-        return Err(answer.fail(error));
-    };
-    let archive = settings
-        .as_ref()
-        .and_then(|s| s.get_str("inPlaceArchiveMailboxId"))
-        .filter(|id| !id.is_empty());
-    Ok(UserMailboxes {
-        primary_mailbox_id: primary.into(),
-        in_place_archive_mailbox_id: archive.map(Into::into),
-    })
+    parse_user_mailboxes(&answer.response.body).map_err(|e| answer.fail(e))
 }
 
 /// Posts one batch of ids to `url` and matches the results to the ids, in the ids' order.
@@ -136,14 +90,7 @@ async fn export_batch<E: Effects>(
     url: String,
     ids: Vec<String>,
 ) -> Result<Vec<ExportedItem>, Failure> {
-    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let body = Rc::new(export_body(&refs));
-    let call = GraphCall {
-        method: Method::Post,
-        url,
-        body: Some(body),
-        safe_to_retry: true,
-    };
+    let call = prepare_export_batch(url, &ids);
     let answer = send_to_graph(effects, config, call).await?;
     let mut returned = parse_export(&answer.response.body).map_err(|e| answer.fail(e))?;
     Ok(ids
@@ -174,16 +121,7 @@ pub async fn export_items<E: Effects>(
     mailbox: &str,
     ids: &[String],
 ) -> Result<Vec<ExportedItem>, Failure> {
-    validate_mailbox_id(mailbox)?;
-    if ids
-        .iter()
-        .any(|id| id.is_empty() || id.chars().any(char::is_control))
-    {
-        return Err(MailboxError::invalid_argument(
-            "itemIds must be non-empty strings without control characters",
-        )
-        .into());
-    }
+    validate_export(mailbox, ids)?;
     let url = export_url(config, mailbox);
     let mut results: Vec<Option<ExportedItem>> = ids.iter().map(|_| None).collect();
     let mut batches = ids.chunks(EXPORT_BATCH).enumerate();

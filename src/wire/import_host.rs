@@ -3,13 +3,14 @@
 
 use alloc::rc::Rc;
 use alloc::string::String;
+use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::codec::base64;
 use crate::codec::json;
 use crate::codec::text::{find, push_decimal};
 use crate::error::{redact, ErrorCode, MailboxError};
-use crate::transport::HttpResponse;
+use crate::transport::{HttpRequest, HttpResponse, Method};
 use crate::wire::protocol::{validate_mailbox_id, ImportSession};
 
 /// `create` makes a new item; `update` replaces one, guarded by its change key.
@@ -173,6 +174,19 @@ fn finish_body(mut body: Vec<u8>) -> String {
     // Built from a String, base64's ASCII alphabet and ASCII punctuation: always UTF-8, so this moves the
     // buffer without copying it.
     String::from_utf8(body).unwrap_or_default()
+}
+
+/// The post of one item's body (from [`body_for`]) to a session's importUrl, exactly as returned. Its
+/// answer: [`classify_import_answer`].
+pub fn prepare_import_post(import_url: &str, body: &Rc<String>) -> HttpRequest {
+    HttpRequest {
+        method: Method::Post,
+        url: import_url.into(),
+        // Nothing else: the importUrl carries its own credential, and pre-authenticated upload hosts
+        // have refused unknown headers in CORS preflight.
+        headers: vec![("content-type", "application/json".into())],
+        body: Some(body.clone()),
+    }
 }
 
 /// Whether a session should be replaced before use: it expires within `margin_ms` of `now_ms`.

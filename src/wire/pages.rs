@@ -1,7 +1,8 @@
-//! Reading a mailbox (`graph-api.md` §4) as pure functions: the URL of each read, Graph's pages of
-//! results, and which `@odata.nextLink` may be followed with the token. [`crate::flows::reader`] runs
-//! them.
+//! Reading a mailbox (`graph-api.md` §4) as pure functions: each read prepared as a [`GraphCall`] from
+//! checked arguments beside the parser of its answer, Graph's pages of results, and which
+//! `@odata.nextLink` may be followed with the token. [`crate::flows::reader`] runs them.
 
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -10,7 +11,8 @@ use crate::codec::text::find;
 use crate::codec::url::percent_encode;
 use crate::config::ClientConfig;
 use crate::error::{ErrorCode, MailboxError};
-use crate::wire::protocol::mailbox_url;
+use crate::transport::Method;
+use crate::wire::protocol::{mailbox_url, validate_id, validate_mailbox_id, GraphCall};
 
 /// Most ids exportItems takes in one call.
 pub const EXPORT_BATCH: usize = 20;
@@ -54,6 +56,108 @@ pub fn items_url(config: &ClientConfig, mailbox: &str, folder: &str) -> String {
 /// `POST .../exportItems`.
 pub fn export_url(config: &ClientConfig, mailbox: &str) -> String {
     mailbox_url(config, mailbox, "/exportItems")
+}
+
+/// The first page of `mailbox`'s top-level folders, or of `parent`'s children. Its answer: [`parse_page`].
+pub fn prepare_list_folders(
+    config: &ClientConfig,
+    mailbox: &str,
+    parent: Option<&str>,
+    include_hidden: bool,
+) -> Result<GraphCall, MailboxError> {
+    validate_mailbox_id(mailbox)?;
+    if let Some(parent) = parent {
+        validate_id("options.parentFolderId", parent)?;
+    }
+    Ok(GraphCall::get(folders_url(
+        config,
+        mailbox,
+        parent,
+        include_hidden,
+    )))
+}
+
+/// The first page of a folder's items. Its answer: [`parse_page`].
+pub fn prepare_list_items(
+    config: &ClientConfig,
+    mailbox: &str,
+    folder: &str,
+) -> Result<GraphCall, MailboxError> {
+    validate_mailbox_id(mailbox)?;
+    validate_id("folderId", folder)?;
+    Ok(GraphCall::get(items_url(config, mailbox, folder)))
+}
+
+/// The next page of a collection, once [`check_next_link`] has admitted the link.
+pub fn prepare_next_page(config: &ClientConfig, link: String) -> Result<GraphCall, MailboxError> {
+    check_next_link(config, &link)?;
+    Ok(GraphCall::get(link))
+}
+
+/// A user's mailboxes, from `/users/{user}/settings/exchange`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserMailboxes {
+    pub primary_mailbox_id: String,
+    pub in_place_archive_mailbox_id: Option<String>,
+}
+
+/// `resolveMailbox`: the user's Exchange settings. Its answer: [`parse_user_mailboxes`].
+pub fn prepare_resolve_mailbox(
+    config: &ClientConfig,
+    user: &str,
+) -> Result<GraphCall, MailboxError> {
+    validate_id("user", user)?;
+    Ok(GraphCall::get(exchange_settings_url(config, user)))
+}
+
+/// The mailbox ids in a user's Exchange settings; the primary one must be there.
+pub fn parse_user_mailboxes(body: &str) -> Result<UserMailboxes, MailboxError> {
+    let settings = json::parse(body);
+    let id = |key| {
+        settings
+            .as_ref()
+            .and_then(|s| s.get_str(key))
+            .filter(|id| !id.is_empty())
+            .map(String::from)
+    };
+    let primary_mailbox_id = id("primaryMailboxId").ok_or_else(|| {
+        MailboxError::new(
+            ErrorCode::InvalidResponse,
+            "Graph's Exchange settings for the user lack primaryMailboxId",
+        )
+    })?;
+    Ok(UserMailboxes {
+        primary_mailbox_id,
+        in_place_archive_mailbox_id: id("inPlaceArchiveMailboxId"),
+    })
+}
+
+/// Checks what `exportItems` is asked for before any request: the mailbox id, and ids that are non-empty
+/// and free of control characters.
+pub fn validate_export(mailbox: &str, ids: &[String]) -> Result<(), MailboxError> {
+    validate_mailbox_id(mailbox)?;
+    if ids
+        .iter()
+        .any(|id| id.is_empty() || id.chars().any(char::is_control))
+    {
+        return Err(MailboxError::invalid_argument(
+            "itemIds must be non-empty strings without control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// One `exportItems` batch (at most [`EXPORT_BATCH`] ids, checked by [`validate_export`]) posted to `url`:
+/// the mailbox's [`export_url`], or the URL an archive move names. Safe to send again: it only reads.
+/// Its answer: [`parse_export`].
+pub fn prepare_export_batch(url: String, ids: &[String]) -> GraphCall {
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    GraphCall {
+        method: Method::Post,
+        url,
+        body: Some(Rc::new(export_body(&refs))),
+        safe_to_retry: true,
+    }
 }
 
 /// One page of a collection: its values and, when there is more, the link to the next page.

@@ -1,4 +1,5 @@
-//! Graph's wire format as pure functions: the URL of each call, and the meaning of each answer.
+//! Graph's wire format as pure functions: each call prepared as a [`GraphCall`] from checked arguments,
+//! and the meaning of each answer, errors included.
 
 use crate::codec::json::{self, Value};
 use crate::codec::text::push_decimal;
@@ -6,7 +7,8 @@ use crate::codec::time::parse_iso_datetime;
 use crate::codec::url::{parse_target, percent_encode, UrlProblem};
 use crate::config::ClientConfig;
 use crate::error::{redact, ErrorCode, MailboxError};
-use crate::transport::HttpResponse;
+use crate::transport::{HttpResponse, Method};
+use alloc::rc::Rc;
 use alloc::string::String;
 
 /// Longest mailbox id accepted, in characters. Real ids (`MBX:{guid}@{guid}`, UPNs, SMTP addresses) are
@@ -49,6 +51,44 @@ pub fn mailbox_url(config: &ClientConfig, mailbox_id: &str, suffix: &str) -> Str
 /// `POST .../mailboxes/{mailboxId}/createImportSession`, no body.
 pub fn create_import_session_url(config: &ClientConfig, mailbox_id: &str) -> String {
     mailbox_url(config, mailbox_id, "/createImportSession")
+}
+
+/// One Graph call to make: what each `prepare_*` function builds from checked arguments, and what the
+/// one Graph loop ([`crate::flows::client::send_to_graph`]) sends.
+#[derive(Debug, Clone)]
+pub struct GraphCall {
+    pub method: Method,
+    pub url: String,
+    pub body: Option<Rc<String>>,
+    /// Whether sending it twice is harmless, so that a network failure or timeout may be retried.
+    pub safe_to_retry: bool,
+}
+
+impl GraphCall {
+    /// A GET: always safe to send again.
+    pub fn get(url: String) -> Self {
+        Self {
+            method: Method::Get,
+            url,
+            body: None,
+            safe_to_retry: true,
+        }
+    }
+}
+
+/// `createImportSession` for `mailbox_id`, the id checked first. Its answer: [`parse_import_session`].
+pub fn prepare_create_import_session(
+    config: &ClientConfig,
+    mailbox_id: &str,
+) -> Result<GraphCall, MailboxError> {
+    validate_mailbox_id(mailbox_id)?;
+    Ok(GraphCall {
+        method: Method::Post,
+        url: create_import_session_url(config, mailbox_id),
+        body: None,
+        // A spare session is harmless, so a lost answer may be asked for again.
+        safe_to_retry: true,
+    })
 }
 
 /// Graph's `mailboxItemImportSession`, holding exactly the two documented fields.
