@@ -55,6 +55,14 @@ export const DEFAULT_CONFIG = Object.freeze({
   // expires_in (seconds) of the app-only tokens issued from now on; Graph refuses a token once it has expired.
   // Entra's usual value is 3599.
   appTokenLifetimeS: 3599,
+  // POST .../folders or .../childFolders with a display name already taken under that parent (any case):
+  // "conflict" answers 409 ErrorFolderExists, as Graph's mail folders do; "allow" creates a second folder of
+  // that name. What the mailbox API does is UNKNOWN, so clients are tested against both.
+  duplicateFolderNames: "conflict",
+  // The answer to a delta link whose state is gone (state.expireDeltaTokens, or a token the mock never
+  // issued): "syncStateNotFound" 410 SyncStateNotFound, "resyncRequired" 410 resyncRequired with a Location
+  // naming the initial request, "badRequest" 400 syncStateNotFound. Which one Exchange sends is UNKNOWN.
+  deltaTokenExpired: "syncStateNotFound",
 });
 
 export const CHAOS_KEYS = ["seed", "throttleRate", "resetBeforeProcessRate", "resetAfterProcessRate", "retryAfter"];
@@ -180,6 +188,14 @@ export function normalizeConfigValue(k, v) {
       return v;
     case "missingArchiveIdAs":
       if (v !== "null" && v !== "omit") throw new TypeError('missingArchiveIdAs must be "null" or "omit"');
+      return v;
+    case "duplicateFolderNames":
+      if (v !== "conflict" && v !== "allow") throw new TypeError('duplicateFolderNames must be "conflict" or "allow"');
+      return v;
+    case "deltaTokenExpired":
+      if (!["syncStateNotFound", "resyncRequired", "badRequest"].includes(v)) {
+        throw new TypeError('deltaTokenExpired must be "syncStateNotFound", "resyncRequired" or "badRequest"');
+      }
       return v;
     case "linkIdStyle":
       if (v !== "docs" && v !== "encoded") throw new TypeError('linkIdStyle must be "docs" or "encoded"');

@@ -100,6 +100,35 @@ export async function handleControl(ctx, req, res, cors) {
         }
         return reply(json(200, { expired: state.expireAppTokens(body.clientId) }));
       }
+      case "POST /_mock/add-item": {
+        const item = state.createItem(parseBody());
+        return reply(json(201, { item: { mailbox: item.mailbox, ...item } }));
+      }
+      case "POST /_mock/change-item": {
+        const body = parseBody();
+        if (!isPlainObject(body) || typeof body.itemId !== "string") throw new TypeError('body must be {"itemId": "<id>", "data"?, "categories"?}');
+        const { itemId, ...patch } = body;
+        const item = state.changeItem(itemId, patch);
+        return reply(json(200, { item: { mailbox: item.mailbox, ...item } }));
+      }
+      case "POST /_mock/remove-item": {
+        const body = parseBody();
+        if (!isPlainObject(body) || typeof body.itemId !== "string") throw new TypeError('body must be {"itemId": "<id>"}');
+        const item = state.removeItem(body.itemId);
+        return reply(json(200, { item: { mailbox: item.mailbox, ...item } }));
+      }
+      case "GET /_mock/tree": {
+        const mailbox = url.searchParams.get("mailbox");
+        if (!mailbox) throw new TypeError("tree needs ?mailbox=ID");
+        return reply(json(200, state.folderTree(mailbox)));
+      }
+      case "POST /_mock/expire-delta-tokens": {
+        const body = bodyText.trim() === "" ? {} : parseBody();
+        if (!isPlainObject(body) || (body.mailbox !== undefined && typeof body.mailbox !== "string")) {
+          throw new TypeError('body must be {"mailbox": "<id>"} or {} for every mailbox');
+        }
+        return reply(json(200, { expired: state.expireDeltaTokens(body.mailbox) }));
+      }
       case "POST /_mock/expire-sessions": {
         const body = bodyText.trim() === "" ? {} : parseBody();
         if (!isPlainObject(body) || (body.mailbox !== undefined && typeof body.mailbox !== "string")) {
@@ -112,7 +141,8 @@ export async function handleControl(ctx, req, res, cors) {
           "/_mock/reset", "/_mock/faults", "/_mock/requests", "/_mock/items", "/_mock/sessions", "/_mock/config",
           "/_mock/stats", "/_mock/duplicates", "/_mock/expire-sessions", "/_mock/seed", "/_mock/users",
           "/_mock/mailboxes", "/_mock/folders", "/_mock/elsewhere-requests", "/_mock/token-requests",
-          "/_mock/app-tokens", "/_mock/expire-app-tokens",
+          "/_mock/app-tokens", "/_mock/expire-app-tokens", "/_mock/add-item", "/_mock/change-item", "/_mock/remove-item",
+          "/_mock/tree", "/_mock/expire-delta-tokens",
         ];
         if (known.includes(url.pathname)) return reply(json(405, { error: `${req.method} not allowed here` }));
         return reply(json(404, { error: `no control route ${url.pathname}` }));

@@ -4,6 +4,7 @@ import { resolveFolder } from "./directory.mjs";
 import { CHANGE_KEY_PREFIX, ITEM_ID_PREFIX } from "./ids.mjs";
 import { importCorsHeaders, importError, json, NOT_FOUND_IN_STORE, preflight } from "./responses.mjs";
 import { serve } from "./serve.mjs";
+import { leaveTombstone } from "./store.mjs";
 import { hashData, isBase64, isPlainObject, randomToken } from "./util.mjs";
 
 /**
@@ -105,6 +106,7 @@ export function importNormal(ctx, req, route, ids, bodyText) {
       version: route.version,
       createdAt: now,
       updatedAt: now,
+      receivedAt: now,
       dataHash: stored.dataHash,
       size: stored.size,
       seq: state.nextSeq(),
@@ -113,13 +115,15 @@ export function importNormal(ctx, req, route, ids, bodyText) {
     ids.itemId = item.itemId;
     return importOk(ctx, route.version, ids, item);
   }
-  // Update of an item not in this mailbox: not found. A stale change key: conflict. Neither case is
-  // documented; these are the usual Exchange answers.
+  // `update` replaces the item in place: same itemId, a new changeKey. An item not in this mailbox: 404; a
+  // change key that is not the item's current one: 409. Both answers are UNKNOWN (Microsoft documents neither
+  // case); they are what Exchange answers elsewhere (ErrorItemNotFound; ErrorIrresolvableConflict is a 409).
   const item = state.itemIndex.get(ItemId);
   if (!item || item.mailbox !== route.mailbox) return importError(ids, 404, NOT_FOUND_IN_STORE);
   if (item.changeKey !== ChangeKey) {
     return importError(ids, 409, "The change key passed in the request does not match the current change key for the item.");
   }
+  if (item.folderId !== folderId) leaveTombstone(state, item, item.folderId);
   item.changeKey = CHANGE_KEY_PREFIX + randomToken(15);
   item.folderId = folderId;
   item.data = stored.data;

@@ -1,14 +1,15 @@
 // Names of the routes of each server. Request records carry them as `route`, and a fault may be scoped to some.
 
-// Names of the Graph routes (request records carry them as `route`; a fault may be scoped to some).
 export const GRAPH_ROUTES = [
   "createImportSession",
   "exportItems",
   "exchangeSettings",
   "folders",
+  "createFolder",
   "foldersDelta",
   "folder",
   "childFolders",
+  "createChildFolder",
   "childFoldersDelta",
   "items",
   "itemsDelta",

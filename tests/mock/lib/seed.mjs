@@ -5,7 +5,7 @@
 //   mailboxes: { "<mailboxId>": { rootFolderId?, folders: [{ id?, displayName, parentFolderId?, hidden?, type?,
 //                                                        wellKnownName? }] } },
 //   items: [{ id?, folderId, data (standard base64), changeKey?, type?, categories?, createdDateTime?,
-//             lastModifiedDateTime?, mailbox? }],
+//             lastModifiedDateTime?, receivedDateTime?, mailbox? }],
 //   ids?: ignored (demoSeed's index of its ids)
 // }
 // A mailbox named anywhere in a seed is "seeded": it gets a root folder ("Top of Information Store",
@@ -23,7 +23,8 @@ export const USER_KEYS = ["user", "id", "displayName", "primaryMailboxId", "inPl
 export const FOLDER_KEYS = ["id", "displayName", "parentFolderId", "hidden", "type", "wellKnownName"];
 
 export const SEED_ITEM_KEYS = [
-  "id", "folderId", "data", "changeKey", "type", "categories", "createdDateTime", "lastModifiedDateTime", "mailbox",
+  "id", "folderId", "data", "changeKey", "type", "categories", "createdDateTime", "lastModifiedDateTime", "receivedDateTime",
+  "mailbox",
 ];
 
 /** A readable id for seeded objects without one, unique in the tenant: AAMkADFolder000001AAA= and the like. */
@@ -218,6 +219,8 @@ export function applySeed(state, spec) {
       const now = Date.now();
       const createdAt = isoInput(it.createdDateTime, "createdDateTime") ?? now;
       const updatedAt = isoInput(it.lastModifiedDateTime, "lastModifiedDateTime") ?? createdAt;
+      // What items/delta's $filter=receivedDateTime compares; no property of mailboxItem shows it.
+      const receivedAt = isoInput(it.receivedDateTime, "receivedDateTime") ?? createdAt;
       const bytes = Buffer.from(it.data, "base64");
       const itemId = it.id ?? generatedId(state, "Item", itemTaken);
       newItems.push({
@@ -229,6 +232,7 @@ export function applySeed(state, spec) {
         version: null,
         createdAt,
         updatedAt,
+        receivedAt,
         dataHash: hashData(bytes),
         size: bytes.length,
         seq: 0,

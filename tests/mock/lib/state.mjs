@@ -4,6 +4,7 @@
 import { normalizeConfig } from "./config.mjs";
 import { normalizeFault } from "./faults.mjs";
 import { applySeed } from "./seed.mjs";
+import { changeItem, createItem, folderTree, removeItem } from "./store.mjs";
 import { expireNow, seededRandom } from "./util.mjs";
 
 export function freshStats() {
@@ -67,6 +68,13 @@ export function createState(initialConfig, initialSeeds = []) {
      * expiresAt }. Kept across reset (Entra does not forget its tokens when Graph is reset).
      */
     appTokens: new Map(),
+    /**
+     * Opaque tokens of the links the Graph server wrote: token -> { kind: "skip" | "delta", route, mailbox,
+     * folderId, offset?, round?, expired? } (see graph/reading.mjs).
+     */
+    pageTokens: new Map(),
+    /** Items that left a folder: [{ mailbox, folderId, itemId, receivedAt, seq }] (items/delta reports them). */
+    removals: [],
     /** Change counter: every folder and item carries the value it had when last created or changed (delta). */
     seq: 0,
     /** Counter behind generated seed ids. */
@@ -94,6 +102,8 @@ export function createState(initialConfig, initialSeeds = []) {
       state.folders.clear();
       state.elsewhereRequests.length = 0;
       state.tokenRequests.length = 0;
+      state.pageTokens.clear();
+      state.removals.length = 0;
       state.seq = 0;
       state.idCounter = 0;
       for (const k of Object.keys(state.config)) delete state.config[k];
@@ -157,6 +167,38 @@ export function createState(initialConfig, initialSeeds = []) {
       const out = [];
       for (const [dataHash, items] of byHash) if (items.length > 1) out.push({ dataHash, count: items.length, items });
       return out;
+    },
+    /**
+     * Adds an item to a seeded folder between passes: `{ folderId, data, id?, changeKey?, type?, categories?,
+     * createdDateTime?, lastModifiedDateTime?, receivedDateTime? }` (TypeError when wrong). Returns the item.
+     */
+    createItem(spec) {
+      return createItem(state, spec);
+    },
+    /** A user's edit: new changeKey and lastModifiedDateTime, new `data` / `categories` when given. Returns the item. */
+    changeItem(itemId, patch) {
+      return changeItem(state, itemId, patch);
+    },
+    /** Deletes an item; its folder's next items/delta round reports it @removed. Returns the item. */
+    removeItem(itemId) {
+      return removeItem(state, itemId);
+    },
+    /** The folders and items of `mailbox` as a tree, with each item's changeKey and dataHash (see store.mjs). */
+    folderTree(mailbox) {
+      return folderTree(state, mailbox);
+    },
+    /**
+     * Forgets the delta state of `mailbox` (every mailbox when omitted): its nextLinks and deltaLinks get the
+     * answer deltaTokenExpired names. Returns how many links.
+     */
+    expireDeltaTokens(mailbox) {
+      let n = 0;
+      for (const entry of state.pageTokens.values()) {
+        if (!entry.round || (mailbox !== undefined && mailbox !== null && entry.mailbox !== mailbox)) continue;
+        entry.expired = true;
+        n += 1;
+      }
+      return n;
     },
     /** Expires at once every session of `mailbox` (every session when omitted); returns how many. */
     expireSessions(mailbox) {

@@ -1,6 +1,7 @@
 // POST /admin/exchange/mailboxes/{id}/exportItems (graph-api.md §4).
 
 import { archiveTargetFor } from "../directory.mjs";
+import { readJsonBody } from "./json-body.mjs";
 import { mailboxPath } from "./links.mjs";
 import { graphError, graphJson, NOT_FOUND_IN_STORE } from "../responses.mjs";
 import { isPlainObject, nonEmptyString } from "../util.mjs";
@@ -9,23 +10,9 @@ import { isPlainObject, nonEmptyString } from "../util.mjs";
 export function exportItemsNormal(ctx, req, route, ids, bodyText) {
   const { state } = ctx;
   const config = state.config;
-  const unreadable = () =>
-    graphError(
-      ids,
-      400,
-      "BadRequest",
-      "Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.",
-    );
-  if (config.requireJsonContentType) {
-    const type = (req.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
-    if (type !== "application/json") return unreadable();
-  }
-  let body;
-  try {
-    body = JSON.parse(bodyText);
-  } catch {
-    return unreadable();
-  }
+  const read = readJsonBody(ctx, req, ids, bodyText);
+  if (read.error) return read.error;
+  const { body } = read;
   if (!isPlainObject(body) || !Array.isArray(body.itemIds)) {
     return graphError(ids, 400, "BadRequest", "The request body must carry itemIds, an array of item ids.");
   }

@@ -3,6 +3,7 @@
 
 import { handleControl } from "../control.mjs";
 import { exportItemsNormal } from "./export.mjs";
+import { createFolderNormal } from "./folders.mjs";
 import { readNormal } from "./reading.mjs";
 import { parseGraphRoute } from "./router.mjs";
 import { createImportSessionNormal } from "./sessions.mjs";
@@ -19,7 +20,7 @@ export function graphNormal(ctx, req, route, ids, bodyText = "", opts = {}) {
   }
   if (req.method !== route.method) {
     return graphError(ids, 405, "BadRequest", "Specified HTTP method is not allowed for the request target.", {
-      Allow: route.method,
+      Allow: route.allow.join(", "),
     });
   }
   // Auth before anything about the mailbox, as Graph does.
@@ -64,6 +65,9 @@ export function graphNormal(ctx, req, route, ids, bodyText = "", opts = {}) {
       return exchangeSettingsNormal(ctx, route, ids);
     case "exportItems":
       return exportItemsNormal(ctx, req, route, ids, bodyText);
+    case "createFolder":
+    case "createChildFolder":
+      return createFolderNormal(ctx, req, route, ids, bodyText);
     default:
       return readNormal(ctx, req, route, ids, opts);
   }
@@ -84,6 +88,6 @@ export async function handleGraph(ctx, req, res) {
     return preflight(res, headers);
   }
   if (pathname === "/_mock" || pathname.startsWith("/_mock/")) return handleControl(ctx, req, res, cors);
-  const route = parseGraphRoute(pathname);
+  const route = parseGraphRoute(pathname, req.method);
   return serve(ctx, "graph", req, res, route, cors, (body, ids, opts) => graphNormal(ctx, req, route, ids, body, opts));
 }

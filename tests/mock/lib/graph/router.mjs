@@ -6,14 +6,17 @@ export const FOLDER_SEGMENT = Symbol("folderId");
 
 export const ITEM_SEGMENT = Symbol("itemId");
 
-// Routes under /{version}/admin/exchange/mailboxes/{mailboxId}/ (graph-api.md §2, §4), first match wins.
+// Routes under /{version}/admin/exchange/mailboxes/{mailboxId}/ (graph-api.md §2, §4): the first entry whose
+// pattern and method match wins; a path matched with another method answers 405 with the methods it has.
 export const MAILBOX_ROUTE_TABLE = [
   { name: "createImportSession", method: "POST", pattern: ["createimportsession"] },
   { name: "exportItems", method: "POST", pattern: ["exportitems"] },
   { name: "folders", method: "GET", pattern: ["folders"], list: true },
+  { name: "createFolder", method: "POST", pattern: ["folders"] },
   { name: "foldersDelta", method: "GET", pattern: ["folders", "delta"], list: true, delta: true },
   { name: "folder", method: "GET", pattern: ["folders", FOLDER_SEGMENT] },
   { name: "childFolders", method: "GET", pattern: ["folders", FOLDER_SEGMENT, "childfolders"], list: true },
+  { name: "createChildFolder", method: "POST", pattern: ["folders", FOLDER_SEGMENT, "childfolders"] },
   {
     name: "childFoldersDelta",
     method: "GET",
@@ -39,14 +42,16 @@ export function decodeSegment(raw) {
  * Parses a Graph path (query removed): `/{version}/users/{user}/settings/exchange` or
  * `/{version}/admin/exchange/mailboxes/{mailboxId}/...` (MAILBOX_ROUTE_TABLE). Ids must be single raw segments,
  * percent-decoded once (graph-api.md §4: ids travel as one percent-encoded segment). Fixed segments are matched
- * without regard to case, as Graph's router does; `delta()` is the same as `delta`.
+ * without regard to case, as Graph's router does; `delta()` is the same as `delta`. `route.allow` lists the
+ * methods the path has (for a 405).
  */
-export function parseGraphRoute(pathname) {
+export function parseGraphRoute(pathname, method = "GET") {
   const parts = pathname.split("/");
   const route = {
     matched: false,
     name: null,
     method: null,
+    allow: [],
     list: false,
     delta: false,
     version: null,
@@ -63,14 +68,14 @@ export function parseGraphRoute(pathname) {
   const rest = parts.slice(2);
   const lower = rest.map((p) => p.toLowerCase());
   if (rest.length === 4 && lower[0] === "users" && lower[2] === "settings" && lower[3] === "exchange" && rest[1] !== "") {
-    Object.assign(route, { matched: true, name: "exchangeSettings", method: "GET", version });
+    Object.assign(route, { matched: true, name: "exchangeSettings", method: "GET", allow: ["GET"], version });
     route.user = decodeSegment(rest[1]);
     route.badId = route.user === null;
     return route;
   }
   if (rest.length < 5 || lower[0] !== "admin" || lower[1] !== "exchange" || lower[2] !== "mailboxes") return route;
   const tail = rest.slice(4);
-  const entry = MAILBOX_ROUTE_TABLE.find(
+  const matches = MAILBOX_ROUTE_TABLE.filter(
     (e) =>
       e.pattern.length === tail.length &&
       e.pattern.every((p, i) => {
@@ -79,11 +84,13 @@ export function parseGraphRoute(pathname) {
         return seg === p || (p === "delta" && seg === "delta()");
       }),
   );
-  if (!entry) return route;
+  if (matches.length === 0) return route;
+  const entry = matches.find((e) => e.method === method) ?? matches[0];
   Object.assign(route, {
     matched: true,
     name: entry.name,
     method: entry.method,
+    allow: [...new Set(matches.map((e) => e.method))],
     list: entry.list === true,
     delta: entry.delta === true,
     version,
