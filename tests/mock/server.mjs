@@ -29,11 +29,20 @@ import { demoSeed } from "./lib/demo.mjs";
 import { handleElsewhere } from "./lib/elsewhere.mjs";
 import { handleGraph } from "./lib/graph/handler.mjs";
 import { handleImport } from "./lib/import-host.mjs";
+import { issuerFor } from "./lib/entra.mjs";
 import { handleLogin } from "./lib/login.mjs";
 import { createState } from "./lib/state.mjs";
 import { urlHost } from "./lib/util.mjs";
 
 export { DEMO_IDS, demoSeed } from "./lib/demo.mjs";
+
+/**
+ * A signed access token for a Worker's own API from the mock's login server (`tenant` as startMockTenant
+ * returns it, or its state); the options make each bad case (see lib/entra.mjs).
+ */
+export function mintAccessToken(tenant, options) {
+  return (tenant.state ?? tenant).mintAccessToken(options);
+}
 
 function listen(server, port, host) {
   return new Promise((resolve, reject) => {
@@ -56,7 +65,7 @@ function seedList(seed) {
  * options: { host = "127.0.0.1", graphPort = 0, importPort = 0, elsewherePort = 0, loginPort = 0, seed } and any
  * config key (DEFAULT_CONFIG). `seed` is a seed spec, "demo", or a list of those; it is applied again after every
  * reset. Returns { graphUrl, importUrlBase, elsewhereUrl, loginUrl, graphPort, importPort, elsewherePort,
- * loginPort, close(), state }.
+ * loginPort, close(), state, issuer, openidConfigurationUrl, jwksUri, mintAccessToken(options) }.
  */
 export async function startMockTenant(options = {}) {
   const host = options.host ?? "127.0.0.1";
@@ -130,6 +139,7 @@ export async function startMockTenant(options = {}) {
     return closing;
   };
 
+  const tenantId = state.config.entraTenantId;
   return {
     graphUrl: ctx.graphUrl,
     importUrlBase: ctx.importUrlBase,
@@ -141,6 +151,12 @@ export async function startMockTenant(options = {}) {
     loginPort,
     close,
     state,
+    // Entra ID for a Worker's own API (lib/entra.mjs): the issuer tokens carry (as in production) and where the
+    // mock publishes its keys, for the tenant id the mock started with.
+    issuer: issuerFor(tenantId),
+    openidConfigurationUrl: `${ctx.loginUrl}/${tenantId}/v2.0/.well-known/openid-configuration`,
+    jwksUri: `${ctx.loginUrl}/${tenantId}/discovery/v2.0/keys`,
+    mintAccessToken: (tokenOptions) => state.mintAccessToken(tokenOptions),
   };
 }
 

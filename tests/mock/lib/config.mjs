@@ -63,6 +63,11 @@ export const DEFAULT_CONFIG = Object.freeze({
   // issued): "syncStateNotFound" 410 SyncStateNotFound, "resyncRequired" 410 resyncRequired with a Location
   // naming the initial request, "badRequest" 400 syncStateNotFound. Which one Exchange sends is UNKNOWN.
   deltaTokenExpired: "syncStateNotFound",
+  // The directory (tenant) id the login server's OpenID configuration, JWKS and minted access tokens name (tid,
+  // and the issuer https://login.microsoftonline.com/{id}/v2.0). The demo tenant's id by default.
+  entraTenantId: "c0c0c0c0-0000-4000-8000-00000000c0de",
+  // `aud` of minted access tokens: the Worker API's application id URI.
+  apiAudience: "api://mailbox-migration",
 });
 
 export const CHAOS_KEYS = ["seed", "throttleRate", "resetBeforeProcessRate", "resetAfterProcessRate", "retryAfter"];
@@ -188,6 +193,14 @@ export function normalizeConfigValue(k, v) {
       return v;
     case "missingArchiveIdAs":
       if (v !== "null" && v !== "omit") throw new TypeError('missingArchiveIdAs must be "null" or "omit"');
+      return v;
+    case "entraTenantId":
+      if (typeof v !== "string" || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v)) {
+        throw new TypeError("entraTenantId must be a lowercase GUID");
+      }
+      return v;
+    case "apiAudience":
+      if (typeof v !== "string" || v === "") throw new TypeError("apiAudience must be a non-empty string");
       return v;
     case "duplicateFolderNames":
       if (v !== "conflict" && v !== "allow") throw new TypeError('duplicateFolderNames must be "conflict" or "allow"');

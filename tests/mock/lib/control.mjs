@@ -129,6 +129,17 @@ export async function handleControl(ctx, req, res, cors) {
         }
         return reply(json(200, { expired: state.expireDeltaTokens(body.mailbox) }));
       }
+      case "POST /_mock/access-tokens":
+        // Options as mintAccessToken takes them; in JSON a claim set to null is left out.
+        return reply(json(200, { accessToken: state.mintAccessToken(bodyText.trim() === "" ? {} : parseBody()) }));
+      case "POST /_mock/rotate-signing-key": {
+        const body = bodyText.trim() === "" ? {} : parseBody();
+        if (!isPlainObject(body) || (body.keepPrevious !== undefined && typeof body.keepPrevious !== "boolean")) {
+          throw new TypeError('body must be {"keepPrevious": true | false} or {}');
+        }
+        const kid = state.rotateSigningKey(body);
+        return reply(json(200, { kid, kids: state.signingKeys.map((k) => k.kid) }));
+      }
       case "POST /_mock/expire-sessions": {
         const body = bodyText.trim() === "" ? {} : parseBody();
         if (!isPlainObject(body) || (body.mailbox !== undefined && typeof body.mailbox !== "string")) {
@@ -142,7 +153,7 @@ export async function handleControl(ctx, req, res, cors) {
           "/_mock/stats", "/_mock/duplicates", "/_mock/expire-sessions", "/_mock/seed", "/_mock/users",
           "/_mock/mailboxes", "/_mock/folders", "/_mock/elsewhere-requests", "/_mock/token-requests",
           "/_mock/app-tokens", "/_mock/expire-app-tokens", "/_mock/add-item", "/_mock/change-item", "/_mock/remove-item",
-          "/_mock/tree", "/_mock/expire-delta-tokens",
+          "/_mock/tree", "/_mock/expire-delta-tokens", "/_mock/access-tokens", "/_mock/rotate-signing-key",
         ];
         if (known.includes(url.pathname)) return reply(json(405, { error: `${req.method} not allowed here` }));
         return reply(json(404, { error: `no control route ${url.pathname}` }));

@@ -2,6 +2,7 @@
 // (POST /{tenant}/oauth2/v2.0/token, form-encoded client_id, client_secret, scope, grant_type).
 
 import { randomUUID } from "node:crypto";
+import { jwksDocument, openidConfiguration, tenantIdOf } from "./entra.mjs";
 import { playTransportFault } from "./faults.mjs";
 import { htmlPage, json, response, send } from "./responses.mjs";
 import { randomToken, readBody } from "./util.mjs";
@@ -194,6 +195,53 @@ export function loginFaultResponse(fault, ids) {
   }
 }
 
+// The discovery documents a token validator reads: route name (for faults and stats) and path.
+const DISCOVERY_PATHS = [
+  ["openidConfiguration", /^\/([^/]+)\/v2\.0\/\.well-known\/openid-configuration$/i],
+  ["jwks", /^\/([^/]+)\/discovery\/v2\.0\/keys$/i],
+];
+
+/**
+ * GET /{tenant}/v2.0/.well-known/openid-configuration and GET /{tenant}/discovery/v2.0/keys (see entra.mjs):
+ * counted in stats.discovery, not recorded, CORS open and cacheable as Entra serves them. A login fault applies
+ * only when it names the route ("openidConfiguration" or "jwks").
+ */
+async function handleDiscovery(ctx, req, res, name, match) {
+  const { state } = ctx;
+  state.stats.discovery[name] += 1;
+  const ids = { traceId: randomUUID(), correlationId: randomUUID(), clientRequestId: null };
+  const headers = {
+    "Content-Type": "application/json; charset=utf-8",
+    "Cache-Control": "max-age=86400, private",
+    "Access-Control-Allow-Origin": "*",
+    "x-ms-request-id": ids.traceId,
+  };
+  const answer = (r) => send(res, null, req.method === "HEAD" ? { ...r, body: "" } : r);
+  const fault = state.takeFault("login", { mailbox: null, name, list: false });
+  try {
+    await readBody(req);
+  } catch {
+    return;
+  }
+  let segment;
+  try {
+    segment = decodeURIComponent(match[1]);
+  } catch {
+    segment = match[1];
+  }
+  const run = () => {
+    if (segment.startsWith("missing")) {
+      return entraError(ids, 400, "invalid_tenant", 90002, `Tenant '${segment}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`, { "Access-Control-Allow-Origin": "*" });
+    }
+    const tenantId = tenantIdOf(state, segment);
+    const body = name === "jwks" ? jwksDocument(state, tenantId) : openidConfiguration(ctx.loginUrl, tenantId);
+    return json(200, body, headers);
+  };
+  if (!fault) return answer(run());
+  if (await playTransportFault(ctx, req, res, fault, run, answer)) return;
+  return answer(loginFaultResponse(fault, ids));
+}
+
 /**
  * The login server. `/{tenant}/oauth2/v2.0/token` is the token endpoint (any method; only POST gets a token);
  * any other path is an HTML 404, unrecorded. Each request to the endpoint is counted, recorded, takes the
@@ -202,6 +250,8 @@ export function loginFaultResponse(fault, ids) {
 export async function handleLogin(ctx, req, res) {
   const { state } = ctx;
   const pathname = req.url.split("?")[0];
+  const discovery = DISCOVERY_PATHS.map(([name, re]) => [name, re.exec(pathname)]).find(([, match]) => match);
+  if (discovery && (req.method === "GET" || req.method === "HEAD")) return handleDiscovery(ctx, req, res, ...discovery);
   const m = /^\/([^/]+)\/oauth2\/v2\.0\/token\/?$/i.exec(pathname);
   if (!m) {
     try {

@@ -18,6 +18,7 @@ export const GRAPH_ROUTES = [
 
 export const IMPORT_ROUTES = ["importItem"];
 
-export const LOGIN_ROUTES = ["token"];
+// A login fault without a route applies to the token endpoint only; the discovery documents need theirs named.
+export const LOGIN_ROUTES = ["token", "openidConfiguration", "jwks"];
 
 export const ROUTES_BY_TARGET = { graph: GRAPH_ROUTES, import: IMPORT_ROUTES, login: LOGIN_ROUTES };

@@ -3,6 +3,7 @@
 
 import { normalizeConfig } from "./config.mjs";
 import { normalizeFault } from "./faults.mjs";
+import { mintAccessToken, rotateSigningKey } from "./entra.mjs";
 import { applySeed } from "./seed.mjs";
 import { changeItem, createItem, folderTree, removeItem } from "./store.mjs";
 import { expireNow, seededRandom } from "./util.mjs";
@@ -22,6 +23,8 @@ export function freshStats() {
     chaos: { throttle: 0, resetBeforeProcess: 0, resetAfterProcess: 0 },
     // The login server: token requests received (faulted ones included), tokens issued, answers by status.
     login: { requests: 0, tokensIssued: 0, statuses: {} },
+    // The login server's OpenID configuration and JWKS documents served (a validator's cache shows here).
+    discovery: { openidConfiguration: 0, jwks: 0 },
   };
 }
 
@@ -75,6 +78,11 @@ export function createState(initialConfig, initialSeeds = []) {
     pageTokens: new Map(),
     /** Items that left a folder: [{ mailbox, folderId, itemId, receivedAt, seq }] (items/delta reports them). */
     removals: [],
+    /**
+     * The login server's RS256 signing keys, newest first: [{ kid, privateKey, jwk }] (see entra.mjs). Made on
+     * first use and kept across reset.
+     */
+    signingKeys: [],
     /** Change counter: every folder and item carries the value it had when last created or changed (delta). */
     seq: 0,
     /** Counter behind generated seed ids. */
@@ -200,6 +208,14 @@ export function createState(initialConfig, initialSeeds = []) {
       }
       return n;
     },
+    /** A signed access token for a Worker's own API (see entra.mjs mintAccessToken for the options). */
+    mintAccessToken(options) {
+      return mintAccessToken(state, options);
+    },
+    /** A new signing key signs from now on; the JWKS keeps the previous keys unless keepPrevious is false. */
+    rotateSigningKey(options) {
+      return rotateSigningKey(state, options);
+    },
     /** Expires at once every session of `mailbox` (every session when omitted); returns how many. */
     expireSessions(mailbox) {
       return expireNow(state.sessions, "mailbox", mailbox);
@@ -240,7 +256,7 @@ export function createState(initialConfig, initialSeeds = []) {
         (f) =>
           f.target === server &&
           (f.mailbox === undefined || f.mailbox === route.mailbox) &&
-          (f.route === undefined || f.route.includes(route.name)) &&
+          (f.route === undefined ? server !== "login" || route.name === "token" : f.route.includes(route.name)) &&
           (f.kind !== "untrustedNextLink" || route.list === true),
       );
       if (i < 0) return null;
