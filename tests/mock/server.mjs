@@ -9,7 +9,7 @@
 //   - "login" plays Microsoft Entra ID's token endpoint https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token
 //     for the client credentials grant (app-only tokens), whose tokens Graph refuses once they expire.
 // Imported and seeded items live in one store: what is imported can be listed and exported again.
-// What they answer follows the design notes on the service, graph-api.md (cited below as "graph-api.md §N").
+// What they answer follows the project's reference on the service, docs/graph-api.md (cited as "graph-api.md §N").
 // Only node: built-ins are used, so this starts on a machine with nothing installed:
 //
 //   node tests/mock/server.mjs [--graph-port N] [--import-port N] [--elsewhere-port N] [--login-port N]
