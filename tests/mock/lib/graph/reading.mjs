@@ -225,7 +225,9 @@ export function readNormal(ctx, req, route, ids, opts) {
     }
     body["@odata.nextLink"] = `${base}${path}?${q}`;
   } else if (route.delta) {
-    const { since: _since, entries: _entries, ...kept } = round; // a deltaLink keeps the bound and options only
+    // A deltaLink keeps the round's bound and options, not its list.
+    const { upto, includeHidden: hidden, top: roundTop, select: roundSelect, filter: roundFilter } = round;
+    const kept = { upto, includeHidden: hidden, top: roundTop, select: roundSelect, filter: roundFilter };
     const token = issueToken(state, { ...entryBase, kind: "delta", round: kept });
     body["@odata.deltaLink"] = `${base}${path}?${queryString([["$deltatoken", token]])}`;
   }
