@@ -1,11 +1,11 @@
 // The import pane: items (chosen or dropped files, or generated samples in offline mode) go into the mailbox
 // through MailboxClient.importItems, with a progress bar, counts and one row per item as it settles.
 //
-// app.js (with settings-pane.js) owns the page's mode and token: `prepare()` gives the mailbox and the client options for a run (the
-// same options, token provider included, that the page uses for createImportSession). Runs go through the
-// page's one MailboxClient (clients.js) for as long as those options stay the same, so its import session
-// carries over from run to run (and is shared with the copy pane); a new one is made after a switch of tenant,
-// account or API version.
+// app.js and settings-pane.js own the page's mode and token: `prepare()` gives the mailbox and the client
+// options for a run (the same options, token provider included, that the page uses for createImportSession).
+// Runs go through the page's one MailboxClient (clients.js) for as long as those options stay the same, so its
+// import session carries over from run to run (and is shared with the copy pane); a new one is made after a
+// switch of tenant, account or API version.
 
 import { isMailboxError } from "graph-mailbox-import";
 import { $, PaneError, cell, errorDetail, formatBytes, plural, setStatus, showProblem } from "./ui.js";
