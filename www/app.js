@@ -95,15 +95,16 @@ async function start() {
     if (!mailboxId) throw new PaneError("Enter the mailbox id in the Import session form first.", session.mailboxInput);
     return mailboxId;
   };
+  let importPicker = null;
   const importPane = setupImportPane({
     prepare: () => {
       const { key, options } = connection();
-      return { mailboxId: sessionMailbox(), key, options };
+      return { mailboxId: sessionMailbox(), key, options, folderPath: importPicker.pickedPath() };
     },
     clients,
     onRunEnd: afterRun,
   });
-  const importPicker = setupFolderPicker({
+  importPicker = setupFolderPicker({
     toggle: $("import-browse"),
     panel: $("import-picker"),
     input: $("import-folder"),
@@ -127,9 +128,10 @@ async function start() {
       },
       importInto: (id, who) => {
         session.mailboxInput.value = id;
-        importPicker.reset();
         session.reset();
-        return `The import session form and the import pane now use ${who}.`;
+        // The folder in the field belongs to the mailbox before: the new one's Inbox replaces it.
+        importPicker.pickInbox();
+        return `The import session form and the import pane now use ${who}, its Inbox unless you pick another folder.`;
       },
     },
   });
