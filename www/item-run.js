@@ -49,7 +49,7 @@ export function setupItemRun({ els, words, detail = errorDetail, onRunEnd = () =
   /**
    * Runs `call(options)` (importItems or copyItems, with `options` for it) over `rows`, one per item, `status`
    * on the status line meanwhile. stopOn(result): a reason to stop the run early after this result, as
-   * { title, text }, or null. onSettled(tr, result, count): after each result is shown on its row.
+   * { title, text, advice } (the panel's sentences), or null. onSettled(tr, result, count): after each result is shown on its row.
    * ended(outcome, counts): after the status line says how it ended (outcome: { kind: "done" | "stopped" |
    * "halted" | "failed", err, reason }).
    */
@@ -119,7 +119,8 @@ export function setupItemRun({ els, words, detail = errorDetail, onRunEnd = () =
     let outcome;
     try {
       await call(options);
-      outcome = { kind: "done" };
+      // Stopped early at its last items: nothing was left to keep back, but the panel still says why.
+      outcome = halted ? { kind: "halted", reason: halted } : { kind: "done" };
     } catch (err) {
       if (halted) outcome = { kind: "halted", reason: halted };
       else outcome = signal.aborted ? { kind: "stopped" } : { kind: "failed", err };

@@ -202,6 +202,26 @@ describe("runs that cannot succeed, and runs that would repeat one", () => {
     assert.match(await panel.innerText(), /not copied/);
     await page.mouse.move(0, 0);
     await saveScreenshot(page.locator("#copy-pane"), "demo-copy-unreachable.png");
+
+    // The tenant is back: the same selection asks first, and "only the others" copies exactly the rest.
+    const settled = statuses.filter((s) => s === "imported" || s === "outcomeUnknown").length;
+    const rest = statuses.length - settled;
+    const sourceIds = await page.locator("#copy-rows .source-item-id").allTextContents();
+    const restIds = sourceIds.filter((_, i) => statuses[i] !== "imported" && statuses[i] !== "outcomeUnknown");
+    const before = stored(TARGET, DEMO_IDS.targetFolders.restored).length;
+    await startCopy();
+    const confirm = page.locator("#copy-confirm");
+    await confirm.waitFor({ state: "visible" });
+    assert.match(await confirm.innerText(), new RegExp(`${settled} of the ${statuses.length} chosen items were already copied`));
+    await confirm.getByRole("button", { name: `Copy only the ${rest} other items` }).click();
+    assert.equal(await copyEnded(), `Done: ${rest} copied, 0 failed, 0 outcome unknown.`);
+    assert.deepEqual(await page.locator("#copy-rows .source-item-id").allTextContents(), restIds);
+    assert.equal(stored(TARGET, DEMO_IDS.targetFolders.restored).length - before, rest);
+    // Every Inbox item is in the target once (the posts refused while it was cut off never arrived).
+    const inboxHashes = new Set(stored(SOURCE, DEMO_IDS.folders.inbox).map((item) => item.dataHash));
+    const copiesOfInbox = stored(TARGET, DEMO_IDS.targetFolders.restored).filter((item) => inboxHashes.has(item.dataHash));
+    assert.equal(copiesOfInbox.length, statuses.length - statuses.filter((s) => s === "outcomeUnknown").length);
+    assert.equal(new Set(copiesOfInbox.map((item) => item.dataHash)).size, copiesOfInbox.length, "no Inbox item copied twice");
   });
 
   test("an import whose tenant stops answering mid-run stops too", async () => {
