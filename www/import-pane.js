@@ -214,7 +214,8 @@ export function setupImportPane({ prepare, clients, onRunEnd = () => {} }) {
       call: (options) => clients.use(prepared.key, prepared.options, (client) => client.importItems(prepared.mailboxId, source(), options)),
       // Every item goes to the same folder of the same mailbox: once one is refused as not found, so would
       // the rest be, each after a session of its own. Stop at the first.
-      stopOn: (result) => (result.status === "failed" && result.error?.code === "notFound" ? notFound(result.error, folderName, prepared.mailboxId) : null),
+      stopOn: (result) =>
+        result.status === "failed" && result.error?.code === "notFound" ? notFound(result.error, folderName, prepared.mailboxId) : null,
     });
   }
 

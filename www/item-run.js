@@ -96,9 +96,10 @@ export function setupItemRun({ els, words, detail = errorDetail, onRunEnd = () =
         if (signal.aborted) return;
         unansweredInARow = unanswered(result) ? unansweredInARow + 1 : 0;
         if (unansweredInARow >= UNANSWERED_BEFORE_STOP) {
+          const said = `${result.error?.code ?? result.status}: ${redact(result.error?.message ?? "")}`;
           halt({
             title: "The tenant stopped answering",
-            text: `${unansweredInARow} items in a row got no answer (${result.error?.code ?? result.status}: ${redact(result.error?.message ?? "")}).`,
+            text: `${unansweredInARow} items in a row got no answer (${said}).`,
             advice: "Check the connection, then run the rest again.",
           });
           return;
@@ -145,7 +146,8 @@ export function setupItemRun({ els, words, detail = errorDetail, onRunEnd = () =
       // The status line says what ended; the panel says why, once.
       setStatus(els.status, `Stopped: ${summary}${notSent}.`, "error");
       const { title, text, advice } = outcome.reason;
-      const left = counts.notSent ? ` The run was stopped; ${counts.notSent} ${counts.notSent === 1 ? "item was" : "items were"} ${words.notSent}.` : " The run was stopped.";
+      const kept = `${counts.notSent} ${counts.notSent === 1 ? "item was" : "items were"} ${words.notSent}`;
+      const left = counts.notSent ? ` The run was stopped; ${kept}.` : " The run was stopped.";
       const p = el("p", "halt-reason", el("strong", "", `${title}:`), ` ${text}${left} ${advice ?? ""}`.trimEnd());
       els.error.replaceChildren(p);
       els.error.hidden = false;
