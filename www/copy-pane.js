@@ -5,6 +5,10 @@
 // Source: a mailbox id (typed, or set from the lookup) and a folder (typed, or picked in the folder tree);
 // its items are listed with listItems and chosen with checkboxes. Target: a mailbox id and a folder the same
 // way. The source keeps its items.
+//
+// The page remembers which items each earlier copy on it settled into each target folder (copied, or sent
+// without an answer): a copy that would send any of them there again asks first, since the target would
+// then hold them twice.
 
 import { PaneError, $, cell, el, formatBytes, plural, setStatus, shortDate, showErrorPanel, showFailure, showProblem } from "./ui.js";
 import { setupFolderPicker } from "./folder-picker.js";
@@ -21,6 +25,7 @@ const WORDS = {
   imported: "copied",
   notSent: "not copied",
   failed: "Copy failed",
+  run: "copy",
   stopping: "Stopping: no more items are exported or sent; posts under way are let finish…",
   stopPressed: "Not copied: Stop was pressed before it went out.",
   endedBefore: "Not copied: the copy ended before this item.",
@@ -56,6 +61,11 @@ export function setupCopyPane({ run, onRunEnd = () => {} }) {
     stop: $("copy-stop"),
     status: $("copy-status"),
     error: $("copy-error"),
+    confirm: $("copy-confirm"),
+    confirmText: $("copy-confirm-text"),
+    confirmRest: $("copy-confirm-rest"),
+    confirmAll: $("copy-confirm-all"),
+    confirmCancel: $("copy-confirm-cancel"),
     run: $("copy-run"),
     progress: $("copy-progress"),
     settled: $("copy-settled"),
@@ -69,6 +79,8 @@ export function setupCopyPane({ run, onRunEnd = () => {} }) {
 
   let listing = null; // { mailboxId, folderId, where, items: MailboxItem[] } of the items on show
   let listGeneration = 0; // a listing answered after the source changed is dropped
+  const settledInto = new Map(); // "source mailbox, target mailbox, target folder" -> Set of source item ids
+  let pendingCopy = null; // { source, target, targetName, where }: the copy the confirm panel asks about
   const copies = setupItemRun({ els, words: WORDS, onRunEnd });
 
   const required = (input, what) => () => {
@@ -102,7 +114,7 @@ export function setupCopyPane({ run, onRunEnd = () => {} }) {
   });
   els.sourceFolder.addEventListener("input", () => clearListing());
   els.targetMailbox.addEventListener("input", () => targetPicker.reset());
-  els.list.addEventListener("click", () => listItems(null));
+  els.list.addEventListener("click", () => listItems(sourcePicker.pickedPath()?.join(" › ") ?? null));
   els.selectAll.addEventListener("change", () => {
     const all = els.selectAll.checked;
     for (const box of itemBoxes()) box.checked = all;
@@ -112,11 +124,22 @@ export function setupCopyPane({ run, onRunEnd = () => {} }) {
     if (event.target.matches("input[type=checkbox]")) renderSelection();
   });
   els.form.addEventListener("submit", onCopy);
+  // The question is about the selection and target it was asked for: any edit of them withdraws it.
+  els.form.addEventListener("input", () => hideConfirm());
+  els.form.addEventListener("change", () => hideConfirm());
+  els.confirmCancel.addEventListener("click", () => {
+    hideConfirm();
+    setStatus(els.status, "Nothing copied.");
+    els.start.focus();
+  });
+  els.confirmAll.addEventListener("click", () => confirmed((ids) => ids));
+  els.confirmRest.addEventListener("click", () => confirmed((ids, done) => ids.filter((id) => !done.has(id))));
 
   // -------------------------------------------------------------------------------------------------------
   // The source's items
 
   function clearListing() {
+    hideConfirm();
     listGeneration += 1;
     listing = null;
     els.items.hidden = true;
@@ -177,10 +200,12 @@ export function setupCopyPane({ run, onRunEnd = () => {} }) {
       time.textContent = shortDate(item.createdDateTime);
       created.append(time);
     }
+    const id = el("code", "", item.id);
+    id.title = item.id;
     tr.append(
       cell("col-check", box),
       cell("col-index", String(i + 1)),
-      cell("col-item-id", el("code", "", item.id)),
+      cell("col-item-id", id),
       cell("col-type", item.type ?? ""),
       cell("col-size", formatBytes(item.size)),
       created,
@@ -232,23 +257,82 @@ export function setupCopyPane({ run, onRunEnd = () => {} }) {
 
     const source = { mailboxId: listing.mailboxId, itemIds };
     const target = { mailboxId: targetMailbox, folderId: targetFolder };
+    const targetName = els.targetPath.textContent || targetFolder;
+    const done = settledInto.get(settledKey(source, target));
+    const again = done ? itemIds.filter((id) => done.has(id)) : [];
+    if (again.length) {
+      askFirst({ source, target, targetName, where: listing.where }, again.length);
+      return;
+    }
+    hideConfirm();
+    await copy({ source, target, targetName, where: listing.where });
+  }
+
+  function settledKey(source, target) {
+    return JSON.stringify([source.mailboxId, target.mailboxId, target.folderId]);
+  }
+
+  /** Asks before a copy that would send `repeated` of its items into the target again. */
+  function askFirst(copyRequest, repeated) {
+    pendingCopy = copyRequest;
+    const n = copyRequest.source.itemIds.length;
+    const rest = n - repeated;
+    const which = repeated === n ? `All ${n} chosen items were` : `${repeated} of the ${n} chosen items were`;
+    els.confirmText.textContent =
+      `${which} already copied into ${copyRequest.targetName} by an earlier copy on this page (or sent without an ` +
+      "answer). Copying them again makes second copies there.";
+    els.confirmRest.hidden = rest === 0;
+    els.confirmRest.textContent = `Copy only the ${plural(rest, "other item")}`;
+    els.confirmAll.textContent = `Copy all ${n} again`;
+    els.confirm.hidden = false;
+    setStatus(els.status, "");
+    // The safe answer has the focus: Enter does not make copies.
+    els.confirmCancel.focus();
+  }
+
+  function hideConfirm() {
+    pendingCopy = null;
+    els.confirm.hidden = true;
+  }
+
+  /** Runs the copy the confirm panel asked about, with the item ids `choose(ids, settledBefore)` keeps. */
+  async function confirmed(choose) {
+    const asked = pendingCopy;
+    hideConfirm();
+    if (!asked || copies.busy()) return;
+    const done = settledInto.get(settledKey(asked.source, asked.target)) ?? new Set();
+    const itemIds = choose(asked.source.itemIds, done);
+    els.start.focus();
+    await copy({ ...asked, source: { ...asked.source, itemIds } });
+  }
+
+  /** Copies source.itemIds into the target, `where` and `targetName` naming the folders for people. */
+  async function copy({ source, target, targetName, where }) {
+    const { itemIds } = source;
+    const key = settledKey(source, target);
+    if (!settledInto.has(key)) settledInto.set(key, new Set());
+    const settled = settledInto.get(key);
+    els.error.hidden = true;
     // One row per source item.
     const rows = itemIds.map((id, i) => {
-      const tr = copies.row(i, cell("col-source", el("code", "source-item-id", id)));
+      const code = el("code", "source-item-id", id);
+      code.title = id;
+      const tr = copies.row(i, cell("col-source", code));
       tr.dataset.sourceItemId = id;
       return tr;
     });
     const errors = []; // the per-item errors, to tell a call that failed for every item from single failures
-    const targetName = els.targetPath.textContent || targetFolder;
     await copies.run({
       rows,
-      status: `Copying ${plural(itemIds.length, "item")} from ${listing.where} into ${targetName} (${targetMailbox})…`,
+      status: `Copying ${plural(itemIds.length, "item")} from ${where} into ${targetName} (${target.mailboxId})…`,
       call: (options) => run((client) => client.copyItems(source, target, options)),
       onSettled: (tr, result, count) => {
         if (result.sourceItemId && result.sourceItemId !== tr.dataset.sourceItemId) {
           // Not expected: the package numbers results by input position. Show what it said.
           tr.children[1].firstChild.textContent = result.sourceItemId;
         }
+        // Copied, or sent without an answer (it may be there): either way, sending it again may duplicate it.
+        if (count === "imported" || count === "outcomeUnknown") settled.add(tr.dataset.sourceItemId);
         if (result.error && count !== "notSent") errors.push(result.error);
       },
       ended: (outcome, counts) => {
@@ -259,9 +343,6 @@ export function setupCopyPane({ run, onRunEnd = () => {} }) {
         if (outcome.kind === "done" && first && counts.imported === 0 && errors.length === itemIds.length &&
           errors.every((e) => e.code === first.code)) {
           showErrorPanel(els.error, first, `Every item failed: ${first.code}`);
-        }
-        if (outcome.kind === "failed" && !(outcome.err instanceof PaneError)) {
-          showErrorPanel(els.error, outcome.err, "The copy failed");
         }
       },
     });
@@ -283,6 +364,8 @@ export function setupCopyPane({ run, onRunEnd = () => {} }) {
     /** A switch of tenant: the ids on show belong to the other one. */
     setMode() {
       copies.abort(new DOMException("The page switched tenants.", "AbortError"));
+      hideConfirm();
+      settledInto.clear();
       setMailbox(els.sourceMailbox, sourcePicker, els.sourceFolder, "");
       setMailbox(els.targetMailbox, targetPicker, els.targetFolder, "");
       clearListing();

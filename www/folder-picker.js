@@ -16,7 +16,9 @@ let nextListId = 0; // ids of subfolder lists, for their disclosure buttons' ari
  * fn(client) with the page's MailboxClient, or throws a PaneError (not signed in); onPick(folder, path):
  * after a pick, `path` the display names from the top ("Inbox", "Projects", "2026"); countInPath: whether the
  * picked folder's item count is shown with its path (not for a target, whose count a copy changes).
- * Returns { close(), reset() }: reset forgets the tree (the mailbox changed).
+ * Returns { close(), reset(), pickInbox(), pickedPath() }: reset forgets the tree (the mailbox changed);
+ * pickInbox fills the field with the mailbox's Inbox; pickedPath gives the path of the folder in the field
+ * when it was picked (null when it was typed).
  */
 export function setupFolderPicker({ toggle, panel, input, pathEl, mailbox, run, onPick = () => {}, countInPath = true }) {
   const bar = document.createElement("div");
@@ -40,6 +42,7 @@ export function setupFolderPicker({ toggle, panel, input, pathEl, mailbox, run, 
   let loadedFor = null; // { mailboxId, includeHidden } of the tree on show
   let generation = 0; // bumped on every reload: answers for an older tree are dropped
   let pickedId = null;
+  let pickedPath = null; // display names down to pickedId
   const hiddenIds = new Set(); // folders known to be hidden
 
   toggle.setAttribute("aria-expanded", "false");
@@ -51,6 +54,7 @@ export function setupFolderPicker({ toggle, panel, input, pathEl, mailbox, run, 
   input.addEventListener("input", () => {
     // Typed by hand: the path shown no longer names it.
     pickedId = null;
+    pickedPath = null;
     pathEl.textContent = "";
     pathEl.classList.remove("picker-problem");
     markPicked();
@@ -86,6 +90,7 @@ export function setupFolderPicker({ toggle, panel, input, pathEl, mailbox, run, 
     close();
     loadedFor = null;
     pickedId = null;
+    pickedPath = null;
     hiddenIds.clear();
     tree.replaceChildren();
     status.textContent = "";
@@ -244,12 +249,7 @@ export function setupFolderPicker({ toggle, panel, input, pathEl, mailbox, run, 
     }
     pick.title = folder.id;
     pick.addEventListener("click", () => {
-      pickedId = folder.id;
-      input.value = folder.id;
-      pathEl.classList.remove("picker-problem");
-      const items = Number.isFinite(total) ? plural(total, "item") : "items unknown";
-      pathEl.textContent = countInPath ? `${path.join(" › ")} · ${items}` : path.join(" › ");
-      markPicked();
+      choose(folder, path);
       close();
       toggle.focus();
       onPick(folder, path);
@@ -260,6 +260,53 @@ export function setupFolderPicker({ toggle, panel, input, pathEl, mailbox, run, 
     return li;
   }
 
+  /** Puts `folder` in the field and its path (and item count) under it. */
+  function choose(folder, path) {
+    pickedId = folder.id;
+    pickedPath = path;
+    input.value = folder.id;
+    pathEl.classList.remove("picker-problem");
+    const total = folder.totalItemCount;
+    const items = Number.isFinite(total) ? plural(total, "item") : "items unknown";
+    pathEl.textContent = countInPath ? `${path.join(" › ")} · ${items}` : path.join(" › ");
+    markPicked();
+  }
+
+  /**
+   * Fills the field with the mailbox's Inbox: its top-level folder with the well-known name "inbox", else one
+   * named "Inbox" (an archive's may have no well-known name). Without one, or when the folders cannot be
+   * listed, the field is left empty and the path line asks for a pick: a folder id that does not exist in
+   * this mailbox would fail every item. A pick or an edit made meanwhile wins.
+   */
+  async function pickInbox() {
+    reset();
+    input.value = "";
+    let mailboxId;
+    try {
+      mailboxId = mailbox();
+    } catch {
+      return;
+    }
+    const gen = generation;
+    pathEl.textContent = "Looking for this mailbox's Inbox…";
+    const problem = (text) => {
+      pathEl.textContent = text;
+      pathEl.classList.add("picker-problem");
+    };
+    try {
+      const folders = await run((client) => client.listFolders(mailboxId));
+      if (gen !== generation || input.value !== "") return;
+      const inbox =
+        folders.find((f) => String(f.wellKnownName ?? "").toLowerCase() === "inbox") ??
+        folders.find((f) => String(f.displayName ?? "").toLowerCase() === "inbox");
+      if (inbox) choose(inbox, [inbox.displayName || "Inbox"]);
+      else problem("This mailbox has no Inbox: browse its folders to pick one.");
+    } catch (err) {
+      if (gen !== generation || input.value !== "") return;
+      problem(`Could not find the Inbox (${err instanceof PaneError ? err.message : describeError(err)}): browse the folders to pick one.`);
+    }
+  }
+
   function markPicked() {
     for (const button of panel.querySelectorAll(".folder-pick")) {
       if (button.dataset.folderId === pickedId) button.setAttribute("aria-current", "true");
@@ -267,5 +314,10 @@ export function setupFolderPicker({ toggle, panel, input, pathEl, mailbox, run, 
     }
   }
 
-  return { close, reset };
+  return {
+    close,
+    reset,
+    pickInbox,
+    pickedPath: () => (pickedId !== null && input.value.trim() === pickedId ? pickedPath : null),
+  };
 }

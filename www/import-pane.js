@@ -1,14 +1,13 @@
 // The import pane: items (chosen or dropped files, or generated samples in offline mode) go into the mailbox
 // through MailboxClient.importItems, with a progress bar, counts and one row per item as it settles.
 //
-// app.js owns the page's mode and token: `prepare()` gives the mailbox and the client options for a run (the
-// same options, token provider included, that the page uses for createImportSession). Runs go through the
-// page's one MailboxClient (clients.js) for as long as those options stay the same, so its import session
-// carries over from run to run (and is shared with the copy pane); a new one is made after a switch of tenant,
-// account or API version.
+// app.js and settings-pane.js own the page's mode and token: `prepare()` gives the mailbox and the client
+// options for a run (the same options, token provider included, that the page uses for createImportSession).
+// Runs go through the page's one MailboxClient (clients.js) for as long as those options stay the same, so its
+// import session carries over from run to run (and is shared with the copy pane); a new one is made after a
+// switch of tenant, account or API version.
 
-import { isMailboxError } from "graph-mailbox-import";
-import { $, PaneError, cell, errorDetail, formatBytes, plural, setStatus, showProblem } from "./ui.js";
+import { $, PaneError, cell, errorDetail, formatBytes, plural, redact, setStatus, showProblem } from "./ui.js";
 import { setupItemRun } from "./item-run.js";
 
 export { PaneError };
@@ -27,6 +26,7 @@ const WORDS = {
   imported: "imported",
   notSent: "not sent",
   failed: "Import failed",
+  run: "import",
   stopping: "Stopping: no more items are sent; posts under way are let finish…",
   stopPressed: "Not sent: Stop was pressed before it went out.",
   endedBefore: "Not sent: the run ended before this item.",
@@ -34,8 +34,9 @@ const WORDS = {
 };
 
 /**
- * `prepare()` returns `{ mailboxId, key, options }` for a run (`key` names the options: the same key, the same
- * client) or throws a PaneError; `clients` is the page's client pool (clients.js). `onRunEnd()` is called after
+ * `prepare()` returns `{ mailboxId, key, options, folderPath }` for a run (`key` names the options: the same
+ * key, the same client; `folderPath` the display names down to the folder in the field when it was picked,
+ * else null) or throws a PaneError; `clients` is the page's client pool (clients.js). `onRunEnd()` is called after
  * every run. Returns `{ setMode(mode) }`, which app.js calls with "offline" or "tenant" whenever the page
  * switches.
  */
@@ -51,6 +52,7 @@ export function setupImportPane({ prepare, clients, onRunEnd = () => {} }) {
     start: $("import-start"),
     stop: $("import-stop"),
     status: $("import-status"),
+    error: $("import-error"),
     run: $("import-run"),
     progress: $("import-progress"),
     settled: $("import-settled"),
@@ -67,10 +69,9 @@ export function setupImportPane({ prepare, clients, onRunEnd = () => {} }) {
   const imports = setupItemRun({
     els,
     words: WORDS,
-    // This pane says less of an error than the copy pane: its code and message on the status line, and on a
-    // row its code, HTTP status and message (not Graph's code).
-    describe: (err) => (isMailboxError(err) ? `${err.code}: ${err.message}` : err?.message || String(err)),
-    detail: (error) => errorDetail(error && { code: error.code, status: error.status, message: error.message }),
+    // This pane says less of an item's error than the copy pane: its code, HTTP status and message (not
+    // Graph's code).
+    detail: (error, sameAs) => errorDetail(error && { code: error.code, status: error.status, message: error.message }, sameAs),
     onRunEnd,
   });
 
@@ -205,12 +206,36 @@ export function setupImportPane({ prepare, clients, onRunEnd = () => {} }) {
       }
     }
 
+    const folderName = prepared.folderPath?.join(" › ") ?? folderId;
     await imports.run({
       // One row per item.
-      rows: items.map((item, i) => imports.row(i, cell("col-file", item.name))),
-      status: `Importing ${plural(items.length, "item")} into ${prepared.mailboxId}, folder ${folderId}…`,
+      rows: items.map((item, i) => imports.row(i, fileCell(item.name))),
+      status: `Importing ${plural(items.length, "item")} into ${folderName} (${prepared.mailboxId})…`,
       call: (options) => clients.use(prepared.key, prepared.options, (client) => client.importItems(prepared.mailboxId, source(), options)),
+      // Every item goes to the same folder of the same mailbox: once one is refused as not found, so would
+      // the rest be, each after a session of its own. Stop at the first.
+      stopOn: (result) =>
+        result.status === "failed" && result.error?.code === "notFound" ? notFound(result.error, folderName, prepared.mailboxId) : null,
     });
+  }
+
+  function fileCell(name) {
+    const td = cell("col-file", name);
+    td.title = name;
+    return td;
+  }
+
+  /** Why the run stopped at its first notFound: the folder (the likelier) or the mailbox does not exist. */
+  function notFound(error, folderName, mailboxId) {
+    const said = `${error.code}${error.status ? `, HTTP ${error.status}` : ""}: ${redact(error.message)}`;
+    // The import host's 404 (the folder) has no Graph error body; Graph's own (createImportSession: the
+    // mailbox) has one, and with it a Graph code.
+    const folder = !error.graphCode;
+    return {
+      title: folder ? `The folder ${folderName} was not found in ${mailboxId}` : `The mailbox ${mailboxId} was not found`,
+      text: `The first item was refused (${said}); the rest would have been too.`,
+      advice: folder ? "Pick a folder of this mailbox with Browse folders, then import again." : "Check the mailbox id, or look its user up above.",
+    };
   }
 
   renderSelection();

@@ -46,12 +46,16 @@ export function redact(text) {
 
 /** "forbidden (HTTP 403, ErrorAccessDenied): Access is denied." for a MailboxError; the message otherwise. */
 export function describeError(err) {
-  if (isMailboxError(err)) {
-    const extra = [err.status ? `HTTP ${err.status}` : null, err.graphCode ?? null].filter(Boolean);
-    return redact(`${err.code}${extra.length ? ` (${extra.join(", ")})` : ""}: ${err.message}`);
-  }
+  if (isMailboxError(err)) return redact(`${describeCode(err)}: ${err.message}`);
   if (err?.name === "AbortError") return "stopped";
   return redact(err?.message || String(err));
+}
+
+/** "forbidden (HTTP 403, ErrorAccessDenied)" for a MailboxError, without its message; "unexpected error" otherwise. */
+export function describeCode(err) {
+  if (!isMailboxError(err)) return err?.name === "AbortError" ? "stopped" : "unexpected error";
+  const extra = [err.status ? `HTTP ${err.status}` : null, err.graphCode ?? null].filter(Boolean);
+  return `${err.code}${extra.length ? ` (${extra.join(", ")})` : ""}`;
 }
 
 /**
@@ -89,8 +93,11 @@ export function showErrorPanel(panel, err, heading) {
   panel.hidden = false;
 }
 
-/** A result row's explanation of a per-item error: code, Graph's code, HTTP status and message. */
-export function errorDetail(error) {
+/**
+ * A result row's explanation of a per-item error: code, Graph's code, HTTP status and message; with `sameAs`
+ * (the number of an earlier row showing the same message), that number instead of the message.
+ */
+export function errorDetail(error, sameAs) {
   const span = document.createElement("span");
   span.className = "error-detail";
   if (!error) return span;
@@ -105,7 +112,12 @@ export function errorDetail(error) {
     span.append(" ", graph);
   }
   const status = error.status ? ` (HTTP ${error.status})` : "";
-  span.append(`${status}: ${redact(error.message ?? "")}`);
+  if (sameAs !== undefined) {
+    span.append(status, el("span", "same-as", ` · as #${sameAs}`));
+    span.title = redact(error.message ?? "");
+  } else {
+    span.append(`${status}: ${redact(error.message ?? "")}`);
+  }
   return span;
 }
 
@@ -121,12 +133,12 @@ export function showProblem(statusEl, err) {
 }
 
 /**
- * A call that failed: a PaneError as a problem (above); anything else as `${failed}: ${describeError(err)}` on
- * the status line, and in full in the error panel under `heading`.
+ * A call that failed: a PaneError as a problem (above); anything else as `${failed}: ` and its code on the
+ * status line, and in full (message included, once) in the error panel under `heading`.
  */
 export function showFailure(statusEl, panel, err, failed, heading) {
   if (err instanceof PaneError) return showProblem(statusEl, err);
-  setStatus(statusEl, `${failed}: ${describeError(err)}`, "error");
+  setStatus(statusEl, `${failed}: ${describeCode(err)}.`, "error");
   showErrorPanel(panel, err, heading);
 }
 
