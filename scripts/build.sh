@@ -25,6 +25,9 @@ rm -rf pkg/${name}.js pkg/${name}.d.ts pkg/${name}_bg.wasm pkg/${name}_bg.wasm.d
 wasm-bindgen --target web --no-typescript --out-dir pkg --out-name "$name" \
   "target/wasm32-unknown-unknown/release/${name}.wasm"
 
+# The license texts ship in the package; their one copy is at the repository root (git ignores these in pkg/).
+cp LICENSE-MIT LICENSE-APACHE pkg/
+
 # npm's binaryen, never Debian's (its v108 emits modules that fail to load). The features are those Rust 1.95
 # enables by default for wasm32-unknown-unknown (multivalue and reference types included: wasm-bindgen's
 # externref table and multi-value returns use them); every engine this package targets has them all.
