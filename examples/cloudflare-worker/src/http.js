@@ -12,7 +12,7 @@ export class WorkerError extends Error {
   }
 }
 
-/** HTTP status for each MailboxError code of the package (see its README, "Options and errors"). */
+/** HTTP status for each MailboxError code of the package (see docs/api.md, "Errors"). */
 export const STATUS_FOR_CODE = Object.freeze({
   invalidArgument: 400,
   unauthorized: 401,
