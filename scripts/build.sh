@@ -21,9 +21,12 @@ cargo build --release --target wasm32-unknown-unknown --features tiny
 # bundlers, Node and workerd (`--target bundler` does not load in workerd). Old generated files go first so
 # nothing stale (e.g. snippets of a removed inline_js) ships.
 rm -rf pkg/${name}.js pkg/${name}.d.ts pkg/${name}_bg.wasm pkg/${name}_bg.wasm.d.ts pkg/snippets
-wasm-bindgen --target web --out-dir pkg --out-name "$name" "target/wasm32-unknown-unknown/release/${name}.wasm"
-# The declarations of the raw exports are wasm-bindgen internals; index.d.ts is what ships.
-rm -f "pkg/${name}_bg.wasm.d.ts"
+# `--no-typescript`: the declarations that ship are the hand-written pkg/index.d.ts and pkg/init.d.ts.
+wasm-bindgen --target web --no-typescript --out-dir pkg --out-name "$name" \
+  "target/wasm32-unknown-unknown/release/${name}.wasm"
+
+# The license texts ship in the package; their one copy is at the repository root (git ignores these in pkg/).
+cp LICENSE-MIT LICENSE-APACHE pkg/
 
 # npm's binaryen, never Debian's (its v108 emits modules that fail to load). The features are those Rust 1.95
 # enables by default for wasm32-unknown-unknown (multivalue and reference types included: wasm-bindgen's

@@ -1,8 +1,11 @@
-// The package in Chromium, two ways a web app gets it:
+// The package in Chromium, the ways a web app gets it:
 //   - plain ESM: a page whose import map points "graph-mailbox-import" at the file the package's `browser`
 //     condition names, served as the unpacked tarball;
-//   - an esbuild bundle of a consumer, resolved through `exports` for the browser platform, with the .wasm
-//     copied beside the bundle (the entry loads it from `new URL(..., import.meta.url)`).
+//   - an esbuild bundle of a consumer, resolved through `exports` for the browser platform, two ways the
+//     README gives: the main entry with the .wasm copied beside the bundle (the entry loads it from
+//     `new URL(..., import.meta.url)`, which esbuild does not emit), or "graph-mailbox-import/init" with the
+//     .wasm imported through esbuild's `file` loader, which emits it; nothing copied by hand;
+//   - that bundle without the .wasm: the page fails with a message naming the URL and what to do.
 // The page is served from its own port, so every call to the mock is cross-origin, as from a real app to
 // Graph: the preflight is real, and Retry-After is hidden by CORS, so throttling takes the backoff path.
 
@@ -47,6 +50,7 @@ let origin;
 let browser;
 let packed;
 let bundleInputs;
+let loaderOutputs;
 
 /** Serves `routes` (URL prefix -> directory, or exact path -> file or page text) on 127.0.0.1. */
 function startStaticServer(routes) {
@@ -99,7 +103,7 @@ before(async () => {
   const manifest = JSON.parse(readFileSync(join(packed.packageDir, "package.json"), "utf8"));
   const browserEntry = manifest.exports["."].browser.replace(/^\.\//, "");
 
-  // The bundled consumer, as a web app would write it.
+  // The bundled consumers, as a web app would write them.
   const consumer = join(dir, "app.js");
   writeFileSync(
     consumer,
@@ -107,25 +111,45 @@ before(async () => {
       `import { runScenarios } from ${JSON.stringify(SCENARIOS)};\n` +
       `window.runScenarios = (env) => runScenarios({ createImportSession, isMailboxError }, env);\n`,
   );
+  const loaderConsumer = join(dir, "app-loader.js");
+  writeFileSync(
+    loaderConsumer,
+    `import init, { createImportSession, isMailboxError } from "graph-mailbox-import/init";\n` +
+      `import wasmPath from "graph-mailbox-import/graph_mailbox_import_bg.wasm";\n` +
+      `import { runScenarios } from ${JSON.stringify(SCENARIOS)};\n` +
+      `await init({ module_or_path: new URL(wasmPath, import.meta.url) });\n` +
+      `window.runScenarios = (env) => runScenarios({ createImportSession, isMailboxError }, env);\n`,
+  );
+  const bundle = (entry, outdir, extra = {}) =>
+    build({
+      entryPoints: [entry],
+      bundle: true,
+      format: "esm",
+      target: "es2022",
+      platform: "browser",
+      outdir,
+      absWorkingDir: dir,
+      metafile: true,
+      logLevel: "silent",
+      ...extra,
+    });
   const dist = join(dir, "dist");
-  const result = await build({
-    entryPoints: [consumer],
-    bundle: true,
-    format: "esm",
-    target: "es2022",
-    platform: "browser",
-    outfile: join(dist, "app.js"),
-    absWorkingDir: dir,
-    metafile: true,
-    logLevel: "silent",
-  });
+  const result = await bundle(consumer, dist);
   bundleInputs = Object.keys(result.metafile.inputs);
+  // The README's one step for the main entry under esbuild: the .wasm beside the bundle. Without it: bare/.
+  const bare = join(dir, "bare");
+  await bundle(consumer, bare);
   mkdirSync(dist, { recursive: true });
   copyFileSync(join(packed.packageDir, "graph_mailbox_import_bg.wasm"), join(dist, "graph_mailbox_import_bg.wasm"));
+  const emitted = join(dir, "emitted");
+  const loaderResult = await bundle(loaderConsumer, emitted, { loader: { ".wasm": "file" } });
+  loaderOutputs = Object.keys(loaderResult.metafile.outputs);
 
   server = await startStaticServer({
     "/pkg/": packed.packageDir,
     "/dist/": dist,
+    "/bare/": bare,
+    "/emitted/": emitted,
     "/scenarios.mjs": SCENARIOS,
     "/copy-scenario.mjs": COPY,
     "/plain.html": page(
@@ -138,6 +162,8 @@ before(async () => {
         `window.runScenarios = (env) => runScenarios(api, env);`,
     ),
     "/bundle.html": page("", `import "/dist/app.js";`),
+    "/bundle-loader.html": page("", `import "/emitted/app-loader.js";`),
+    "/bundle-bare.html": page("", `import "/bare/app.js";`),
   });
   origin = `http://127.0.0.1:${server.address().port}`;
 
@@ -217,6 +243,33 @@ test("an esbuild bundle resolved through exports: the common scenarios", { timeo
   const { env, results } = await runInPage("/bundle.html", "browser-bundle");
   assertScenarioResults(results, mock, env);
   assertBrowserThrottling(env);
+});
+
+test("an esbuild bundle of graph-mailbox-import/init with the .wasm through the file loader: esbuild emits it, the common scenarios", { timeout: 30000 }, async () => {
+  const wasm = loaderOutputs.filter((output) => output.endsWith(".wasm"));
+  assert.equal(wasm.length, 1, `esbuild emitted the wasm: ${loaderOutputs.join(", ")}`);
+  assert.match(wasm[0], /^emitted\/graph_mailbox_import_bg-[A-Z0-9]+\.wasm$/);
+  const { env, results } = await runInPage("/bundle-loader.html", "browser-bundle-loader");
+  assertScenarioResults(results, mock, env);
+  assertBrowserThrottling(env);
+});
+
+test("an esbuild bundle served without its .wasm fails to load with a message naming the URL and the fix", { timeout: 30000 }, async () => {
+  const { context, tab, problems } = await openTab(new Set());
+  try {
+    await tab.goto(`${origin}/bundle-bare.html`);
+    const wasmUrl = `${origin}/bare/graph_mailbox_import_bg.wasm`;
+    const deadline = Date.now() + 10000;
+    while (!problems.some((p) => p.startsWith("page error")) && Date.now() < deadline) await tab.waitForTimeout(50);
+    const pageErrors = problems.filter((p) => p.startsWith("page error"));
+    assert.equal(pageErrors.length, 1, problems.join("\n"));
+    assert.ok(pageErrors[0].includes(`could not load its WebAssembly module from ${wasmUrl} (the server answered 404)`), pageErrors[0]);
+    assert.match(pageErrors[0], /copied into its output directory/);
+    assert.match(pageErrors[0], /"graph-mailbox-import\/init"/);
+    assert.equal(await tab.evaluate(() => typeof window.runScenarios), "undefined", "the app did not start");
+  } finally {
+    await context.close();
+  }
 });
 
 test("plain ESM: a mailbox's folder tree is read and 255 items are copied to another mailbox", { timeout: 60000 }, async () => {

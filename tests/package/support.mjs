@@ -18,7 +18,8 @@ export const NODE_MODULES_BIN = join(ROOT, "node_modules", ".bin");
 
 export const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
-function run(command, args, options) {
+/** Runs a command to completion and returns its stdout; throws with its output when it fails. */
+export function run(command, args, options) {
   const result = spawnSync(command, args, { encoding: "utf8", ...options });
   if (result.error) throw result.error;
   if (result.status !== 0) {
@@ -35,23 +36,32 @@ export function tempDir(label) {
 }
 
 /**
- * Packs pkg/ with `npm pack` and unpacks the tarball as `<dir>/node_modules/graph-mailbox-import`, which is
- * what `npm install` of the published package leaves: only the files its `files` list ships, resolved by
- * package name through `exports`. Unpacking is all an install does here, the package having no dependencies.
- * Returns the package's directory and the paths the tarball holds.
+ * Packs pkg/ with `npm pack` into a fresh directory, as `npm pack ./pkg` does for a user. Returns the
+ * tarball's path and the paths it holds, sorted.
  */
-export function installPackedPackage(dir) {
+export function packPackage() {
   if (!existsSync(join(PKG_DIR, "graph_mailbox_import_bg.wasm"))) {
     throw new Error("pkg/ has no wasm: run scripts/build.sh first");
   }
   const packDir = tempDir("pack");
   const out = run("npm", ["pack", "--json", "--silent", "--pack-destination", packDir], { cwd: PKG_DIR });
   const [info] = JSON.parse(out);
+  return { tarball: join(packDir, info.filename), files: info.files.map((f) => f.path).sort() };
+}
+
+/**
+ * Packs pkg/ and unpacks the tarball as `<dir>/node_modules/graph-mailbox-import`, which is what
+ * `npm install` of the tarball leaves: only the files its `files` list ships, resolved by package name
+ * through `exports`. Unpacking is all an install does here, the package having no dependencies.
+ * Returns the package's directory and the paths the tarball holds.
+ */
+export function installPackedPackage(dir) {
+  const { tarball, files } = packPackage();
   const packageDir = join(dir, "node_modules", "graph-mailbox-import");
   rmSync(packageDir, { recursive: true, force: true });
   mkdirSync(packageDir, { recursive: true });
-  run("tar", ["-xzf", join(packDir, info.filename), "-C", packageDir, "--strip-components=1"]);
-  return { packageDir, files: info.files.map((f) => f.path).sort() };
+  run("tar", ["-xzf", tarball, "-C", packageDir, "--strip-components=1"]);
+  return { packageDir, files };
 }
 
 /** Starts the mock tenant; the caller closes it. */

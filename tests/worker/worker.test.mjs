@@ -27,6 +27,8 @@ const API_KEY_PREVIOUS = randomBytes(32).toString("base64");
 const DELEGATED_TOKEN = `eyJdelegated.${randomBytes(24).toString("base64url")}`;
 const MAX_BODY_BYTES = 65536;
 const MAX_BATCH_ITEMS = 5;
+// Short, so the slow-body test is short; the default is 30 s.
+const BODY_TIMEOUT_MS = 1500;
 
 const TARGET = DEMO_IDS.targetMailbox;
 const TARGET_INBOX = DEMO_IDS.targetFolders.inbox;
@@ -67,6 +69,7 @@ before(async () => {
     MAX_BODY_BYTES: String(MAX_BODY_BYTES),
     MAX_BATCH_ITEMS: String(MAX_BATCH_ITEMS),
     MAX_RETRY_DELAY_MS: "1000",
+    BODY_TIMEOUT_MS: String(BODY_TIMEOUT_MS),
   };
   const appOnly = {
     ...graph,
@@ -573,6 +576,62 @@ describe("origins, methods, routes and bodies", () => {
     });
     assert.equal(fits.status, 201, fits.text);
     assert.equal(mock.state.requests.length - before, 2, "only the body that fits reached Graph and the import host");
+  });
+
+  test("a body that trickles in is refused with 408 at the deadline, in both modes, and nothing goes upstream", { timeout: 20_000 }, async () => {
+    const before = mock.state.requests.length;
+    const tokensBefore = mock.state.stats.login.requests;
+    // A valid item, sent a few bytes every 100 ms: the whole of it would take about 10 s.
+    const text = JSON.stringify({ folderId: TARGET_INBOX, data: itemData("slow") });
+    const trickle = () => {
+      const bytes = new TextEncoder().encode(text);
+      let sent = 0;
+      let timer;
+      return new ReadableStream({
+        start(controller) {
+          const step = Math.ceil(bytes.length / 100);
+          timer = setInterval(() => {
+            if (sent >= bytes.length) {
+              clearInterval(timer);
+              controller.close();
+              return;
+            }
+            controller.enqueue(bytes.slice(sent, sent + step));
+            sent += step;
+          }, 100);
+        },
+        cancel() {
+          clearInterval(timer);
+        },
+      });
+    };
+    const answered = await Promise.all(
+      [["delegated", "delegated"], ["app", "key"]].map(async ([name, auth]) => {
+        const logged = logLines.length;
+        const started = Date.now();
+        // As with 413, a client still sending may see the connection reset instead of the early answer.
+        const r = await call(name, itemsPath(TARGET), { auth, body: trickle() }).catch((e) => e);
+        const ms = Date.now() - started;
+        await waitForLog((l, i) => i >= logged && l.includes('"code":"requestTimeout"') && l.includes(`"mode":"${name === "app" ? "app-only" : "delegated"}"`));
+        return { name, r, ms };
+      }),
+    );
+    for (const { name, r, ms } of answered) {
+      if (!(r instanceof Error)) {
+        assertError(r, 408, "requestTimeout");
+        assertCors(r);
+        assert.match(r.body.error.message, new RegExp(`within ${BODY_TIMEOUT_MS} ms`));
+      }
+      assert.ok(ms >= BODY_TIMEOUT_MS - 50 && ms < BODY_TIMEOUT_MS + 2500, `${name}: answered after ${ms} ms`);
+    }
+    const lines = logLines.filter((l) => l.includes('"code":"requestTimeout"')).map((l) => JSON.parse(l));
+    for (const line of lines) {
+      assert.equal(line.status, 408);
+      assert.ok(line.bodyBytes > 0 && line.bodyBytes < text.length, `read ${line.bodyBytes} of ${text.length} bytes`);
+      assert.ok(line.ms < BODY_TIMEOUT_MS + 1000, `took ${line.ms} ms`);
+    }
+    assert.equal(mock.state.requests.length, before, "nothing was sent to Graph or the import host");
+    assert.equal(mock.state.stats.login.requests, tokensBefore, "no token was asked for");
   });
 
   test("bodies are validated before anything is sent to Graph", async () => {

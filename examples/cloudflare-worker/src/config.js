@@ -4,6 +4,8 @@
 
 export const DEFAULTS = Object.freeze({
   maxBodyBytes: 4 * 1024 * 1024,
+  // Time to receive a whole body: 4 MiB at about 1.1 Mbit/s. A body that trickles in slower is refused (408).
+  bodyTimeoutMs: 30_000,
   maxBatchItems: 10,
   maxCopyItems: 40,
   importConcurrency: 4,
@@ -106,6 +108,7 @@ function parse(env) {
 
   const limits = {
     maxBodyBytes: integer("MAX_BODY_BYTES", DEFAULTS.maxBodyBytes, 1024, 100 * 1024 * 1024),
+    bodyTimeoutMs: integer("BODY_TIMEOUT_MS", DEFAULTS.bodyTimeoutMs, 100, 300_000),
     maxBatchItems: integer("MAX_BATCH_ITEMS", DEFAULTS.maxBatchItems, 1, 100),
     maxCopyItems: integer("MAX_COPY_ITEMS", DEFAULTS.maxCopyItems, 1, 1000),
     importConcurrency: integer("IMPORT_CONCURRENCY", DEFAULTS.importConcurrency, 1, 16),

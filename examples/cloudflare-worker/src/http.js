@@ -1,5 +1,5 @@
-// HTTP plumbing: the Worker's own errors, JSON answers, CORS, size-limited body reading, and redaction of
-// anything secret from text that leaves the Worker (responses and log lines).
+// HTTP plumbing: the Worker's own errors, JSON answers, CORS, size- and time-limited body reading, and
+// redaction of anything secret from text that leaves the Worker (responses and log lines).
 
 /** A refusal by the Worker itself: an HTTP status, a stable code and a message for people. */
 export class WorkerError extends Error {
@@ -12,7 +12,7 @@ export class WorkerError extends Error {
   }
 }
 
-/** HTTP status for each MailboxError code of the package (see its README, "Options and errors"). */
+/** HTTP status for each MailboxError code of the package (see docs/api.md, "Errors"). */
 export const STATUS_FOR_CODE = Object.freeze({
   invalidArgument: 400,
   unauthorized: 401,
@@ -84,12 +84,13 @@ export function preflight(origin, requestId) {
 // Bodies
 
 /**
- * Reads a JSON body of at most `maxBytes` bytes. A declared Content-Length over the limit is refused with
- * 413 before anything is read; a body without one (chunked) is read until it passes the limit, then the
- * rest is cancelled. Returns the parsed value, or `undefined` for an empty body. `progress.bytes` counts
- * the bytes read (for the request's log line).
+ * Reads a JSON body of at most `maxBytes` bytes, received in full within `timeoutMs`. A declared
+ * Content-Length over the limit is refused with 413 before anything is read; a body without one (chunked)
+ * is read until it passes the limit, then the rest is cancelled. A body still arriving at the deadline is
+ * cancelled and refused with 408, so a caller trickling bytes cannot hold the request open. Returns the
+ * parsed value, or `undefined` for an empty body. `progress.bytes` counts the bytes read (for the log line).
  */
-export async function readJsonBody(request, maxBytes, progress = {}) {
+export async function readJsonBody(request, { maxBytes, timeoutMs }, progress = {}) {
   progress.bytes = 0;
   const declared = request.headers.get("content-length");
   if (declared !== null) {
@@ -98,18 +99,26 @@ export async function readJsonBody(request, maxBytes, progress = {}) {
   }
   if (!request.body) return undefined;
   const reader = request.body.getReader();
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(tooSlow(timeoutMs)), timeoutMs);
+  });
   const chunks = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    progress.bytes = total;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge(maxBytes);
+  try {
+    for (;;) {
+      const { done, value } = await Promise.race([reader.read(), deadline]);
+      if (done) break;
+      total += value.byteLength;
+      progress.bytes = total;
+      if (total > maxBytes) throw tooLarge(maxBytes);
+      chunks.push(value);
     }
-    chunks.push(value);
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    throw error;
+  } finally {
+    clearTimeout(timer);
   }
   if (total === 0) return undefined;
   const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
@@ -134,6 +143,10 @@ export async function readJsonBody(request, maxBytes, progress = {}) {
     // The parser's own message quotes the body: not repeated here.
     throw new WorkerError(400, "invalidArgument", "The body is not valid JSON.");
   }
+}
+
+function tooSlow(timeoutMs) {
+  return new WorkerError(408, "requestTimeout", `The body did not arrive in full within ${timeoutMs} ms.`);
 }
 
 function tooLarge(maxBytes) {

@@ -105,7 +105,8 @@ async function handle(request, env, { requestId, log, secrets }) {
     const read = {};
     let body;
     try {
-      body = await readJsonBody(request, config.limits.maxBodyBytes, read);
+      const { maxBodyBytes: maxBytes, bodyTimeoutMs: timeoutMs } = config.limits;
+      body = await readJsonBody(request, { maxBytes, timeoutMs }, read);
     } finally {
       log.bodyBytes = read.bytes;
     }
