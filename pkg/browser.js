@@ -30,4 +30,4 @@ try {
   throw loadError(String(cause?.message ?? cause), cause);
 }
 
-export { clientCredentials, createImportSession, isMailboxError, MailboxClient } from "./graph_mailbox_import.js";
+export { clientCredentials, createImportSession, isMailboxError, MailboxClient } from "./api.js";

@@ -10,4 +10,4 @@ globalThis.crypto ??= webcrypto;
 
 initSync({ module: readFileSync(new URL("./graph_mailbox_import_bg.wasm", import.meta.url)) });
 
-export { clientCredentials, createImportSession, isMailboxError, MailboxClient } from "./graph_mailbox_import.js";
+export { clientCredentials, createImportSession, isMailboxError, MailboxClient } from "./api.js";

@@ -6,4 +6,4 @@ import { initSync } from "./graph_mailbox_import.js";
 
 initSync({ module: wasmModule });
 
-export { clientCredentials, createImportSession, isMailboxError, MailboxClient } from "./graph_mailbox_import.js";
+export { clientCredentials, createImportSession, isMailboxError, MailboxClient } from "./api.js";

@@ -102,6 +102,30 @@ describe("the packed package", { timeout: 30000 }, () => {
     assert.equal(typeof session.importUrl, "string");
   });
 
+  test("a freed client rejects every call with invalidArgument, never throws, and may be freed twice", async () => {
+    const client = new api.MailboxClient(options());
+    assert.equal((await client.createImportSession(uniqueMailbox())).importUrl.startsWith("http://127.0.0.1:"), true);
+    client.free();
+    const methods = Object.getOwnPropertyNames(api.MailboxClient.prototype).filter(
+      (name) => name !== "constructor" && name !== "free" && !name.startsWith("__"),
+    );
+    assert.ok(methods.length >= 8, methods.join());
+    for (const name of methods) {
+      let promise;
+      assert.doesNotThrow(() => {
+        promise = client[name]("MBX:a@b", {});
+      }, name);
+      const error = await rejection(promise);
+      assert.equal(api.isMailboxError(error), true, name);
+      assert.equal(error.code, "invalidArgument", name);
+      assert.match(error.message, /freed/, name);
+    }
+    assert.doesNotThrow(() => client.free());
+    assert.doesNotThrow(() => client[Symbol.dispose]());
+    // The module is unharmed: a new client works.
+    assert.ok((await new api.MailboxClient(options()).createImportSession(uniqueMailbox())).importUrl);
+  });
+
   test("graph-mailbox-import/package.json is exported", () => {
     const require = createRequire(join(dir, "consumer.mjs"));
     const manifest = require("graph-mailbox-import/package.json");

@@ -30,6 +30,7 @@ test("the tarball holds the entries, glue, wasm, declarations, README and licens
     "LICENSE-APACHE",
     "LICENSE-MIT",
     "README.md",
+    "api.js",
     "browser.js",
     "graph_mailbox_import.js",
     "graph_mailbox_import_bg.wasm",
