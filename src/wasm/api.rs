@@ -627,7 +627,7 @@ fn read_folder_options(
     if options.is_undefined() || options.is_null() {
         return Ok((None, false));
     }
-    if !options.is_object() {
+    if !super::options::is_options_object(options) {
         return Err(MailboxError::invalid_argument("options must be an object"));
     }
     let threw = |name: &str| {

@@ -80,6 +80,12 @@ pub fn resolve(value: &JsValue) -> Result<Promise, JsValue> {
     promise_resolve_caught(value)
 }
 
+/// An object to read options from: not a primitive, and not an array (a list where an object of named
+/// options belongs is a mistake, not an object without options).
+pub fn is_options_object(value: &JsValue) -> bool {
+    value.is_object() && !is_array(value)
+}
+
 /// Why an array could not be read.
 pub enum ListProblem {
     /// Not an array, an entry that is not a valid string, or more than the most entries allowed.
@@ -187,7 +193,7 @@ fn signal_field(options: &JsValue) -> Result<Option<AbortSignal>, MailboxError> 
 }
 
 pub fn read_options(options: &JsValue) -> Result<JsOptions, MailboxError> {
-    if !options.is_object() {
+    if !is_options_object(options) {
         return Err(MailboxError::invalid_argument(
             "options must be an object with at least a token: { token: \"...\" } or { token: provider }",
         ));
@@ -256,7 +262,7 @@ pub fn read_bulk_options(options: &JsValue) -> Result<JsBulkOptions, MailboxErro
     if options.is_undefined() || options.is_null() {
         return read_bulk_options(&js_sys::Object::new());
     }
-    if !options.is_object() {
+    if !is_options_object(options) {
         return Err(MailboxError::invalid_argument("options must be an object"));
     }
     let concurrency = match number_field(options, "concurrency")? {
@@ -288,7 +294,7 @@ pub fn read_bulk_options(options: &JsValue) -> Result<JsBulkOptions, MailboxErro
 pub fn read_app_options(
     options: &JsValue,
 ) -> Result<crate::flows::entra::RawAppOptions, MailboxError> {
-    if !options.is_object() {
+    if !is_options_object(options) {
         return Err(MailboxError::invalid_argument(
             "options must be an object { tenantId, clientId, clientSecret }",
         ));
