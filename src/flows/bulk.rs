@@ -162,7 +162,9 @@ pub(crate) fn is_permanent(error: &MailboxError) -> bool {
 
 /// Items settled without a request (invalid entries, items for a refused target) between two yields to
 /// the host's event loop. Such items settle in microtasks only; without a real wait now and then, a run of
-/// a million of them would starve the caller's timers (its abort among them) until it ended.
+/// a million of them would starve the caller's timers (its abort among them) until it ended. A source
+/// that never ends (of invalid entries, or of items for a refused mailbox) is stopped by the signal, and
+/// only by it: every entry taken is settled and reported, none is dropped.
 pub const YIELD_EVERY: u32 = 256;
 
 /// A post that came back: which item, its base64 size, its source id, and how it went.
