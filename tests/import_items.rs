@@ -55,7 +55,7 @@ fn import_one(
 
 fn failed_code(result: Result<ImportedItem, ItemError>) -> ErrorCode {
     match result {
-        Err(ItemError::Failed(error) | ItemError::NoSession(error)) => error.code,
+        Err(ItemError::Failed(error) | ItemError::NoSession { error, .. }) => error.code,
         other => panic!("expected a failure, got {other:?}"),
     }
 }
@@ -726,4 +726,248 @@ fn import_all_at_once(
             .map(|item| import_item(host, config, store, MAILBOX, item));
         join_all(futures.collect()).await
     })
+}
+
+/// The sim host, counting the zero-length waits a run makes to yield to the event loop, and failing the
+/// `abort_at`-th of them as a caller's abort timer firing there would.
+struct Yielding<'a> {
+    host: &'a SimHost,
+    yields: Cell<usize>,
+    abort_at: Option<usize>,
+}
+
+impl graph_mailbox_import::transport::Effects for Yielding<'_> {
+    async fn send(
+        &self,
+        request: &graph_mailbox_import::transport::HttpRequest,
+        timeout_ms: u32,
+    ) -> Result<graph_mailbox_import::transport::HttpResponse, SendError> {
+        self.host.send(request, timeout_ms).await
+    }
+
+    async fn sleep(&self, ms: u64) -> Result<(), graph_mailbox_import::transport::Aborted> {
+        if ms == 0 {
+            self.yields.set(self.yields.get() + 1);
+            if Some(self.yields.get()) == self.abort_at {
+                return Err(graph_mailbox_import::transport::Aborted);
+            }
+        }
+        self.host.sleep(ms).await
+    }
+
+    async fn token(
+        &self,
+        request: &graph_mailbox_import::transport::TokenRequest<'_>,
+    ) -> Result<String, graph_mailbox_import::transport::TokenError> {
+        self.host.token(request).await
+    }
+
+    fn can_refresh_token(&self) -> bool {
+        false
+    }
+
+    fn now_ms(&self) -> f64 {
+        self.host.now_ms()
+    }
+
+    fn fill_random(&self, buf: &mut [u8]) {
+        self.host.fill_random(buf)
+    }
+
+    fn stopping(&self) -> bool {
+        self.host.stopping()
+    }
+}
+
+fn bulk_yielding(
+    effects: &Yielding<'_>,
+    items: Vec<Result<ImportItem, ()>>,
+    recorder: &mut Recorder,
+) -> Result<Report, (Stopped, Report)> {
+    let pulled = Rc::new(Cell::new(0));
+    recorder.pulled = pulled.clone();
+    let mut source = ListSource {
+        items: items.into_iter(),
+        pulled,
+    };
+    let store = SessionStore::default();
+    let options = BulkOptions {
+        concurrency: 4,
+        total: None,
+        keep_results: true,
+    };
+    effects.host.run(import_items(
+        effects,
+        &config(),
+        &store,
+        MAILBOX,
+        &mut source,
+        recorder,
+        &options,
+    ))
+}
+
+#[test]
+fn items_for_a_refused_mailbox_fail_with_a_yield_to_the_host_every_few_hundred() {
+    use graph_mailbox_import::flows::bulk::YIELD_EVERY;
+    let (host, tenant) = setup(10.0, HOUR);
+    tenant.borrow_mut().graph_status = Some(403);
+    let effects = Yielding {
+        host: &host,
+        yields: Cell::new(0),
+        abort_at: None,
+    };
+    let n = 10_000;
+    let mut recorder = Recorder::default();
+    let report = bulk_yielding(&effects, numbered(n), &mut recorder).unwrap();
+    assert_every_item_once(&report, n);
+    assert_eq!(report.progress.failed, n as u64);
+    assert_eq!(host.graph_calls(), 1);
+    // Every item but the first settled without a request: the run waited on a timer every YIELD_EVERY.
+    let expected = (n - 1) / YIELD_EVERY as usize;
+    assert!(
+        (expected - 1..=expected + 1).contains(&effects.yields.get()),
+        "{} yields for {n} items",
+        effects.yields.get()
+    );
+}
+
+#[test]
+fn an_abort_seen_while_yielding_stops_a_run_of_refused_items() {
+    let (host, tenant) = setup(10.0, HOUR);
+    tenant.borrow_mut().graph_status = Some(403);
+    let effects = Yielding {
+        host: &host,
+        yields: Cell::new(0),
+        abort_at: Some(3),
+    };
+    let mut recorder = Recorder::default();
+    let (reason, report) = bulk_yielding(&effects, numbered(100_000), &mut recorder).unwrap_err();
+    assert_eq!(reason, Stopped::Aborted);
+    let taken = recorder.pulled.get() as usize;
+    assert!(taken < 1_000, "stopped taking items: took {taken}");
+    assert_every_item_once(&report, taken);
+}
+
+#[test]
+fn an_endless_source_of_invalid_entries_yields_and_is_stopped_by_an_abort() {
+    let (host, _tenant) = setup(10.0, HOUR);
+    let effects = Yielding {
+        host: &host,
+        yields: Cell::new(0),
+        abort_at: Some(5),
+    };
+    let mut recorder = Recorder::default();
+    let endless: Vec<Result<ImportItem, ()>> = vec![Err(()); 1_000_000];
+    let (reason, report) = bulk_yielding(&effects, endless, &mut recorder).unwrap_err();
+    assert_eq!(reason, Stopped::Aborted);
+    assert!(
+        report.progress.settled < 2_000,
+        "{}",
+        report.progress.settled
+    );
+    assert_eq!(report.progress.settled, recorder.pulled.get());
+    assert!(host.seen.borrow().is_empty());
+}
+
+#[test]
+fn a_refused_archive_fails_its_folders_items_only() {
+    const ARCHIVE: &str = "MBX:e0643f21@archive";
+    let tenant = Tenant::new(HOUR);
+    tenant
+        .borrow_mut()
+        .archive_folders
+        .insert("archived".into(), ARCHIVE.into());
+    let mut answer = Tenant::responder(&tenant);
+    // The archive's sessions are refused for good; the primary mailbox's are not.
+    let host = SimHost::new(
+        10.0,
+        Box::new(move |request, now| {
+            if request.url.contains("archive/createImportSession") {
+                return json_response(
+                    403,
+                    r#"{"error":{"code":"ErrorAccessDenied","message":"Access is denied."}}"#,
+                );
+            }
+            answer(request, now)
+        }),
+    );
+    let items: Vec<Result<ImportItem, ()>> = (0..60)
+        .map(|i| {
+            let folder = if i % 3 == 0 { "archived" } else { "inbox" };
+            Ok(create(folder, format!("message {i}").as_bytes()))
+        })
+        .collect();
+    let mut recorder = Recorder::default();
+    let report = bulk(&host, items, &mut recorder).unwrap();
+    assert_every_item_once(&report, 60);
+    for result in &report.results {
+        if result.index % 3 == 0 {
+            assert_eq!(result.status, Status::Failed, "item {}", result.index);
+            assert_eq!(result.error.as_ref().unwrap().code, ErrorCode::Forbidden);
+        } else {
+            assert_eq!(result.status, Status::Imported, "item {}", result.index);
+        }
+    }
+    assert_eq!(tenant.borrow().items.len(), 40);
+    let archive_sessions = host
+        .seen
+        .borrow()
+        .iter()
+        .filter(|s| s.request.url.contains("archive/createImportSession"))
+        .count();
+    assert!(
+        archive_sessions <= 4,
+        "the archive was asked for a session {archive_sessions} times: once per post in flight at most"
+    );
+}
+
+/// Gives `ready` items, then waits for ever, as a queue fed by the caller's onResult would.
+struct StallingSource {
+    ready: std::vec::IntoIter<ImportItem>,
+    pulled: Rc<Cell<u64>>,
+}
+
+impl ItemSource for StallingSource {
+    fn next(&mut self) -> NextItem<'_> {
+        match self.ready.next() {
+            Some(item) => {
+                self.pulled.set(self.pulled.get() + 1);
+                Box::pin(async move { Pulled::Item(item, None) })
+            }
+            None => Box::pin(std::future::pending()),
+        }
+    }
+}
+
+#[test]
+fn an_observer_that_fails_while_the_source_waits_still_ends_the_run() {
+    let (host, _tenant) = setup(10.0, HOUR);
+    let mut recorder = Recorder {
+        refuse_after: Some(2),
+        ..Recorder::default()
+    };
+    let mut source = StallingSource {
+        ready: vec![create("f", b"one"), create("f", b"two")].into_iter(),
+        pulled: recorder.pulled.clone(),
+    };
+    let store = SessionStore::default();
+    let options = BulkOptions {
+        concurrency: 4,
+        total: None,
+        keep_results: true,
+    };
+    let (reason, report) = host
+        .run(import_items(
+            &host,
+            &config(),
+            &store,
+            MAILBOX,
+            &mut source,
+            &mut recorder,
+            &options,
+        ))
+        .unwrap_err();
+    assert_eq!(reason, Stopped::ObserverFailed);
+    assert_eq!(report.progress.imported, 2);
 }

@@ -134,7 +134,7 @@ fn result_for(
         Err(ItemError::Failed(error)) if error.code == ErrorCode::OutcomeUnknown => {
             (Status::OutcomeUnknown, None, Some(error))
         }
-        Err(ItemError::NoSession(error) | ItemError::Failed(error)) => {
+        Err(ItemError::NoSession { error, .. } | ItemError::Failed(error)) => {
             (Status::Failed, None, Some(error))
         }
     };
@@ -148,7 +148,8 @@ fn result_for(
 }
 
 /// Session failures that the next item would only meet again: once one happens, the run's later items
-/// for that mailbox fail with it at once instead of each asking Graph for a session.
+/// for that target (the mailbox, or the archive a 409 named) fail with it at once instead of each asking
+/// Graph for a session. Items for other targets go on.
 pub(crate) fn is_permanent(error: &MailboxError) -> bool {
     !matches!(
         error.code,
@@ -158,6 +159,13 @@ pub(crate) fn is_permanent(error: &MailboxError) -> bool {
             | ErrorCode::Timeout
     )
 }
+
+/// Items settled without a request (invalid entries, items for a refused target) between two yields to
+/// the host's event loop. Such items settle in microtasks only; without a real wait now and then, a run of
+/// a million of them would starve the caller's timers (its abort among them) until it ended. A source
+/// that never ends (of invalid entries, or of items for a refused mailbox) is stopped by the signal, and
+/// only by it: every entry taken is settled and reported, none is dropped.
+pub const YIELD_EVERY: u32 = 256;
 
 /// A post that came back: which item, its base64 size, its source id, and how it went.
 struct Landed {
@@ -188,7 +196,17 @@ pub async fn import_items<E: Effects, O: Observer>(
     // Slot `index` holds that item's result once it settles (items settle out of order).
     let mut results: Vec<Option<ItemResult>> = Vec::new();
     let mut flights: Flights<'_, Landed> = Flights::default();
-    let mut no_session: Option<MailboxError> = None;
+    // Targets refused for good in this run, with the error their items fail with.
+    let mut refused: Vec<(String, MailboxError)> = Vec::new();
+    let refusal = |refused: &[(String, MailboxError)], item: &ImportItem| {
+        let archive = store.archive_for(mailbox, &item.folder_id);
+        let target = archive.as_deref().unwrap_or(mailbox);
+        refused
+            .iter()
+            .find(|(t, _)| t == target)
+            .map(|(_, error)| error.clone())
+    };
+    let mut quiet_settles = 0u32;
     let mut next_index = 0u64;
     let mut stopped: Option<Stopped> = None;
     let mut source_done = false;
@@ -221,8 +239,19 @@ pub async fn import_items<E: Effects, O: Observer>(
     let mut idle_source = Some(source);
     let mut pull: Option<Pull<'_>> = None;
     loop {
+        if quiet_settles >= YIELD_EVERY {
+            quiet_settles = 0;
+            if effects.sleep(0).await.is_err() {
+                stopped.get_or_insert(Stopped::Aborted);
+            }
+        }
         if stopped.is_none() && effects.stopping() {
             stopped = Some(Stopped::Aborted);
+        }
+        if stopped.is_some() {
+            // A pull still waiting on the source is given up: a source whose next() waits on the caller
+            // (a queue fed by onResult) may never answer, and the run must still end.
+            pull = None;
         }
         if !source_done && stopped.is_none() && flights.len() < concurrency {
             if let Some(source) = idle_source.take() {
@@ -264,12 +293,14 @@ pub async fn import_items<E: Effects, O: Observer>(
                     }
                     Pulled::Invalid(error, source_id) => {
                         next_index += 1;
+                        quiet_settles += 1;
                         let result = result_for(index, source_id, Err(ItemError::Failed(error)));
                         settle(result, 0, &mut progress, &mut stopped);
                     }
                     Pulled::Item(_, source_id) if stopped.is_some() || effects.stopping() => {
                         // Taken while the run was stopping: settled, never sent.
                         next_index += 1;
+                        quiet_settles += 1;
                         settle(
                             result_for(index, source_id, Err(ItemError::Aborted)),
                             0,
@@ -277,18 +308,18 @@ pub async fn import_items<E: Effects, O: Observer>(
                             &mut stopped,
                         );
                     }
-                    Pulled::Item(_, source_id) if no_session.is_some() => {
-                        next_index += 1;
-                        let error = no_session.clone().unwrap_or_else(not_sent);
-                        settle(
-                            result_for(index, source_id, Err(ItemError::NoSession(error))),
-                            0,
-                            &mut progress,
-                            &mut stopped,
-                        );
-                    }
                     Pulled::Item(item, source_id) => {
                         next_index += 1;
+                        if let Some(error) = refusal(&refused, &item) {
+                            quiet_settles += 1;
+                            settle(
+                                result_for(index, source_id, Err(ItemError::Failed(error))),
+                                0,
+                                &mut progress,
+                                &mut stopped,
+                            );
+                            continue;
+                        }
                         let bytes = item.data_len() as u64;
                         flights.push(async move {
                             let outcome = import_item(effects, config, store, mailbox, &item).await;
@@ -303,9 +334,9 @@ pub async fn import_items<E: Effects, O: Observer>(
                 }
             }
             Event::Landed(landed) => {
-                if let Err(ItemError::NoSession(error)) = &landed.outcome {
-                    if is_permanent(error) {
-                        no_session.get_or_insert_with(|| error.clone());
+                if let Err(ItemError::NoSession { target, error }) = &landed.outcome {
+                    if is_permanent(error) && !refused.iter().any(|(t, _)| t == target) {
+                        refused.push((target.clone(), error.clone()));
                     }
                 }
                 settle(

@@ -171,7 +171,7 @@ impl SessionStore {
     }
 
     /// Where items for `folder` of `mailbox` go, if a 409 has said.
-    fn archive_for(&self, mailbox: &str, folder: &str) -> Option<String> {
+    pub fn archive_for(&self, mailbox: &str, folder: &str) -> Option<String> {
         let known = self.archive_folders.borrow();
         known
             .iter()
@@ -296,8 +296,9 @@ impl SessionStore {
 pub enum ItemError {
     /// The caller's signal aborted before the item was sent: it was not imported.
     Aborted,
-    /// No session could be had for the mailbox; every item for it fails the same way.
-    NoSession(MailboxError),
+    /// No session could be had for `target` (the mailbox, or the archive a 409 named); every item for
+    /// that target fails the same way.
+    NoSession { target: String, error: MailboxError },
     /// This item failed (or, code `outcomeUnknown`, may have been imported).
     Failed(MailboxError),
 }
@@ -306,7 +307,7 @@ impl From<ItemError> for Failure {
     fn from(error: ItemError) -> Self {
         match error {
             ItemError::Aborted => Failure::Aborted,
-            ItemError::NoSession(error) | ItemError::Failed(error) => Failure::Error(error),
+            ItemError::NoSession { error, .. } | ItemError::Failed(error) => Failure::Error(error),
         }
     }
 }
@@ -354,7 +355,7 @@ pub async fn import_item<E: Effects>(
         let session = match store.session(effects, config, &target).await {
             Ok(session) => session,
             Err(Failure::Aborted) => return Err(ItemError::Aborted),
-            Err(Failure::Error(error)) => return Err(ItemError::NoSession(error)),
+            Err(Failure::Error(error)) => return Err(ItemError::NoSession { target, error }),
         };
         let request = prepare_import_post(&session.import_url, &body);
         sent += 1;

@@ -8,19 +8,21 @@ use alloc::vec::Vec;
 use core::future::Future;
 use core::pin::Pin;
 
-use js_sys::{Array, Promise, Reflect};
+use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
 use super::convert::{
-    exported_array, get, imported_object, json_values, mailboxes_object, read_item, rejection,
-    report_object, session_object, to_js_error,
+    exported_array, imported_object, json_values, mailboxes_object, rejection, report_object,
+    session_object, to_js_error,
 };
 use super::effects::JsEffects;
-use super::options::JsBulkOptions;
-use super::options::{read_app_options, read_bulk_options, read_options, TokenSource};
-use super::source::{JsItems, JsObserver};
+use super::options::{
+    array_length, is_array, own_str, read_app_options, read_bulk_options, read_options, text,
+    JsBulkOptions, ListProblem, TokenSource,
+};
+use super::source::{read_item, JsItems, JsObserver};
 use crate::config::ClientConfig;
 use crate::error::MailboxError;
 use crate::flows::bulk::{import_items, BulkOptions, Report, Stopped};
@@ -32,12 +34,11 @@ use crate::flows::reader::{export_items, list_folders, list_items, resolve_mailb
 
 /// A mailbox id from JavaScript: a string of valid Unicode (a lone surrogate would silently become U+FFFD).
 fn read_mailbox_id(value: &JsValue) -> Result<alloc::string::String, MailboxError> {
-    value
-        .as_string()
-        .filter(|_| js_sys::JsString::from(value.clone()).is_valid_utf16())
-        .ok_or_else(|| {
-            MailboxError::invalid_argument("mailboxId must be a string of valid Unicode text")
-        })
+    text(value).ok_or_else(|| {
+        MailboxError::invalid_argument(
+            "mailboxId must be a string of valid Unicode text, at most 65536 characters",
+        )
+    })
 }
 
 /// Options read and validated, with effects bound to them.
@@ -106,7 +107,10 @@ pub fn client_credentials(options: JsValue) -> JsValue {
         let tokens = tokens.clone();
         promise(async move {
             let tokens = tokens.map_err(reject)?;
-            let force_refresh = get(&request, "forceRefresh").is_some_and(|f| f.is_truthy());
+            let force_refresh = own_str(&request, "forceRefresh")
+                .ok()
+                .flatten()
+                .is_some_and(|f| f.is_truthy());
             tokens
                 .cache
                 .token(&tokens.effects, &tokens.credentials, force_refresh)
@@ -121,40 +125,56 @@ pub fn client_credentials(options: JsValue) -> JsValue {
 /// `isMailboxError(value)`.
 #[wasm_bindgen(js_name = isMailboxError, skip_typescript)]
 pub fn is_mailbox_error(value: JsValue) -> bool {
+    // Inherited properties count here (an Error's `name` lives on its prototype); a getter or trap that
+    // throws means no.
     value.is_object()
         && Reflect::get(&value, &JsValue::from_str("name"))
-            .ok()
-            .and_then(|n| n.as_string())
-            .as_deref()
-            == Some("MailboxError")
+            .is_ok_and(|name| name.as_string().as_deref() == Some("MailboxError"))
         && Reflect::get(&value, &JsValue::from_str("code")).is_ok_and(|c| c.is_string())
 }
 
-/// An array of strings from JavaScript (item ids), each of valid Unicode.
+/// Most ids one call takes (a copy's `source.itemIds`, an export's `itemIds`).
+const MAX_IDS: u32 = 10_000_000;
+
+/// An array of strings from JavaScript (item ids), each of valid Unicode; own entries only.
 fn read_string_array(
     value: &JsValue,
     name: &str,
 ) -> Result<Vec<alloc::string::String>, MailboxError> {
-    let wrong = || MailboxError::invalid_argument([name, " must be an array of strings"].concat());
-    if !Array::is_array(value) {
-        return Err(wrong());
-    }
-    Array::from(value)
-        .iter()
-        .map(|id| read_mailbox_id(&id).map_err(|_| wrong()))
-        .collect()
+    let wrong = || {
+        MailboxError::invalid_argument(
+            [name, " must be an array of strings of valid Unicode text"].concat(),
+        )
+    };
+    let threw =
+        || MailboxError::invalid_argument([name, " could not be read: reading it threw"].concat());
+    super::options::string_list(value, MAX_IDS).map_err(|problem| match problem {
+        ListProblem::Wrong => wrong(),
+        ListProblem::Threw => threw(),
+    })
 }
 
-/// A string member of an argument object, named in the error as `what`.
+/// A string member of an argument object (own properties only), named in the error as `what`.
 fn read_member(
     value: &JsValue,
     key: &str,
     what: &str,
 ) -> Result<alloc::string::String, MailboxError> {
-    get(value, key)
-        .filter(|v| v.is_string())
-        .ok_or_else(|| MailboxError::invalid_argument([what, " must be a string"].concat()))
-        .and_then(|v| read_mailbox_id(&v))
+    let must = || {
+        MailboxError::invalid_argument(
+            [
+                what,
+                " must be a string of valid Unicode text, at most 65536 characters",
+            ]
+            .concat(),
+        )
+    };
+    own_str(value, key)
+        .map_err(|_| {
+            MailboxError::invalid_argument([what, " could not be read: reading it threw"].concat())
+        })?
+        .and_then(|v| text(&v))
+        .ok_or_else(must)
 }
 
 struct ClientState {
@@ -230,7 +250,10 @@ impl MailboxClient {
             let bulk = read_bulk_options(&options).map_err(reject)?;
             let stop_signals = state.stop_signals(&bulk);
             let mut source = JsItems::new(&items, stop_signals).map_err(reject)?;
-            let total = Array::is_array(&items).then(|| Array::from(&items).length() as u64);
+            let total = is_array(&items)
+                .then(|| array_length(&items, u32::MAX).ok())
+                .flatten()
+                .map(u64::from);
             let mut run = BulkRun::new(&state, bulk, total);
             let outcome = import_items(
                 &run.effects,
@@ -242,7 +265,9 @@ impl MailboxClient {
                 &run.options,
             )
             .await;
-            run.finish(&state, outcome, source.thrown)
+            // Ended before the items did (stopped, aborted, or a callback threw): close the iterator.
+            source.close();
+            run.finish(&state, outcome, source.thrown.take())
         })
     }
 
@@ -319,11 +344,16 @@ impl MailboxClient {
             let state = state?;
             let source_mailbox =
                 read_member(&source, "mailboxId", "source.mailboxId").map_err(reject)?;
-            let item_ids = read_string_array(
-                &get(&source, "itemIds").unwrap_or(JsValue::UNDEFINED),
-                "source.itemIds",
-            )
-            .map_err(reject)?;
+            let item_ids = own_str(&source, "itemIds")
+                .map_err(|_| {
+                    MailboxError::invalid_argument(
+                        "source.itemIds could not be read: reading it threw",
+                    )
+                })
+                .and_then(|ids| {
+                    read_string_array(&ids.unwrap_or(JsValue::UNDEFINED), "source.itemIds")
+                })
+                .map_err(reject)?;
             let target_mailbox =
                 read_member(&target, "mailboxId", "target.mailboxId").map_err(reject)?;
             let folder_id = read_member(&target, "folderId", "target.folderId").map_err(reject)?;
@@ -357,10 +387,15 @@ fn read_folder_options(
     if options.is_undefined() || options.is_null() {
         return Ok((None, false));
     }
-    if !options.is_object() {
+    if !super::options::is_options_object(options) {
         return Err(MailboxError::invalid_argument("options must be an object"));
     }
-    let parent = match get(options, "parentFolderId") {
+    let threw = |name: &str| {
+        MailboxError::invalid_argument(
+            ["options.", name, " could not be read: reading it threw"].concat(),
+        )
+    };
+    let parent = match own_str(options, "parentFolderId").map_err(|_| threw("parentFolderId"))? {
         None => None,
         Some(_) => Some(read_member(
             options,
@@ -368,12 +403,13 @@ fn read_folder_options(
             "options.parentFolderId",
         )?),
     };
-    let include_hidden = match get(options, "includeHidden") {
-        None => false,
-        Some(flag) => flag.as_bool().ok_or_else(|| {
-            MailboxError::invalid_argument("options.includeHidden must be a boolean")
-        })?,
-    };
+    let include_hidden =
+        match own_str(options, "includeHidden").map_err(|_| threw("includeHidden"))? {
+            None => false,
+            Some(flag) => flag.as_bool().ok_or_else(|| {
+                MailboxError::invalid_argument("options.includeHidden must be a boolean")
+            })?,
+        };
     Ok((parent, include_hidden))
 }
 

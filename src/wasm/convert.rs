@@ -1,20 +1,18 @@
-//! Values across the boundary: results and errors out as plain JavaScript objects, items in from them.
+//! Values out across the boundary: results and errors as plain JavaScript objects. (Items coming in are
+//! read in [`super::source`].)
 
-use alloc::rc::Rc;
 use alloc::string::String;
-use alloc::vec::Vec;
 
-use js_sys::{Array, ArrayBuffer, JsString, Object, Reflect, Uint8Array};
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
-use crate::codec::base64;
 use crate::codec::json::{write_value, Value};
 use crate::error::MailboxError;
 use crate::flows::bulk::{ItemResult, Progress, Report};
 use crate::flows::client::Failure;
 use crate::flows::reader::UserMailboxes;
-use crate::wire::import_host::{import_body_with, ImportItem, ImportedItem, ItemData, Mode};
+use crate::wire::import_host::ImportedItem;
 use crate::wire::pages::ExportedItem;
 use crate::wire::protocol::ImportSession;
 
@@ -234,116 +232,4 @@ pub fn report_object(report: &Report) -> JsValue {
     let results: Array = report.results.iter().map(result_object).collect();
     set(&object, "results", &results);
     object.into()
-}
-
-fn item_error(requirement: &str) -> MailboxError {
-    MailboxError::invalid_argument(["item", requirement].concat())
-}
-
-/// A string member of an item, of valid Unicode: an id with a lone surrogate would silently become a
-/// different id (U+FFFD in its place), so it is refused, as a mailbox id is.
-fn optional_string(value: &JsValue, key: &str) -> Result<Option<String>, MailboxError> {
-    match get(value, key) {
-        None => Ok(None),
-        Some(v) => v
-            .as_string()
-            .filter(|_| JsString::from(v.clone()).is_valid_utf16())
-            .map(Some)
-            .ok_or_else(|| {
-                item_error(&[".", key, " must be a string of valid Unicode text"].concat())
-            }),
-    }
-}
-
-/// Bytes read from JavaScript per step while encoding an item: a multiple of 3, so the pieces' base64
-/// joins into the whole's.
-const ENCODE_CHUNK: u32 = 3 * 256 * 1024;
-/// UTF-16 units of a base64 string copied per step.
-const COPY_CHUNK: u32 = 1024 * 1024;
-
-/// Appends the base64 of a JavaScript byte array, a chunk at a time: wasm never holds the raw bytes whole.
-fn encode_js_bytes(out: &mut Vec<u8>, bytes: &Uint8Array) {
-    let len = bytes.length();
-    let mut piece = alloc::vec![0u8; ENCODE_CHUNK.min(len) as usize];
-    let mut at = 0;
-    while at < len {
-        let end = (at + ENCODE_CHUNK).min(len);
-        let piece = &mut piece[..(end - at) as usize];
-        bytes.subarray(at, end).copy_to(piece);
-        base64::encode_into(out, piece);
-        at = end;
-    }
-}
-
-/// Appends a JavaScript string (base64, so ASCII when valid), a chunk at a time.
-fn copy_js_string(out: &mut Vec<u8>, text: &JsString) {
-    let len = text.length();
-    let mut at = 0;
-    while at < len {
-        let end = (at + COPY_CHUNK).min(len);
-        if let Some(piece) = JsValue::from(text.substring(at, end)).as_string() {
-            out.extend_from_slice(piece.as_bytes());
-        }
-        at = end;
-    }
-}
-
-/// Reads `{ folderId, data, mode?, itemId?, changeKey? }` and builds its import body at once, encoding or
-/// copying the data straight from JavaScript memory into the body: a 35 MB item costs wasm its 47 MB body
-/// and a chunk, not its bytes as well. Reading at once also fixes the item as it was when given, even if the
-/// caller reuses its buffer for the next one.
-pub fn read_item(value: &JsValue) -> Result<ImportItem, MailboxError> {
-    if !value.is_object() {
-        return Err(item_error(" must be an object { folderId, data }"));
-    }
-    let folder_id = optional_string(value, "folderId")?
-        .ok_or_else(|| item_error(".folderId must be a string"))?;
-    let mode = match optional_string(value, "mode")?.as_deref() {
-        None | Some("create") => Mode::Create,
-        Some("update") => Mode::Update,
-        Some(_) => return Err(item_error(".mode must be \"create\" or \"update\"")),
-    };
-    let mut item = ImportItem {
-        folder_id,
-        data: ItemData::Base64(String::new()),
-        mode,
-        item_id: optional_string(value, "itemId")?,
-        change_key: optional_string(value, "changeKey")?,
-    };
-    let (data_len, body) = match get(value, "data") {
-        Some(data) if data.is_string() => {
-            let text: JsString = data.unchecked_into();
-            let len = text.length() as usize;
-            let body = import_body_with(&item, len, |out| copy_js_string(out, &text))?;
-            (len, body)
-        }
-        Some(data) if ArrayBuffer::is_view(&data) || data.is_instance_of::<ArrayBuffer>() => {
-            // Any typed array or DataView (Node's Buffer included): its bytes, read through the generic
-            // `buffer`/`byteOffset`/`byteLength` properties every view has.
-            let bytes = if ArrayBuffer::is_view(&data) {
-                let number = |key| get(&data, key).and_then(|v| v.as_f64()).unwrap_or(0.0) as u32;
-                let buffer = get(&data, "buffer").unwrap_or(JsValue::UNDEFINED);
-                Uint8Array::new_with_byte_offset_and_length(
-                    &buffer,
-                    number("byteOffset"),
-                    number("byteLength"),
-                )
-            } else {
-                Uint8Array::new(&data)
-            };
-            let len = base64::encoded_len(bytes.length() as usize);
-            let body = import_body_with(&item, len, |out| encode_js_bytes(out, &bytes))?;
-            (len, body)
-        }
-        _ => {
-            return Err(item_error(
-                ".data must be a Uint8Array, an ArrayBuffer or a base64 string",
-            ))
-        }
-    };
-    item.data = ItemData::Prepared {
-        body: Rc::new(body),
-        data_len,
-    };
-    Ok(item)
 }

@@ -5,12 +5,12 @@
 use alloc::string::String;
 use core::cell::RefCell;
 
-use js_sys::{Array, Object, Promise, Reflect};
+use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
 use super::host;
-use super::options::TokenSource;
+use super::options::{resolve, text, TokenSource};
 use crate::transport::{
     Aborted, Effects, HttpRequest, HttpResponse, SendError, TokenError, TokenRequest,
 };
@@ -57,18 +57,20 @@ impl JsEffects {
 /// The error's `name` and, for MSAL errors, `errorCode`: enough to tell "interaction_required" from a bug
 /// without copying a message that could quote a credential.
 fn describe_thrown(value: &JsValue) -> String {
-    let text = |key: &str| {
+    // Read as the engine does (a thrown error's fields are often inherited), but never copying more than
+    // a short, valid string.
+    let field = |key: &str| {
         Reflect::get(value, &JsValue::from_str(key))
             .ok()
-            .and_then(|v| v.as_string())
+            .and_then(|v| text(&v))
             .filter(|s| !s.is_empty())
     };
     let mut detail = if value.is_object() {
-        text("name").unwrap_or_else(|| "an error".into())
+        field("name").unwrap_or_else(|| "an error".into())
     } else {
         "a non-Error value".into()
     };
-    if let Some(code) = text("errorCode") {
+    if let Some(code) = field("errorCode") {
         detail.push_str(" (");
         detail.push_str(&code);
         detail.push(')');
@@ -76,7 +78,7 @@ fn describe_thrown(value: &JsValue) -> String {
     // This package's own errors (from clientCredentials) never quote a credential: their code and
     // message say what went wrong, e.g. Entra refusing the secret.
     if let (Some("MailboxError"), Some(code), Some(message)) =
-        (text("name").as_deref(), text("code"), text("message"))
+        (field("name").as_deref(), field("code"), field("message"))
     {
         detail.push_str(" (");
         detail.push_str(&code);
@@ -126,8 +128,10 @@ impl Effects for JsEffects {
         let returned = provider
             .call1(&JsValue::UNDEFINED, &argument)
             .map_err(threw)?;
-        match host::until_aborted(Promise::resolve(&returned), &self.signals()).await {
-            Ok(value) => value.as_string().ok_or(TokenError::NotAString),
+        let returned = resolve(&returned).map_err(threw)?;
+        match host::until_aborted(returned, &self.signals()).await {
+            // A token is a short string; anything else (a huge or malformed string included) is refused.
+            Ok(value) => text(&value).ok_or(TokenError::NotAString),
             Err(None) => Err(TokenError::Aborted),
             Err(Some(error)) => Err(threw(error)),
         }

@@ -1,14 +1,127 @@
-//! Reading `ClientOptions` off a JavaScript object: types here, meaning in [`crate::config`].
+//! Reading what callers pass (`ClientOptions`, `BulkOptions`, `clientCredentials`' options, ids and
+//! arrays) off JavaScript values: types here, meaning in [`crate::config`].
+//!
+//! Two rules hold for every read, so no caller's value can crash a call or steer it:
+//! - only own properties are read, never inherited ones: a polluted `Object.prototype.graphBaseUrl` cannot
+//!   send a token elsewhere;
+//! - every JavaScript operation that can throw (a getter, a Proxy trap, `Array.isArray` on a revoked
+//!   Proxy) goes through a binding that catches, and what it threw becomes an `invalidArgument`.
+//!
+//! Strings are taken only when they are valid Unicode (a lone surrogate would silently become U+FFFD, a
+//! different value from the one given) and at most [`MAX_TEXT`] long.
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use js_sys::{Array, Function, Reflect};
+use js_sys::{Function, JsString, Object, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
 
 use crate::config::RawOptions;
 use crate::error::MailboxError;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Array.isArray`, which throws for a revoked Proxy.
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    fn is_array_caught(value: &JsValue) -> Result<bool, JsValue>;
+    /// `Promise.resolve`, which throws for a promise whose `constructor` getter throws.
+    #[wasm_bindgen(catch, js_namespace = Promise, js_name = resolve)]
+    fn promise_resolve_caught(value: &JsValue) -> Result<Promise, JsValue>;
+}
+
+/// Longest string read as an id, a token or an option: far beyond any real one, and short enough that
+/// copying it into wasm memory can never fail.
+pub const MAX_TEXT: u32 = 65_536;
+
+/// Most entries read from an option's array (`trustedImportHosts`, `scopes`).
+const MAX_OPTION_ENTRIES: u32 = 1_000;
+
+/// `value`'s own property `key` (undefined and null read as absent), or what reading it threw. Anything
+/// that is not an object has no properties.
+pub fn own(value: &JsValue, key: &JsValue) -> Result<Option<JsValue>, JsValue> {
+    if !value.is_object() && !value.is_function() {
+        return Ok(None);
+    }
+    let object: &Object = value.unchecked_ref();
+    if Reflect::get_own_property_descriptor(object, key)?.is_undefined() {
+        return Ok(None);
+    }
+    let found = Reflect::get(value, key)?;
+    Ok((!found.is_undefined() && !found.is_null()).then_some(found))
+}
+
+/// [`own`] with a string key.
+pub fn own_str(value: &JsValue, key: &str) -> Result<Option<JsValue>, JsValue> {
+    own(value, &JsValue::from_str(key))
+}
+
+/// A string of valid Unicode of at most [`MAX_TEXT`] UTF-16 units, copied out of JavaScript.
+pub fn text(value: &JsValue) -> Option<String> {
+    let string = value.dyn_ref::<JsString>()?;
+    if string.length() > MAX_TEXT {
+        return None;
+    }
+    let copied = value.as_string()?;
+    // A lone surrogate comes out as U+FFFD: only then is the slower check needed.
+    if copied.contains('\u{FFFD}') && !string.is_valid_utf16() {
+        return None;
+    }
+    Some(copied)
+}
+
+/// `Array.isArray(value)`, false when it throws.
+pub fn is_array(value: &JsValue) -> bool {
+    is_array_caught(value).unwrap_or(false)
+}
+
+/// `Promise.resolve(value)`, or what it threw.
+pub fn resolve(value: &JsValue) -> Result<Promise, JsValue> {
+    promise_resolve_caught(value)
+}
+
+/// An object to read options from: not a primitive, and not an array (a list where an object of named
+/// options belongs is a mistake, not an object without options).
+pub fn is_options_object(value: &JsValue) -> bool {
+    value.is_object() && !is_array(value)
+}
+
+/// Why an array could not be read.
+pub enum ListProblem {
+    /// Not an array, an entry that is not a valid string, or more than the most entries allowed.
+    Wrong,
+    /// A getter or Proxy trap threw.
+    Threw,
+}
+
+/// The own `length` of an array, when it is a whole number no greater than `max`.
+pub fn array_length(value: &JsValue, max: u32) -> Result<u32, ListProblem> {
+    if !is_array(value) {
+        return Err(ListProblem::Wrong);
+    }
+    let length = own_str(value, "length")
+        .map_err(|_| ListProblem::Threw)?
+        .and_then(|n| n.as_f64())
+        .ok_or(ListProblem::Wrong)?;
+    if length >= 0.0 && length <= f64::from(max) && length == f64::from(length as u32) {
+        Ok(length as u32)
+    } else {
+        Err(ListProblem::Wrong)
+    }
+}
+
+/// An array of strings read entry by entry (own entries only), each through [`text`].
+pub fn string_list(value: &JsValue, max: u32) -> Result<Vec<String>, ListProblem> {
+    let length = array_length(value, max)?;
+    (0..length)
+        .map(|index| {
+            own(value, &JsValue::from_f64(f64::from(index)))
+                .map_err(|_| ListProblem::Threw)?
+                .and_then(|entry| text(&entry))
+                .ok_or(ListProblem::Wrong)
+        })
+        .collect()
+}
 
 /// Where tokens come from.
 pub enum TokenSource {
@@ -27,49 +140,45 @@ fn type_error(name: &str, requirement: &str) -> MailboxError {
     MailboxError::invalid_argument(["options.", name, " must be ", requirement].concat())
 }
 
-fn field(options: &JsValue, name: &str) -> Option<JsValue> {
-    Reflect::get(options, &JsValue::from_str(name))
-        .ok()
-        .filter(|value| !value.is_undefined() && !value.is_null())
+fn unreadable(name: &str) -> MailboxError {
+    MailboxError::invalid_argument(
+        ["options.", name, " could not be read: reading it threw"].concat(),
+    )
+}
+
+const A_STRING: &str = "a string of valid Unicode text, at most 65536 characters";
+
+fn field(options: &JsValue, name: &str) -> Result<Option<JsValue>, MailboxError> {
+    own_str(options, name).map_err(|_| unreadable(name))
 }
 
 fn string_field(options: &JsValue, name: &str) -> Result<Option<String>, MailboxError> {
-    field(options, name)
-        .map(|value| {
-            value
-                .as_string()
-                .ok_or_else(|| type_error(name, "a string"))
-        })
+    field(options, name)?
+        .map(|value| text(&value).ok_or_else(|| type_error(name, A_STRING)))
         .transpose()
 }
 
 fn number_field(options: &JsValue, name: &str) -> Result<Option<f64>, MailboxError> {
-    field(options, name)
+    field(options, name)?
         .map(|value| value.as_f64().ok_or_else(|| type_error(name, "a number")))
         .transpose()
 }
 
 fn string_array_field(options: &JsValue, name: &str) -> Result<Option<Vec<String>>, MailboxError> {
-    let Some(value) = field(options, name) else {
+    let Some(value) = field(options, name)? else {
         return Ok(None);
     };
-    if !Array::is_array(&value) {
-        return Err(type_error(name, "an array of strings"));
-    }
-    let array: Array = value.unchecked_into();
-    array
-        .iter()
-        .map(|item| {
-            item.as_string()
-                .ok_or_else(|| type_error(name, "an array of strings"))
-        })
-        .collect::<Result<Vec<_>, _>>()
+    string_list(&value, MAX_OPTION_ENTRIES)
         .map(Some)
+        .map_err(|problem| match problem {
+            ListProblem::Wrong => type_error(name, "an array of strings"),
+            ListProblem::Threw => unreadable(name),
+        })
 }
 
 /// Accepts any object that behaves as an AbortSignal (one from another realm or a polyfill included).
 fn signal_field(options: &JsValue) -> Result<Option<AbortSignal>, MailboxError> {
-    let Some(value) = field(options, "signal") else {
+    let Some(value) = field(options, "signal")? else {
         return Ok(None);
     };
     let listens =
@@ -84,14 +193,14 @@ fn signal_field(options: &JsValue) -> Result<Option<AbortSignal>, MailboxError> 
 }
 
 pub fn read_options(options: &JsValue) -> Result<JsOptions, MailboxError> {
-    if !options.is_object() {
+    if !is_options_object(options) {
         return Err(MailboxError::invalid_argument(
             "options must be an object with at least a token: { token: \"...\" } or { token: provider }",
         ));
     }
-    let token = match field(options, "token") {
+    let token = match field(options, "token")? {
         Some(value) if value.is_function() => TokenSource::Provider(value.unchecked_into()),
-        Some(value) => match value.as_string() {
+        Some(value) => match text(&value) {
             Some(token) => {
                 if let Some(problem) = crate::flows::client::token_problem(&token) {
                     return Err(MailboxError::invalid_argument(
@@ -100,12 +209,10 @@ pub fn read_options(options: &JsValue) -> Result<JsOptions, MailboxError> {
                 }
                 TokenSource::Fixed(token)
             }
-            None => {
-                return Err(type_error(
-                    "token",
-                    "a string or a function that returns one",
-                ))
-            }
+            None => return Err(type_error(
+                "token",
+                "a string (valid Unicode, at most 65536 characters) or a function that returns one",
+            )),
         },
         None => {
             return Err(type_error(
@@ -143,7 +250,7 @@ pub struct JsBulkOptions {
 }
 
 fn function_field(options: &JsValue, name: &str) -> Result<Option<Function>, MailboxError> {
-    field(options, name)
+    field(options, name)?
         .map(|value| match value.is_function() {
             true => Ok(value.unchecked_into()),
             false => Err(type_error(name, "a function")),
@@ -155,7 +262,7 @@ pub fn read_bulk_options(options: &JsValue) -> Result<JsBulkOptions, MailboxErro
     if options.is_undefined() || options.is_null() {
         return read_bulk_options(&js_sys::Object::new());
     }
-    if !options.is_object() {
+    if !is_options_object(options) {
         return Err(MailboxError::invalid_argument("options must be an object"));
     }
     let concurrency = match number_field(options, "concurrency")? {
@@ -168,7 +275,7 @@ pub fn read_bulk_options(options: &JsValue) -> Result<JsBulkOptions, MailboxErro
         }
         Some(_) => return Err(type_error("concurrency", "a whole number from 1 to 16")),
     };
-    let keep_results = match field(options, "keepResults") {
+    let keep_results = match field(options, "keepResults")? {
         None => true,
         Some(value) => value
             .as_bool()
@@ -187,7 +294,7 @@ pub fn read_bulk_options(options: &JsValue) -> Result<JsBulkOptions, MailboxErro
 pub fn read_app_options(
     options: &JsValue,
 ) -> Result<crate::flows::entra::RawAppOptions, MailboxError> {
-    if !options.is_object() {
+    if !is_options_object(options) {
         return Err(MailboxError::invalid_argument(
             "options must be an object { tenantId, clientId, clientSecret }",
         ));

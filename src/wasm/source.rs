@@ -1,19 +1,51 @@
-//! A JavaScript iterable or async iterable as an [`ItemSource`], and `onResult`/`onProgress` as an
-//! [`Observer`].
+//! A JavaScript iterable or async iterable as an [`ItemSource`], its entries read as items, and
+//! `onResult`/`onProgress` as an [`Observer`].
+//!
+//! Nothing a caller passes can throw past this module: an iterator, a step, an item, a getter or a
+//! buffer that throws becomes a rejection or the item's `invalidArgument` (see [`super::options`] for the
+//! rules every read follows).
 
+use alloc::boxed::Box;
+use alloc::rc::Rc;
+use alloc::string::String;
 use alloc::vec::Vec;
 
-use js_sys::{Function, Promise, Reflect, Symbol};
+use js_sys::{ArrayBuffer, DataView, Function, JsString, Object, Reflect, Symbol, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
 
-use super::convert::{get, progress_object, read_item, result_object};
+use super::convert::{progress_object, result_object, to_js_error};
 use super::host;
-use alloc::boxed::Box;
+use super::options::{own_str, resolve, text};
 
+use crate::codec::base64;
 use crate::error::MailboxError;
 use crate::flows::bulk::{ItemResult, ItemSource, NextItem, Observer, Progress, Pulled};
+use crate::wire::import_host::{import_body_with, ImportItem, ItemData, Mode};
+
+#[wasm_bindgen]
+extern "C" {
+    /// A Uint8Array built by the binding below.
+    #[wasm_bindgen(js_name = Uint8Array)]
+    type ByteView;
+    /// `new Uint8Array(buffer, byteOffset, byteLength)`, which throws for a detached buffer or a range
+    /// outside it.
+    #[wasm_bindgen(catch, constructor, js_class = "Uint8Array")]
+    fn new(
+        buffer: &JsValue,
+        byte_offset: &JsValue,
+        byte_length: &JsValue,
+    ) -> Result<ByteView, JsValue>;
+}
+
+fn new_byte_view(
+    buffer: &JsValue,
+    byte_offset: &JsValue,
+    byte_length: &JsValue,
+) -> Result<Uint8Array, JsValue> {
+    ByteView::new(buffer, byte_offset, byte_length).map(JsCast::unchecked_into)
+}
 
 /// Pulls one entry at a time from `items[Symbol.asyncIterator]()` or `items[Symbol.iterator]()`.
 pub struct JsItems {
@@ -21,6 +53,8 @@ pub struct JsItems {
     next: Function,
     /// Signals that end a pull that is still waiting on a slow generator.
     stop: Vec<AbortSignal>,
+    /// The iterator said it is done, or threw: it must not be closed.
+    finished: bool,
     /// What the iterator threw, for the run to reject with.
     pub thrown: Option<JsValue>,
 }
@@ -43,15 +77,42 @@ impl JsItems {
             .unchecked_into::<Function>()
             .call0(items)
             .map_err(|_| not_iterable())?;
-        let next = get(&iterator, "next")
+        let next = Reflect::get(&iterator, &JsValue::from_str("next"))
+            .ok()
             .filter(|n| n.is_function())
             .ok_or_else(not_iterable)?;
         Ok(JsItems {
             iterator,
             next: next.unchecked_into(),
             stop,
+            finished: false,
             thrown: None,
         })
+    }
+
+    /// Calls the iterator's `return()` when the run ended before the iterator did, as `for await` does
+    /// on `break` or `throw`, so the caller's `finally` blocks run. Its outcome is not waited for: an
+    /// async generator answers `return()` only after a `next()` still pending, which may never come.
+    pub fn close(&mut self) {
+        if core::mem::replace(&mut self.finished, true) {
+            return;
+        }
+        let Ok(method) = Reflect::get(&self.iterator, &JsValue::from_str("return")) else {
+            return;
+        };
+        let Some(method) = method.dyn_ref::<Function>() else {
+            return;
+        };
+        if let Ok(returned) = method.call0(&self.iterator) {
+            // A rejection of what return() gave must not surface as an unhandled rejection.
+            let _ = js_sys::Promise::all_settled(&js_sys::Array::of1(&returned));
+        }
+    }
+
+    fn failed(&mut self, error: JsValue) -> Pulled {
+        self.finished = true;
+        self.thrown = Some(error);
+        Pulled::Failed
     }
 }
 
@@ -65,25 +126,39 @@ impl JsItems {
     async fn pull(&mut self) -> Pulled {
         let step = match self.next.call0(&self.iterator) {
             Ok(step) => step,
-            Err(error) => {
-                self.thrown = Some(error);
-                return Pulled::Failed;
-            }
+            Err(error) => return self.failed(error),
         };
         // Sync iterators return the step itself; async ones a promise of it. Resolving covers both.
+        let step = match resolve(&step) {
+            Ok(step) => step,
+            Err(error) => return self.failed(error),
+        };
         let signals: Vec<&AbortSignal> = self.stop.iter().collect();
-        let step = match host::until_aborted(Promise::resolve(&step), &signals).await {
+        let step = match host::until_aborted(step, &signals).await {
             Ok(step) => step,
             Err(None) => return Pulled::End,
-            Err(Some(error)) => {
-                self.thrown = Some(error);
-                return Pulled::Failed;
-            }
+            Err(Some(error)) => return self.failed(error),
         };
-        if get(&step, "done").is_some_and(|done| done.is_truthy()) {
+        if !step.is_object() {
+            let error = MailboxError::invalid_argument(
+                "the items' iterator returned a result that is not an object",
+            );
+            return self.failed(to_js_error(&error, None));
+        }
+        // A step is read as `for await` reads it: inherited properties count.
+        let done = match Reflect::get(&step, &JsValue::from_str("done")) {
+            Ok(done) => done,
+            Err(error) => return self.failed(error),
+        };
+        if done.is_truthy() {
+            self.finished = true;
             return Pulled::End;
         }
-        match read_item(&get(&step, "value").unwrap_or(JsValue::UNDEFINED)) {
+        let value = match Reflect::get(&step, &JsValue::from_str("value")) {
+            Ok(value) => value,
+            Err(error) => return self.failed(error),
+        };
+        match read_item(&value) {
             Ok(item) => Pulled::Item(item, None),
             Err(error) => Pulled::Invalid(error, None),
         }
@@ -116,4 +191,183 @@ impl Observer for JsObserver {
             }
         }
     }
+}
+
+fn item_error(requirement: &str) -> MailboxError {
+    MailboxError::invalid_argument(["item", requirement].concat())
+}
+
+/// An item's own member `key`; a getter or trap that throws makes the item invalid.
+fn member(item: &JsValue, key: &str) -> Result<Option<JsValue>, MailboxError> {
+    own_str(item, key)
+        .map_err(|_| item_error(&[".", key, " could not be read: reading it threw"].concat()))
+}
+
+fn optional_string(item: &JsValue, key: &str) -> Result<Option<String>, MailboxError> {
+    member(item, key)?
+        .map(|value| {
+            text(&value).ok_or_else(|| {
+                item_error(
+                    &[
+                        ".",
+                        key,
+                        " must be a string of valid Unicode text, at most 65536 characters",
+                    ]
+                    .concat(),
+                )
+            })
+        })
+        .transpose()
+}
+
+/// The longest string JavaScript engines build (V8's, the smallest: 2^29 - 24 UTF-16 units). An import
+/// body is sent as one string, so a body longer than this could not be sent at all.
+pub const MAX_JS_STRING: usize = (1 << 29) - 24;
+
+/// Bytes read from JavaScript per step while encoding an item: a multiple of 3, so the pieces' base64
+/// joins into the whole's.
+const ENCODE_CHUNK: u32 = 3 * 256 * 1024;
+/// UTF-16 units of a base64 string copied per step.
+const COPY_CHUNK: u32 = 1024 * 1024;
+
+/// Appends the base64 of a JavaScript byte array, a chunk at a time: wasm never holds the raw bytes whole.
+fn encode_js_bytes(out: &mut Vec<u8>, bytes: &Uint8Array) {
+    let len = bytes.length();
+    let mut piece = alloc::vec![0u8; ENCODE_CHUNK.min(len) as usize];
+    let mut at = 0;
+    while at < len {
+        let end = (at + ENCODE_CHUNK).min(len);
+        let piece = &mut piece[..(end - at) as usize];
+        bytes.subarray(at, end).copy_to(piece);
+        base64::encode_into(out, piece);
+        at = end;
+    }
+}
+
+/// Appends a JavaScript string (base64, so ASCII when valid), a chunk at a time.
+fn copy_js_string(out: &mut Vec<u8>, text: &JsString) {
+    let len = text.length();
+    let mut at = 0;
+    while at < len {
+        let end = (at + COPY_CHUNK).min(len);
+        if let Some(piece) = JsValue::from(text.substring(at, end)).as_string() {
+            out.extend_from_slice(piece.as_bytes());
+        }
+        at = end;
+    }
+}
+
+/// The getter `key` of `prototype` called on `value`: what the engine knows, whatever a subclass or an
+/// own property of `value` claims.
+fn intrinsic(prototype: &Object, value: &JsValue, key: &str) -> Result<JsValue, JsValue> {
+    let descriptor = Reflect::get_own_property_descriptor(prototype, &JsValue::from_str(key))?;
+    let getter: Function = Reflect::get(&descriptor, &JsValue::from_str("get"))?.dyn_into()?;
+    getter.call0(value)
+}
+
+/// The bytes of a typed array, a DataView or an ArrayBuffer, as a Uint8Array over the same memory. Read
+/// through the engine's own getters, so a view whose `byteLength` lies reads what it really holds; a
+/// detached (transferred) buffer is refused.
+fn bytes_of(data: &JsValue) -> Result<Uint8Array, MailboxError> {
+    let unreadable = |thrown: JsValue| {
+        item_error(if thrown.is_instance_of::<js_sys::RangeError>() {
+            ".data's byteOffset and byteLength do not fit its buffer"
+        } else {
+            ".data could not be read: its buffer is detached (transferred) or it is not a real typed array"
+        })
+    };
+    if !ArrayBuffer::is_view(data) {
+        return new_byte_view(data, &JsValue::from_f64(0.0), &JsValue::UNDEFINED)
+            .map_err(unreadable);
+    }
+    // %TypedArray%.prototype, above Uint8Array.prototype; DataView.prototype for DataViews.
+    let typed = Reflect::get_prototype_of(&Uint8Array::new_with_length(0))
+        .and_then(|prototype| Reflect::get_prototype_of(&prototype));
+    let view = |prototype: &Object| -> Result<Uint8Array, JsValue> {
+        let buffer = intrinsic(prototype, data, "buffer")?;
+        let offset = intrinsic(prototype, data, "byteOffset")?;
+        let length = intrinsic(prototype, data, "byteLength")?;
+        new_byte_view(&buffer, &offset, &length)
+    };
+    match typed.and_then(|prototype| view(&prototype)) {
+        Ok(bytes) => Ok(bytes),
+        Err(first) => {
+            let data_view = DataView::new(&ArrayBuffer::new(0), 0, 0);
+            Reflect::get_prototype_of(&data_view)
+                .and_then(|prototype| view(&prototype))
+                .map_err(|second| {
+                    unreadable(if data.is_instance_of::<DataView>() {
+                        second
+                    } else {
+                        first
+                    })
+                })
+        }
+    }
+}
+
+/// Refuses an item whose import body would be longer than a JavaScript string can be.
+fn check_body_length(item: &ImportItem, data_len: usize) -> Result<(), MailboxError> {
+    // Each text field takes at most 6 bytes per UTF-8 byte once escaped in JSON; 128 for the rest.
+    let fields = item.folder_id.len()
+        + item.item_id.as_ref().map_or(0, String::len)
+        + item.change_key.as_ref().map_or(0, String::len);
+    if data_len.saturating_add(6 * fields + 128) > MAX_JS_STRING {
+        return Err(item_error(
+            ".data is too large: its base64 would make an import body longer than the longest string \
+             JavaScript engines can send (536,870,888 characters, about 402 MB of raw data)",
+        ));
+    }
+    Ok(())
+}
+
+/// Reads `{ folderId, data, mode?, itemId?, changeKey? }` (own properties only) and builds its import body
+/// at once, encoding or copying the data straight from JavaScript memory into the body: a 35 MB item costs
+/// wasm its 47 MB body and a chunk, not its bytes as well. Reading at once also fixes the item as it was
+/// when given, even if the caller reuses its buffer for the next one.
+pub fn read_item(value: &JsValue) -> Result<ImportItem, MailboxError> {
+    if !value.is_object() {
+        return Err(item_error(" must be an object { folderId, data }"));
+    }
+    let folder_id = optional_string(value, "folderId")?
+        .ok_or_else(|| item_error(".folderId must be a string"))?;
+    let mode = match optional_string(value, "mode")?.as_deref() {
+        None | Some("create") => Mode::Create,
+        Some("update") => Mode::Update,
+        Some(_) => return Err(item_error(".mode must be \"create\" or \"update\"")),
+    };
+    let mut item = ImportItem {
+        folder_id,
+        data: ItemData::Base64(String::new()),
+        mode,
+        item_id: optional_string(value, "itemId")?,
+        change_key: optional_string(value, "changeKey")?,
+    };
+    let (data_len, body) = match member(value, "data")? {
+        Some(data) if data.is_string() => {
+            let text: JsString = data.unchecked_into();
+            let len = text.length() as usize;
+            check_body_length(&item, len)?;
+            let body = import_body_with(&item, len, |out| copy_js_string(out, &text))?;
+            (len, body)
+        }
+        Some(data) if ArrayBuffer::is_view(&data) || data.is_instance_of::<ArrayBuffer>() => {
+            // Any typed array or DataView (Node's Buffer included), or an ArrayBuffer.
+            let bytes = bytes_of(&data)?;
+            let len = base64::encoded_len(bytes.length() as usize);
+            check_body_length(&item, len)?;
+            let body = import_body_with(&item, len, |out| encode_js_bytes(out, &bytes))?;
+            (len, body)
+        }
+        _ => {
+            return Err(item_error(
+                ".data must be a Uint8Array, an ArrayBuffer or a base64 string",
+            ))
+        }
+    };
+    item.data = ItemData::Prepared {
+        body: Rc::new(body),
+        data_len,
+    };
+    Ok(item)
 }

@@ -22,6 +22,7 @@ import { launchChromium } from "../chromium.mjs";
 import {
   addScenarioFaults,
   assertCopyRun,
+  assertHostileRun,
   assertScenarioResults,
   installPackedPackage,
   prepareCopy,
@@ -32,6 +33,7 @@ import {
 
 const SCENARIOS = fileURLToPath(new URL("./scenarios.mjs", import.meta.url));
 const COPY = fileURLToPath(new URL("./copy-scenario.mjs", import.meta.url));
+const HOSTILE = fileURLToPath(new URL("./hostile-scenario.mjs", import.meta.url));
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",
@@ -152,13 +154,16 @@ before(async () => {
     "/emitted/": emitted,
     "/scenarios.mjs": SCENARIOS,
     "/copy-scenario.mjs": COPY,
+    "/hostile-scenario.mjs": HOSTILE,
     "/plain.html": page(
       `<script type="importmap">${JSON.stringify({ imports: { "graph-mailbox-import": `/pkg/${browserEntry}` } })}</script>`,
       `import * as api from "graph-mailbox-import";\n` +
         `import { runScenarios } from "/scenarios.mjs";\n` +
         `import { runCopy } from "/copy-scenario.mjs";\n` +
+        `import { runHostile } from "/hostile-scenario.mjs";\n` +
         `window.packageExports = Object.keys(api);\n` +
         `window.runCopy = (env) => runCopy(api, env);\n` +
+        `window.runHostile = (env) => runHostile(api, env);\n` +
         `window.runScenarios = (env) => runScenarios(api, env);`,
     ),
     "/bundle.html": page("", `import "/dist/app.js";`),
@@ -283,6 +288,26 @@ test("plain ESM: a mailbox's folder tree is read and 255 items are copied to ano
     assert.deepEqual(problems, [], "no console or page errors");
     assertCopyRun(result, mock, prepared, { redirectHidden: true });
     console.log(`copy (Chromium): ${result.itemIds.length} source items, ${result.report.imported} copied, in ${result.elapsedMs} ms`);
+  } finally {
+    await context.close();
+    mock.state.reset();
+  }
+});
+
+test("plain ESM: hostile values to every export settle with documented errors, and the module keeps working", { timeout: 120000 }, async () => {
+  mock.state.reset();
+  // The refusals the values provoke show in the console as failed loads; a page error (an exception
+  // escaping the package, a trap) does not.
+  const { context, tab, problems } = await openTab(new Set());
+  try {
+    await tab.goto(`${origin}/plain.html`);
+    await tab.waitForFunction(() => typeof window.runHostile === "function", null, { timeout: 10000 });
+    const env = { graphUrl: mock.graphUrl, importPort: mock.importPort, mailbox: "MBX:hostile-browser@package-tests" };
+    const started = Date.now();
+    const result = await tab.evaluate((e) => window.runHostile(e), env);
+    assert.deepEqual(problems.filter((p) => p.startsWith("page error")), [], "nothing escaped the package");
+    assertHostileRun(result, mock);
+    console.log(`hostile values (Chromium): ${result.calls} calls, ${result.goodCalls} good calls after them, in ${Date.now() - started} ms`);
   } finally {
     await context.close();
     mock.state.reset();

@@ -374,3 +374,13 @@ export function assertCopyRun(result, mock, { seed, failing }, { redirectHidden 
     assert.equal(request.headers.authorization, expected, `${request.server} ${request.path}`);
   }
 }
+
+/** What every runtime's hostile-values run must show (see hostile-scenario.mjs). */
+export function assertHostileRun(result, mock) {
+  assert.deepEqual(result.violations, [], `${result.violations.length} calls broke the contract`);
+  assert.deepEqual(result.offMock, [], "nothing was fetched off the mock");
+  assert.ok(result.calls > 1000, `${result.calls} calls`);
+  assert.equal(result.goodCalls + 24, result.calls, "a good call after every hostile one");
+  assert.ok(result.codes.invalidArgument > 500, JSON.stringify(result.codes));
+  assert.deepEqual(mock.state.elsewhereRequests, []);
+}

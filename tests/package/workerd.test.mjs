@@ -16,6 +16,7 @@ import {
   addScenarioFaults,
   assertChaosRun,
   assertCopyRun,
+  assertHostileRun,
   assertScenarioResults,
   chaosFaults,
   installPackedPackage,
@@ -29,17 +30,23 @@ import {
 const SCENARIOS = fileURLToPath(new URL("./scenarios.mjs", import.meta.url));
 const BULK = fileURLToPath(new URL("./bulk-scenario.mjs", import.meta.url));
 const COPY = fileURLToPath(new URL("./copy-scenario.mjs", import.meta.url));
+const HOSTILE = fileURLToPath(new URL("./hostile-scenario.mjs", import.meta.url));
 
 // The worker: runs the scenarios against the mock named by its bindings and answers with their results.
 const WORKER = `
+import * as api from "graph-mailbox-import";
 import { createImportSession, isMailboxError, MailboxClient } from "graph-mailbox-import";
 import { runScenarios } from ${JSON.stringify(SCENARIOS)};
 import { runBulk } from ${JSON.stringify(BULK)};
 import { runCopy } from ${JSON.stringify(COPY)};
+import { runHostile } from ${JSON.stringify(HOSTILE)};
 
 export default {
   async fetch(request, env) {
-    const { mailboxes, retryBaseDelayMs, bulk, copy } = await request.json();
+    const { mailboxes, retryBaseDelayMs, bulk, copy, hostile } = await request.json();
+    if (hostile) {
+      return Response.json(await runHostile(api, hostile));
+    }
     if (copy) {
       return Response.json(await runCopy({ MailboxClient, isMailboxError }, copy));
     }
@@ -168,6 +175,21 @@ test("workerd: a mailbox's folder tree is read and 255 items are copied to anoth
     const result = await response.json();
     assertCopyRun(result, mock, prepared);
     console.log(`copy (workerd): ${result.itemIds.length} source items, ${result.report.imported} copied, in ${result.elapsedMs} ms`);
+  } finally {
+    mock.state.reset();
+  }
+});
+
+test("workerd: hostile values to every export settle with documented errors, and the module keeps working", { timeout: 120000 }, async () => {
+  mock.state.reset();
+  const env = { graphUrl: mock.graphUrl, importPort: mock.importPort, mailbox: uniqueMailbox("workerd-hostile") };
+  try {
+    const started = Date.now();
+    const response = await miniflare.dispatchFetch("http://worker.test/", { method: "POST", body: JSON.stringify({ hostile: env }) });
+    assert.equal(response.status, 200, await response.clone().text());
+    const result = await response.json();
+    assertHostileRun(result, mock);
+    console.log(`hostile values (workerd): ${result.calls} calls, ${result.goodCalls} good calls after them, in ${Date.now() - started} ms`);
   } finally {
     mock.state.reset();
   }
