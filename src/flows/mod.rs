@@ -6,6 +6,7 @@
 pub mod bulk;
 pub mod client;
 pub mod copy;
+pub mod copy_folders;
 pub mod entra;
 pub mod flights;
 pub mod importer;
