@@ -5,7 +5,8 @@
 //! {"version":1,
 //!  "source":{"mailboxId":"MBX:..","folderId":".."?},"target":{"mailboxId":"MBX:..","parentFolderId":".."?},
 //!  "includeHidden":false,"rootId":"..","foldersDeltaLink":"https://..",
-//!  "folders":[{"id":"..","parentId":".."?,"name":"Projects","targetId":".."?,"deltaLink":".."?}],
+//!  "folders":[{"id":"..","parentId":".."?,"name":"Projects","type":"IPF.Note","wellKnownName":".."?,
+//!              "targetId":".."?,"deltaLink":".."?}],
 //!  "items":{"<sourceItemId>":["i","<targetItemId>","<changeKey>","<sourceChangeKey>"] | ["u"]}
 //!   or "itemsInStore":true}
 //! ```
@@ -18,6 +19,7 @@ use alloc::vec::Vec;
 
 use crate::codec::json::{self, Value};
 use crate::error::MailboxError;
+use crate::flows::copy_folders::mapping::DEFAULT_FOLDER_TYPE;
 
 pub const STATE_VERSION: u32 = 1;
 
@@ -42,9 +44,12 @@ pub type ItemMap = BTreeMap<String, CopiedItem>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FolderEntry {
     pub source_id: String,
-    /// `None` for the folders at the top of the copy (mapped under the target's parent).
+    /// Its parent in the source; the copy's top folders are those whose parent is not in the copy.
     pub parent_id: Option<String>,
     pub display_name: String,
+    /// What a mapping needs again when an earlier pass could not map the folder.
+    pub folder_type: String,
+    pub well_known_name: Option<String>,
     /// The folder it maps to in the target, once mapped.
     pub target_id: Option<String>,
     /// Where the next items/delta round of this folder starts; `None` until a round was fully copied.
@@ -155,6 +160,8 @@ impl CopyState {
             json::write_string(&mut out, &folder.source_id);
             push_optional(&mut out, "parentId", folder.parent_id.as_deref());
             push_member(&mut out, "name", &folder.display_name);
+            push_member(&mut out, "type", &folder.folder_type);
+            push_optional(&mut out, "wellKnownName", folder.well_known_name.as_deref());
             push_optional(&mut out, "targetId", folder.target_id.as_deref());
             push_optional(&mut out, "deltaLink", folder.delta_link.as_deref());
             out.push('}');
@@ -219,6 +226,9 @@ impl CopyState {
                     .ok_or_else(|| bad_state("a folder without id"))?,
                 parent_id: text_at(folder.get("parentId"), "a folder's parentId")?,
                 display_name: text_at(folder.get("name"), "a folder's name")?.unwrap_or_default(),
+                folder_type: text_at(folder.get("type"), "a folder's type")?
+                    .unwrap_or_else(|| DEFAULT_FOLDER_TYPE.into()),
+                well_known_name: text_at(folder.get("wellKnownName"), "a folder's wellKnownName")?,
                 target_id: text_at(folder.get("targetId"), "a folder's targetId")?,
                 delta_link: text_at(folder.get("deltaLink"), "a folder's deltaLink")?,
             });
@@ -298,6 +308,8 @@ mod tests {
             source_id: "f1".into(),
             parent_id: None,
             display_name: "Inbox".into(),
+            folder_type: "IPF.Note".into(),
+            well_known_name: Some("inbox".into()),
             target_id: Some("t1".into()),
             delta_link: Some("https://graph.microsoft.com/v1.0/i?$deltatoken=2".into()),
         });
@@ -305,6 +317,8 @@ mod tests {
             source_id: "f2".into(),
             parent_id: Some("f1".into()),
             display_name: "Ünïcode \\ \n name".into(),
+            folder_type: "IPF.Contact".into(),
+            well_known_name: None,
             target_id: None,
             delta_link: None,
         });
