@@ -2,7 +2,6 @@
 //! knew (or, for a first round, in its place), in copy order, keeping each known folder's mapping and
 //! items deltaLink. Pure.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -39,24 +38,19 @@ pub fn apply_folder_round(
     removed: &[String],
     first_round: bool,
 ) {
-    let old: BTreeMap<String, FolderEntry> = state
-        .folders
-        .drain(..)
-        .map(|entry| (entry.source_id.clone(), entry))
-        .collect();
-    let mut folders: BTreeMap<String, SourceFolder> = BTreeMap::new();
+    // Vectors scanned linearly: folders number in the hundreds, and each map type costs wasm.
+    let old: Vec<FolderEntry> = core::mem::take(&mut state.folders);
+    let mut listed: Vec<SourceFolder> = Vec::new();
     if !first_round {
-        for entry in old.values() {
-            folders.insert(entry.source_id.clone(), known(entry));
-        }
+        listed.extend(old.iter().map(known));
     }
     for folder in changed.iter().filter_map(SourceFolder::from_graph) {
-        folders.insert(folder.id.clone(), folder);
+        match listed.iter_mut().find(|f| f.id == folder.id) {
+            Some(known) => *known = folder,
+            None => listed.push(folder),
+        }
     }
-    for id in removed {
-        folders.remove(id);
-    }
-    let listed: Vec<SourceFolder> = folders.into_values().collect();
+    listed.retain(|f| !removed.contains(&f.id));
     let tops: Vec<String> = match scope.subtree_root {
         Some(root) => alloc::vec![String::from(root)],
         None if first_round || state.root_id.is_none() => {
@@ -80,7 +74,7 @@ pub fn apply_folder_round(
     state.folders = order
         .into_iter()
         .map(|folder| {
-            let before = old.get(&folder.id);
+            let before = old.iter().find(|b| b.source_id == folder.id);
             FolderEntry {
                 target_id: before.and_then(|b| b.target_id.clone()),
                 delta_link: before.and_then(|b| b.delta_link.clone()),
@@ -151,6 +145,7 @@ mod tests {
         apply_folder_round(&mut state, WHOLE, &later, &["b".into()], false);
         let ids: Vec<&str> = state.folders.iter().map(|f| f.source_id.as_str()).collect();
         assert_eq!(ids, ["inbox", "top", "a", "c"]);
+        assert_eq!(state.folders[1].parent_id.as_deref(), Some("root"));
         assert_eq!(state.folders[2].display_name, "A2");
         assert_eq!(state.folders[2].target_id.as_deref(), Some("t-a"));
         assert_eq!(state.folders[2].delta_link.as_deref(), Some("link-a"));

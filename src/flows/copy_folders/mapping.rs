@@ -7,7 +7,6 @@
 //! - Search folders are skipped unless asked for (their items live elsewhere and a copy would duplicate
 //!   them); hidden folders are not even listed unless asked for.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -63,11 +62,27 @@ impl SourceFolder {
     }
 }
 
-/// Folder names compared as Exchange does: without regard to case, Unicode included.
+/// One character's lower case for the scripts folder names mostly use: ASCII, Latin-1, Latin Extended-A,
+/// Greek and Cyrillic. Not all of Unicode: core's full case tables would add kilobytes to the wasm. A name
+/// this misses is still never duplicated: the target answers 409 and the folder is looked up again, and
+/// failing that it fails alone.
+fn fold(c: char) -> char {
+    let code = c as u32;
+    let lower = match code {
+        0x41..=0x5A | 0xC0..=0xDE if code != 0xD7 => code + 32,
+        0x391..=0x3AB if code != 0x3A2 => code + 32,
+        0x410..=0x42F => code + 32,
+        0x400..=0x40F => code + 80,
+        0x100..=0x137 | 0x14A..=0x177 if code % 2 == 0 => code + 1,
+        0x139..=0x148 | 0x179..=0x17E if code % 2 == 1 => code + 1,
+        _ => code,
+    };
+    char::from_u32(lower).unwrap_or(c)
+}
+
+/// Folder names compared as Exchange does: without regard to case.
 pub fn same_name(a: &str, b: &str) -> bool {
-    a.chars()
-        .flat_map(char::to_lowercase)
-        .eq(b.chars().flat_map(char::to_lowercase))
+    a.chars().map(fold).eq(b.chars().map(fold))
 }
 
 /// Where a source folder goes in the target.
@@ -129,12 +144,7 @@ pub fn copy_order(
     include_subfolders: bool,
     include_search_folders: bool,
 ) -> Vec<SourceFolder> {
-    let mut children: BTreeMap<&str, Vec<&SourceFolder>> = BTreeMap::new();
-    for folder in folders {
-        if let Some(parent) = &folder.parent_id {
-            children.entry(parent.as_str()).or_default().push(folder);
-        }
-    }
+    // Linear scans rather than maps: a mailbox has hundreds of folders, and each map type costs wasm.
     let keep = |folder: &SourceFolder| include_search_folders || !folder.search_folder;
     let mut order: Vec<SourceFolder> = Vec::new();
     for top in tops {
@@ -152,9 +162,12 @@ pub fn copy_order(
     while next < order.len() {
         let id = order[next].id.clone();
         next += 1;
-        for child in children.get(id.as_str()).into_iter().flatten() {
+        for child in folders
+            .iter()
+            .filter(|f| f.parent_id.as_deref() == Some(id.as_str()))
+        {
             if keep(child) && !order.iter().any(|seen| seen.id == child.id) {
-                order.push((*child).clone());
+                order.push(child.clone());
             }
         }
     }
@@ -164,12 +177,11 @@ pub fn copy_order(
 /// The top folders of a whole mailbox: those whose parent is not among the folders (the mailbox's root),
 /// with that parent's id (the first one met, when a hierarchy names more than one).
 pub fn mailbox_tops(folders: &[SourceFolder]) -> (Vec<&str>, Option<String>) {
-    let ids: alloc::collections::BTreeSet<&str> = folders.iter().map(|f| f.id.as_str()).collect();
     let mut root: Option<String> = None;
     let mut tops = Vec::new();
     for folder in folders {
         let parent = folder.parent_id.as_deref();
-        if parent.is_some_and(|p| ids.contains(p)) {
+        if parent.is_some_and(|p| folders.iter().any(|f| f.id == p)) {
             continue;
         }
         match (&root, parent) {
@@ -242,6 +254,10 @@ mod tests {
             map_folder(&folder("s2", None, "ärzte"), &target),
             Mapping::Reuse("t2".into())
         );
+        assert!(same_name("ΑΡΧΕΙΟ Łódź", "αρχειο łódź"));
+        assert!(same_name("Входящие", "входящие"));
+        assert!(!same_name("Projects", "Project"));
+        assert!(!same_name("×", "÷"));
         let mut contacts = folder("s3", None, "Projects 2026");
         contacts.folder_type = "IPF.Contact".into();
         assert_eq!(

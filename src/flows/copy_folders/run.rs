@@ -10,7 +10,6 @@
 //! (unchanged) or updated (changed), never copied twice.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -181,7 +180,8 @@ struct Pass<'a, E: Effects> {
     memory: MemoryItems,
     store: Option<&'a dyn ItemStore>,
     progress: Progress,
-    results: Vec<ItemResult>,
+    /// Slot `index` holds that item's result once it settles (items settle out of order).
+    results: Vec<Option<ItemResult>>,
     folders: FolderCounts,
     updated: u64,
     removed: u64,
@@ -189,7 +189,7 @@ struct Pass<'a, E: Effects> {
     dirty: bool,
     stopped: Option<CopyStopped>,
     /// Children of target folders already listed in this pass (`None`: the top level).
-    target_children: BTreeMap<Option<String>, Vec<Value>>,
+    target_children: Vec<(Option<String>, Vec<Value>)>,
 }
 
 /// Records each settled item and tells the caller, with counts over the whole pass.
@@ -201,7 +201,7 @@ struct Recorder<'p, 'o, O: CopyObserver> {
     first_index: u64,
     before: Progress,
     keep_results: bool,
-    results: &'p mut Vec<ItemResult>,
+    results: &'p mut Vec<Option<ItemResult>>,
     pending: Vec<StoreFuture<'static, ()>>,
     updated: u64,
     /// Every item of the chunk was imported.
@@ -254,7 +254,11 @@ impl<O: CopyObserver> Observer for Recorder<'_, '_, O> {
         };
         let going_on = self.user.settled(&numbered, &whole_pass);
         if self.keep_results {
-            self.results.push(numbered);
+            let slot = numbered.index as usize;
+            if self.results.len() <= slot {
+                self.results.resize(slot + 1, None);
+            }
+            self.results[slot] = Some(numbered);
         }
         going_on
     }
@@ -358,19 +362,27 @@ impl<'a, E: Effects> Pass<'a, E> {
 
     /// The children of a target folder, listed once per pass.
     async fn target_children(&mut self, parent: Option<&str>) -> Result<&mut Vec<Value>, Failure> {
-        let key = parent.map(String::from);
-        if !self.target_children.contains_key(&key) {
-            let listed = list_folders(
-                self.effects,
-                self.config,
-                self.job.target_mailbox,
-                parent,
-                true,
-            )
-            .await?;
-            self.target_children.insert(key.clone(), listed);
-        }
-        Ok(self.target_children.entry(key).or_default())
+        let at = match self
+            .target_children
+            .iter()
+            .position(|(key, _)| key.as_deref() == parent)
+        {
+            Some(at) => at,
+            None => {
+                let listed = list_folders(
+                    self.effects,
+                    self.config,
+                    self.job.target_mailbox,
+                    parent,
+                    true,
+                )
+                .await?;
+                self.target_children
+                    .push((parent.map(String::from), listed));
+                self.target_children.len() - 1
+            }
+        };
+        Ok(&mut self.target_children[at].1)
     }
 
     /// Finds or creates the target of folder `index`, under `parent` in the target.
@@ -662,7 +674,7 @@ pub async fn copy_folders<E: Effects, O: CopyObserver>(
         removed: 0,
         dirty: false,
         stopped: None,
-        target_children: BTreeMap::new(),
+        target_children: Vec::new(),
     };
     pass.run(observer).await;
     // Once more, whatever ended the pass: nothing is in flight now, so this state is complete.
@@ -672,7 +684,7 @@ pub async fn copy_folders<E: Effects, O: CopyObserver>(
         memory,
         store,
         progress,
-        mut results,
+        results,
         folders,
         updated,
         removed,
@@ -682,7 +694,7 @@ pub async fn copy_folders<E: Effects, O: CopyObserver>(
     if store.is_none() {
         state.items = Some(memory.map.into_inner());
     }
-    results.sort_by_key(|r| r.index);
+    let results = results.into_iter().flatten().collect();
     let report = CopyFoldersReport {
         report: Report { progress, results },
         folders,
