@@ -387,6 +387,32 @@ fn pass_three_creates_the_new_updates_the_changed_and_counts_the_removed() {
 }
 
 #[test]
+fn expired_delta_links_start_whole_rounds_that_copy_only_what_is_new() {
+    let (world, host, first, _) = first_pass();
+    let folder = first.state.folders[0].source_id.clone();
+    {
+        let mut w = world.borrow_mut();
+        w.delta_tokens_valid_from = w.seq + 1;
+        w.add_item(SOURCE, &folder, "data9999");
+    }
+    let mut calls = Calls::default();
+    let report = pass(&host, job(None), Some(first.state), &mut calls).expect("pass 2");
+    assert_eq!(report.report.progress.imported, 1);
+    assert_eq!(report.folders, FolderCounts::default());
+    let gone = host
+        .seen
+        .borrow()
+        .iter()
+        .filter(|s| s.status == Some(410))
+        .count();
+    assert_eq!(
+        gone, 13,
+        "every link was refused once, then a whole round was read"
+    );
+    assert_exactly_once(&world.borrow());
+}
+
+#[test]
 fn a_second_copy_without_state_creates_no_folder_twice() {
     let (world, host, _, _) = first_pass();
     let folders_before = world.borrow().folders.len();

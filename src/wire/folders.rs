@@ -183,6 +183,16 @@ pub fn parse_delta_page(body: &str) -> Result<DeltaPage, MailboxError> {
     })
 }
 
+/// Whether a delta request was refused because its state token is no longer known: what Graph answers then
+/// is UNKNOWN for this API (its delta guide names 410 Gone with `syncStateNotFound` or `resyncRequired`, and
+/// 400 `syncStateNotFound`), so all of those mean: start a new round without the link.
+pub fn is_expired_delta(error: &MailboxError) -> bool {
+    let code = error.graph_code.as_deref().unwrap_or_default();
+    error.status == Some(410)
+        || code.eq_ignore_ascii_case("syncStateNotFound")
+        || code.eq_ignore_ascii_case("resyncRequired")
+}
+
 /// Whether a create's refusal says the name is taken under that parent (Graph's mail folders answer 409
 /// `ErrorFolderExists`; for this API that is UNKNOWN, so any 409 leads to a look at the parent's children).
 pub fn is_name_taken(error: &MailboxError) -> bool {
@@ -299,6 +309,17 @@ mod tests {
         let error = check_delta_link(&c, "https://evil.example/v1.0/x", "deltaLink").unwrap_err();
         assert_eq!(error.code, ErrorCode::UntrustedImportUrl);
         assert!(!error.message.contains("evil"));
+    }
+
+    #[test]
+    fn expired_delta_tokens() {
+        let mut error = MailboxError::new(ErrorCode::GraphError, "x");
+        assert!(!is_expired_delta(&error));
+        error.status = Some(410);
+        assert!(is_expired_delta(&error));
+        error.status = Some(400);
+        error.graph_code = Some("SyncStateNotFound".into());
+        assert!(is_expired_delta(&error));
     }
 
     #[test]

@@ -60,6 +60,8 @@ pub struct World {
     /// Folder ids whose items/delta fails with 500.
     pub unreadable: BTreeSet<String>,
     pub post_fault: PostFault,
+    /// Delta tokens (deltaLinks) of rounds read up to before this sequence number are gone: 410.
+    pub delta_tokens_valid_from: u64,
     pub posts: usize,
     /// (mode, itemId, changeKey) of every import post, in order.
     pub import_log: Vec<(String, Option<String>, Option<String>)>,
@@ -81,6 +83,7 @@ impl World {
             refuse_create: BTreeSet::new(),
             unreadable: BTreeSet::new(),
             post_fault: Box::new(|_| None),
+            delta_tokens_valid_from: 0,
             posts: 0,
             import_log: Vec::new(),
             tenant: Tenant::new(super::sim::HOUR),
@@ -241,6 +244,14 @@ impl World {
                 .map(decode)
         };
         let hidden = param("includeHiddenFolders").as_deref() == Some("true");
+        if let Some(token) = param("$deltatoken") {
+            if token.parse::<u64>().unwrap() < self.delta_tokens_valid_from {
+                return json_response(
+                    410,
+                    r#"{"error":{"code":"SyncStateNotFound","message":"The sync state is not found."}}"#,
+                );
+            }
+        }
         let page_size = request
             .header("prefer")
             .and_then(|p| p.strip_prefix("odata.maxpagesize="))

@@ -34,7 +34,7 @@ use crate::flows::folder_tree::{create_folder, get_folder, FolderCreated, NewFol
 use crate::flows::importer::SessionStore;
 use crate::flows::reader::list_folders;
 use crate::transport::Effects;
-use crate::wire::folders::validate_received_since;
+use crate::wire::folders::{is_expired_delta, validate_received_since};
 use crate::wire::protocol::validate_id;
 
 /// Settled items between two reports of the state, at most.
@@ -324,16 +324,30 @@ impl<'a, E: Effects> Pass<'a, E> {
             self.state.root_id = root.get_str("id").map(Into::into);
             root_folder = Some(root);
         }
-        let first_round = self.state.folders_delta_link.is_none();
-        let round = list_folder_changes(
+        let mut round = list_folder_changes(
             self.effects,
             self.config,
             job.source_mailbox,
             self.state.folders_delta_link.as_deref(),
             job.include_hidden,
         )
-        .await
-        .map_err(|f| aborted_or(f).map_or_else(|s| s, CopyStopped::Failed))?;
+        .await;
+        if matches!(&round, Err(Failure::Error(e)) if is_expired_delta(e))
+            && self.state.folders_delta_link.is_some()
+        {
+            // The link's state is gone on the service: a whole round lists every folder again.
+            self.state.folders_delta_link = None;
+            round = list_folder_changes(
+                self.effects,
+                self.config,
+                job.source_mailbox,
+                None,
+                job.include_hidden,
+            )
+            .await;
+        }
+        let first_round = self.state.folders_delta_link.is_none();
+        let round = round.map_err(|f| aborted_or(f).map_or_else(|s| s, CopyStopped::Failed))?;
         let mut changed = round.changed;
         // The subtree's own folder, should the round not list it.
         if let Some(root) = root_folder {
@@ -570,7 +584,7 @@ impl<'a, E: Effects> Pass<'a, E> {
         }
 
         let delta_link = self.state.folders[index].delta_link.clone();
-        let round = list_item_changes(
+        let mut round = list_item_changes(
             self.effects,
             self.config,
             self.job.source_mailbox,
@@ -579,6 +593,19 @@ impl<'a, E: Effects> Pass<'a, E> {
             self.job.received_since.filter(|_| delta_link.is_none()),
         )
         .await;
+        if matches!(&round, Err(Failure::Error(e)) if is_expired_delta(e)) && delta_link.is_some() {
+            // The link's state is gone on the service: a whole round lists every item again, and the
+            // item map tells the copied ones (skipped, or updated when changed) from the new.
+            round = list_item_changes(
+                self.effects,
+                self.config,
+                self.job.source_mailbox,
+                &source_id,
+                None,
+                self.job.received_since,
+            )
+            .await;
+        }
         let round = match round {
             Ok(round) => round,
             Err(Failure::Aborted) => return self.stop(CopyStopped::Aborted),
