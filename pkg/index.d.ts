@@ -198,6 +198,86 @@ export interface ImportReport {
   results: ItemResult[];
 }
 
+/** A folder of a tree, with the display names from the tree's root down to it (its own last). */
+export interface FolderNode extends MailboxFolder {
+  path: string[];
+}
+
+/** One items/delta round of a folder. */
+export interface ItemChanges {
+  /** Items added or changed since the deltaLink (every item in a first round). */
+  changed: MailboxItem[];
+  /** Ids of items removed since the deltaLink. */
+  removed: string[];
+  /** Pass it as `deltaLink` to get what changes next. */
+  deltaLink: string;
+}
+
+/** How the copy of one source item stands, as copyFolders records it. */
+export type CopiedItem =
+  | { status: "imported"; itemId: string; changeKey: string; sourceChangeKey?: string }
+  /** A create was sent and no answer came back: a copy may exist. Not sent again unless retryOutcomeUnknown. */
+  | { status: "outcomeUnknown" };
+
+/** Where copyFolders keeps its item map instead of the state: source item id -> CopiedItem. A `Map` works;
+ *  IndexedDB in a page or Durable Object storage in a Worker keep it across crashes. `set` is called the
+ *  moment an item settles; a promise it returns is awaited before the next `onState`. Pass the same store
+ *  with every state of the copy. */
+export interface CopyItemStore {
+  get(sourceItemId: string): CopiedItem | undefined | Promise<CopiedItem | undefined>;
+  set(sourceItemId: string, item: CopiedItem): unknown;
+}
+
+/** What a copy of folders remembers between passes. Plain JSON (survives JSON.stringify/parse); treat the
+ *  rest as opaque. Bound to its source and target: another pair's state is refused with invalidArgument. */
+export interface CopyState {
+  readonly version: 1;
+  readonly source: { readonly mailboxId: string; readonly folderId?: string };
+  readonly target: { readonly mailboxId: string; readonly parentFolderId?: string };
+  readonly [internal: string]: unknown;
+}
+
+/** What `onFolder` is told as each folder is mapped, copied, or given up. */
+export interface FolderEvent {
+  sourceFolderId: string;
+  /** Display names from the copy's top folder down to this one. */
+  path: string[];
+  targetFolderId?: string;
+  action: "created" | "reused" | "done" | "failed";
+  error?: MailboxError;
+}
+
+export interface CopyFoldersOptions extends BulkOptions {
+  /** Default true. */
+  includeSubfolders?: boolean;
+  /** Default false: hidden folders are not listed, so not copied. */
+  includeHidden?: boolean;
+  /** Default false: search folders (and what is below them) are not copied; their items live elsewhere. */
+  includeSearchFolders?: boolean;
+  /** ISO 8601 with a zone: only items received at or after it (first pass of each folder). */
+  receivedSince?: string;
+  /** What an earlier run returned or last passed to onState: copy only what changed since. */
+  state?: CopyState;
+  /** Called at every folder boundary, after at most 100 settled items, and once more when the run ends for
+   *  any reason, each time with no post in flight. A returned promise is awaited; throwing stops the run. */
+  onState?: (state: CopyState) => void | Promise<void>;
+  onFolder?: (event: FolderEvent) => void;
+  /** Default false: items left outcomeUnknown are never imported again by a later pass. */
+  retryOutcomeUnknown?: boolean;
+  /** Keep the item map here rather than in the state (see CopyItemStore). */
+  itemStore?: CopyItemStore;
+}
+
+export interface CopyFoldersReport extends ImportReport {
+  folders: { created: number; reused: number; failed: number };
+  /** Items changed in the source since the last pass, imported as updates of their copies. */
+  updated: number;
+  /** Items removed from the source since the last pass; nothing is ever deleted from the target. */
+  removedInSource: number;
+  /** Pass it as `state` to the next run. */
+  state: CopyState;
+}
+
 /** Holds options and one import session per target mailbox, shared by all its calls. The constructor never
  *  throws: bad options reject every call with `invalidArgument`. */
 export class MailboxClient {
@@ -228,6 +308,20 @@ export class MailboxClient {
     target: { mailboxId: string; folderId: string },
     options?: BulkOptions,
   ): Promise<ImportReport>;
+  /** Creates a folder (type default "IPF.Note") at the top level or under `parentFolderId`. When the name is
+   *  taken there, the existing folder is the result. Needs MailboxFolder.ReadWrite. */
+  createFolder(mailboxId: string, folder: { displayName: string; type?: string; parentFolderId?: string }): Promise<MailboxFolder>;
+  /** Every folder below the root (default: the mailbox's top level), parents before children, all pages. */
+  listFolderTree(mailboxId: string, options?: { rootFolderId?: string; includeHidden?: boolean }): Promise<FolderNode[]>;
+  /** One items/delta round: without deltaLink every item (and a deltaLink); with one, what changed since. */
+  listItemChanges(mailboxId: string, folderId: string, options?: { deltaLink?: string; receivedSince?: string }): Promise<ItemChanges>;
+  /** Copies a folder with its subfolders, or the whole mailbox (no folderId), into the target; with
+   *  `options.state`, only what changed since. Every item is copied once across passes and stopped runs. */
+  copyFolders(
+    source: { mailboxId: string; folderId?: string },
+    target: { mailboxId: string; parentFolderId?: string },
+    options?: CopyFoldersOptions,
+  ): Promise<CopyFoldersReport>;
   /** Releases the client's wasm memory now rather than at garbage collection. Call it once; afterwards
    *  every method of this client fails. */
   free(): void;
