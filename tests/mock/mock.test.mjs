@@ -1083,7 +1083,7 @@ test("duplicates: items carry a hash of their Data; duplicateData finds data sto
   assert.equal(pooled.duplicates.length, 2);
   const listed = await (await control("GET", "/_mock/items?mailbox=MBX%3Adup")).json();
   assert.deepEqual(Object.keys(listed.items[0]), [
-    "mailbox", "itemId", "changeKey", "folderId", "data", "version", "createdAt", "updatedAt", "dataHash", "size", "seq",
+    "mailbox", "itemId", "changeKey", "folderId", "data", "version", "createdAt", "updatedAt", "receivedAt", "dataHash", "size", "seq",
   ]);
   assert.equal(listed.items[0].dataHash, hashOne);
   // An update re-hashes; storeItemData: false keeps the hash and size only.
