@@ -178,6 +178,16 @@ pub async fn send_to_graph<E: Effects>(
     config: &ClientConfig,
     call: GraphCall,
 ) -> Result<GraphAnswer, Failure> {
+    send_to_graph_with(effects, config, call, None).await
+}
+
+/// [`send_to_graph`] with a `Prefer` header on every attempt (delta rounds ask for bigger pages).
+pub async fn send_to_graph_with<E: Effects>(
+    effects: &E,
+    config: &ClientConfig,
+    call: GraphCall,
+    prefer: Option<&str>,
+) -> Result<GraphAnswer, Failure> {
     let GraphCall {
         mut method,
         mut url,
@@ -236,6 +246,9 @@ pub async fn send_to_graph<E: Effects>(
             ("accept", "application/json".into()),
             ("client-request-id", client_request_id.clone()),
         ];
+        if let Some(prefer) = prefer {
+            headers.push(("prefer", prefer.into()));
+        }
         if body.is_some() {
             // Graph refuses a JSON body without it (exportItems: 400 "Unable to read JSON request payload").
             headers.push(("content-type", "application/json".into()));

@@ -271,7 +271,7 @@ export function isMailboxError(value: unknown): value is MailboxError;
 "#;
 
 /// A mailbox id from JavaScript: a string of valid Unicode (a lone surrogate would silently become U+FFFD).
-fn read_mailbox_id(value: &JsValue) -> Result<alloc::string::String, MailboxError> {
+pub(super) fn read_mailbox_id(value: &JsValue) -> Result<alloc::string::String, MailboxError> {
     value
         .as_string()
         .filter(|_| js_sys::JsString::from(value.clone()).is_valid_utf16())
@@ -289,7 +289,7 @@ fn prepare(options: &JsValue) -> Result<(ClientConfig, JsEffects), MailboxError>
 
 /// A promise for `future`. Boxed, so wasm-bindgen-futures' task and promise machinery is compiled once
 /// rather than once per export (each copy inlined the export's whole body): kilobytes of wasm.
-fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
+pub(super) fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
     future_to_promise_boxed(Box::pin(future))
 }
 
@@ -299,7 +299,7 @@ fn future_to_promise_boxed(
     future_to_promise(future)
 }
 
-fn reject(error: MailboxError) -> JsValue {
+pub(super) fn reject(error: MailboxError) -> JsValue {
     to_js_error(&error, None)
 }
 
@@ -318,7 +318,7 @@ pub fn create_import_session(mailbox_id: JsValue, options: JsValue) -> Promise {
 
 impl JsEffects {
     /// What a call of this client rejects with.
-    fn reject(&self, failure: Failure) -> JsValue {
+    pub(super) fn reject(&self, failure: Failure) -> JsValue {
         let cause = self.provider_error.borrow_mut().take();
         rejection(failure, &[self.signal.as_ref()], cause)
     }
@@ -386,7 +386,7 @@ fn read_string_array(
 }
 
 /// A string member of an argument object, named in the error as `what`.
-fn read_member(
+pub(super) fn read_member(
     value: &JsValue,
     key: &str,
     what: &str,
@@ -397,10 +397,10 @@ fn read_member(
         .and_then(|v| read_mailbox_id(&v))
 }
 
-struct ClientState {
-    config: ClientConfig,
-    effects: JsEffects,
-    sessions: SessionStore,
+pub(super) struct ClientState {
+    pub(super) config: ClientConfig,
+    pub(super) effects: JsEffects,
+    pub(super) sessions: SessionStore,
 }
 
 /// `new MailboxClient(options)`.
@@ -424,7 +424,7 @@ impl MailboxClient {
         MailboxClient { state }
     }
 
-    fn state(&self) -> Result<Rc<ClientState>, JsValue> {
+    pub(super) fn state(&self) -> Result<Rc<ClientState>, JsValue> {
         self.state.clone().map_err(reject)
     }
 
@@ -619,7 +619,7 @@ fn read_folder_options(
 
 impl ClientState {
     /// The signals that stop a bulk run: its own and the client's.
-    fn stop_signals(&self, bulk: &JsBulkOptions) -> Vec<AbortSignal> {
+    pub(super) fn stop_signals(&self, bulk: &JsBulkOptions) -> Vec<AbortSignal> {
         bulk.signal
             .iter()
             .chain(self.effects.signal.iter())

@@ -4,8 +4,10 @@
 //! - [`protocol`]: Graph's calls (createImportSession, errors, request ids, redaction).
 //! - [`import_host`]: the import host's item post, its body and answers.
 //! - [`pages`]: the read calls (folders, items, delta, exportItems) and Graph's pages of results.
+//! - [`folders`]: folder creation and delta rounds (folders/delta, items/delta).
 //! - [`retry`]: which failures are retried, and how long to wait first.
 
+pub mod folders;
 pub mod import_host;
 pub mod pages;
 pub mod protocol;

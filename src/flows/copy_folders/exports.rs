@@ -1,0 +1,160 @@
+//! The export side of a folder's pass, as an [`ItemSource`] for the bulk importer: planned items are
+//! exported in batches and handed over as creates, or as updates of their known copies. The importer
+//! keeps every guarantee of `importItems` (a bounded window, each item settled once, reported as it
+//! settles); exported base64 goes into the import body untouched.
+
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+use crate::config::ClientConfig;
+use crate::error::{ErrorCode, MailboxError};
+use crate::flows::bulk::{is_permanent, ItemSource, NextItem, Pulled};
+use crate::flows::client::Failure;
+use crate::flows::copy::{export_failure, next_batch_len};
+use crate::flows::copy_folders::plan::Planned;
+use crate::flows::reader::export_items;
+use crate::transport::Effects;
+use crate::wire::import_host::{ImportItem, ItemData, Mode};
+use crate::wire::pages::ExportedItem;
+
+pub struct PlannedSource<'a, E: Effects> {
+    pub effects: &'a E,
+    pub config: &'a ClientConfig,
+    pub mailbox: &'a str,
+    pub target_folder: &'a str,
+    pub planned: &'a [Planned],
+    next: usize,
+    ready: VecDeque<Pulled>,
+    largest_item: Option<usize>,
+    lasting_failure: Option<MailboxError>,
+    /// The source's change key of each item as exported (what was actually copied), by plan position;
+    /// shared with whoever records the items as they settle.
+    exported_keys: &'a RefCell<Vec<Option<String>>>,
+}
+
+impl<'a, E: Effects> PlannedSource<'a, E> {
+    pub fn new(
+        effects: &'a E,
+        config: &'a ClientConfig,
+        mailbox: &'a str,
+        target_folder: &'a str,
+        planned: &'a [Planned],
+        exported_keys: &'a RefCell<Vec<Option<String>>>,
+    ) -> Self {
+        *exported_keys.borrow_mut() = planned
+            .iter()
+            .map(|p| p.source_change_key.clone())
+            .collect();
+        PlannedSource {
+            effects,
+            config,
+            mailbox,
+            target_folder,
+            planned,
+            next: 0,
+            ready: VecDeque::new(),
+            largest_item: None,
+            lasting_failure: None,
+            exported_keys,
+        }
+    }
+
+    fn to_import(&self, planned: &Planned, item: ExportedItem) -> Pulled {
+        let id = Some(planned.source_id.clone());
+        if let Some((code, message)) = &item.error {
+            return Pulled::Invalid(export_failure(code, message), id);
+        }
+        let Some(data) = item.data.filter(|d| !d.is_empty()) else {
+            let error = MailboxError::new(
+                ErrorCode::InvalidResponse,
+                "exportItems returned no data for this item",
+            );
+            return Pulled::Invalid(error, id);
+        };
+        let (mode, item_id, change_key) = match &planned.update {
+            None => (Mode::Create, None, None),
+            Some((item_id, change_key)) => (
+                Mode::Update,
+                Some(item_id.clone()),
+                Some(change_key.clone()),
+            ),
+        };
+        let item = ImportItem {
+            folder_id: self.target_folder.into(),
+            data: ItemData::Base64(data),
+            mode,
+            item_id,
+            change_key,
+        };
+        Pulled::Item(item, id)
+    }
+
+    async fn export_next_batch(&mut self) {
+        let start = self.next;
+        let end = (start + next_batch_len(self.largest_item)).min(self.planned.len());
+        self.next = end;
+        let ids: Vec<String> = self.planned[start..end]
+            .iter()
+            .map(|p| p.source_id.clone())
+            .collect();
+        let outcome = match &self.lasting_failure {
+            Some(error) => Err(error.clone()),
+            None => export_items(self.effects, self.config, self.mailbox, &ids)
+                .await
+                .map_err(|failure| match failure {
+                    Failure::Error(error) => {
+                        if is_permanent(&error) {
+                            self.lasting_failure = Some(error.clone());
+                        }
+                        error
+                    }
+                    Failure::Aborted => MailboxError::new(
+                        ErrorCode::Aborted,
+                        "The run was stopped before this item was exported; it was not copied",
+                    ),
+                }),
+        };
+        match outcome {
+            // export_items answers in input order, one per id.
+            Ok(exported) => {
+                for (offset, item) in exported.into_iter().enumerate() {
+                    if let Some(data) = &item.data {
+                        self.largest_item = Some(self.largest_item.unwrap_or(0).max(data.len()));
+                    }
+                    if item.change_key.is_some() {
+                        self.exported_keys.borrow_mut()[start + offset] = item.change_key.clone();
+                    }
+                    let pulled = self.to_import(&self.planned[start + offset], item);
+                    self.ready.push_back(pulled);
+                }
+            }
+            Err(error) => {
+                for planned in &self.planned[start..end] {
+                    self.ready.push_back(Pulled::Invalid(
+                        error.clone(),
+                        Some(planned.source_id.clone()),
+                    ));
+                }
+            }
+        }
+    }
+
+    async fn pull(&mut self) -> Pulled {
+        if self.ready.is_empty() {
+            if self.next >= self.planned.len() {
+                return Pulled::End;
+            }
+            self.export_next_batch().await;
+        }
+        self.ready.pop_front().unwrap_or(Pulled::End)
+    }
+}
+
+impl<E: Effects> ItemSource for PlannedSource<'_, E> {
+    fn next(&mut self) -> NextItem<'_> {
+        Box::pin(self.pull())
+    }
+}

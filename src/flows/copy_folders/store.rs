@@ -1,0 +1,41 @@
+//! Where a copy keeps its item map: in the state itself ([`MemoryItems`]), or in a store of the
+//! caller's (IndexedDB in a page, Durable Object storage in a Worker) through [`ItemStore`], so the map
+//! need not live in one object and each item is recorded as it settles.
+
+use alloc::boxed::Box;
+use core::cell::RefCell;
+use core::future::{ready, Future};
+use core::pin::Pin;
+
+use crate::flows::copy_folders::state::{CopiedItem, ItemMap};
+
+/// The store failed (its `get` or `set` threw or rejected); the binding keeps what was thrown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreFailed;
+
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreFailed>> + 'a>>;
+
+/// An async map from source item id to how its copy stands.
+pub trait ItemStore {
+    fn get<'a>(&'a self, source_id: &'a str) -> StoreFuture<'a, Option<CopiedItem>>;
+    /// Starts recording at once (the copy calls it the moment an item settles) and completes when the
+    /// record is kept; the copy waits for every record before it reports a state.
+    fn set(&self, source_id: &str, item: &CopiedItem) -> StoreFuture<'static, ()>;
+}
+
+/// The item map kept in the state.
+#[derive(Debug, Default)]
+pub struct MemoryItems {
+    pub map: RefCell<ItemMap>,
+}
+
+impl ItemStore for MemoryItems {
+    fn get<'a>(&'a self, source_id: &'a str) -> StoreFuture<'a, Option<CopiedItem>> {
+        Box::pin(ready(Ok(self.map.borrow().get(source_id).cloned())))
+    }
+
+    fn set(&self, source_id: &str, item: &CopiedItem) -> StoreFuture<'static, ()> {
+        self.map.borrow_mut().insert(source_id.into(), item.clone());
+        Box::pin(ready(Ok(())))
+    }
+}

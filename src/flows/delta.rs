@@ -1,0 +1,124 @@
+//! Delta rounds through the Graph loop: `listItemChanges` (one items/delta round of a folder) and the
+//! folders/delta round a copy of folders starts with. A round reads every page and ends with the
+//! deltaLink for the next one; links are followed only under the trusted Graph root, as nextLinks are.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::codec::json::Value;
+use crate::config::ClientConfig;
+use crate::error::{ErrorCode, MailboxError};
+use crate::flows::client::{send_to_graph_with, Failure, GraphCall};
+use crate::transport::{Effects, Method};
+use crate::wire::folders::{
+    check_delta_link, folders_delta_url, items_delta_url, parse_delta_page,
+    validate_received_since, DELTA_PREFER,
+};
+use crate::wire::protocol::{validate_id, validate_mailbox_id};
+
+/// What one round found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Changes {
+    /// Entries added or changed (all of them in a first round), as Graph sent them.
+    pub changed: Vec<Value>,
+    /// Ids removed since the round the deltaLink came from.
+    pub removed: Vec<String>,
+    /// Where the next round starts.
+    pub delta_link: String,
+}
+
+/// Pages of a round met before giving up: a service that never ends a round must not hold a run forever.
+const MAX_PAGES: usize = 100_000;
+
+/// Reads a whole round from `first`: every page, `Prefer: odata.maxpagesize` on each request.
+pub async fn delta_round<E: Effects>(
+    effects: &E,
+    config: &ClientConfig,
+    first: String,
+) -> Result<Changes, Failure> {
+    let mut changes = Changes {
+        changed: Vec::new(),
+        removed: Vec::new(),
+        delta_link: String::new(),
+    };
+    let mut url = first;
+    for _ in 0..MAX_PAGES {
+        let call = GraphCall {
+            method: Method::Get,
+            url: url.clone(),
+            body: None,
+            safe_to_retry: true,
+        };
+        let answer = send_to_graph_with(effects, config, call, Some(DELTA_PREFER)).await?;
+        let page = parse_delta_page(&answer.response.body).map_err(|e| answer.fail(e))?;
+        changes.changed.extend(page.changed);
+        changes.removed.extend(page.removed);
+        if let Some(delta_link) = page.delta_link {
+            changes.delta_link = delta_link;
+            return Ok(changes);
+        }
+        let next = page.next_link.unwrap_or_default();
+        if next == url {
+            let error = MailboxError::new(
+                ErrorCode::InvalidResponse,
+                "Graph's @odata.nextLink points to the same page",
+            );
+            return Err(answer.fail(error));
+        }
+        check_delta_link(config, &next, "Graph's @odata.nextLink").map_err(|e| answer.fail(e))?;
+        url = next;
+    }
+    Err(MailboxError::new(
+        ErrorCode::InvalidResponse,
+        "Graph's delta round did not end with an @odata.deltaLink",
+    )
+    .into())
+}
+
+/// `listItemChanges`: without `delta_link`, every item of the folder (received at or after
+/// `received_since`, when given) and a deltaLink; with one, what changed since. Everything is checked
+/// before any request, the deltaLink included (the token goes only under the Graph root).
+pub async fn list_item_changes<E: Effects>(
+    effects: &E,
+    config: &ClientConfig,
+    mailbox: &str,
+    folder: &str,
+    delta_link: Option<&str>,
+    received_since: Option<&str>,
+) -> Result<Changes, Failure> {
+    validate_mailbox_id(mailbox)?;
+    validate_id("folderId", folder)?;
+    let first = match delta_link {
+        Some(link) => {
+            check_delta_link(config, link, "options.deltaLink")?;
+            link.into()
+        }
+        None => {
+            if let Some(since) = received_since {
+                validate_received_since(since)?;
+            }
+            items_delta_url(config, mailbox, folder, received_since)
+        }
+    };
+    delta_round(effects, config, first).await
+}
+
+/// The folders/delta round of a whole mailbox (every folder of the hierarchy), or what changed since
+/// `delta_link`.
+pub async fn list_folder_changes<E: Effects>(
+    effects: &E,
+    config: &ClientConfig,
+    mailbox: &str,
+    delta_link: Option<&str>,
+    include_hidden: bool,
+) -> Result<Changes, Failure> {
+    validate_mailbox_id(mailbox)?;
+    let first = match delta_link {
+        Some(link) => {
+            check_delta_link(config, link, "the state's folders deltaLink")?;
+            link.into()
+        }
+        None => folders_delta_url(config, mailbox, include_hidden),
+    };
+    delta_round(effects, config, first).await
+}
