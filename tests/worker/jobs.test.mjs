@@ -204,7 +204,9 @@ describe("a 2,000-item job in a 3-level tree, the object restarted 5 times", { s
     }
     const job = await waitForJob(() => worker, jobId, { onProgress: watch, timeoutMs: 120_000 });
     assert.equal(job.status, "done", JSON.stringify(job));
-    assert.equal(job.failed, 0);
+    assert.equal(job.failed, 0, JSON.stringify(job.lastError));
+    // Only creates that may have been in flight when the object died are left unknown: at most 4 per restart.
+    console.log(`outcomeUnknown after 5 restarts: ${job.outcomeUnknown}`);
     assert.ok(job.outcomeUnknown <= 5 * 4, `${job.outcomeUnknown} outcomeUnknown`);
 
     // In the mock: no data stored twice, and every source item there once, except outcomeUnknown ones at most once.

@@ -178,6 +178,10 @@ export class MailboxJobs extends DurableObject {
     }
     this.client ??= jobClient(config);
 
+    // The last chunk never ended (the object died): what it may have had in flight is left outcomeUnknown.
+    const unknown = await this.store.recoverInflight(job.id);
+    job.passCounts.outcomeUnknown += unknown;
+    job.totals.outcomeUnknown += unknown;
     const now = new Date().toISOString();
     job.status = "running";
     job.startedAt ??= now;
@@ -186,23 +190,26 @@ export class MailboxJobs extends DurableObject {
     await this.store.putJob(job);
 
     const controller = new AbortController();
+    const chunk = { updates: new Set() };
     this.running = { jobId: job.id, controller, job };
     const timer = setTimeout(() => controller.abort(new ChunkStop("budget")), settings.chunkMs);
     let settled = 0;
-    let currentFolder = null;
     const state = await this.store.getState(job.id);
     const options = {
       includeSubfolders: job.options.includeSubfolders,
       concurrency: config.limits.importConcurrency,
       signal: controller.signal,
-      itemStore: this.store.itemStore(job.id),
+      itemStore: this.store.itemStore(job.id, chunk, config.limits.importConcurrency),
       onState: (next) => this.store.putState(job.id, next),
       onFolder: (event) => {
-        currentFolder = this.recordFolder(job, event);
+        this.recordFolder(job, event);
         this.store.putJob(job);
       },
       onResult: (result) => {
-        this.recordResult(job, result, currentFolder);
+        // Stopped before it was sent (the chunk's budget): not copied, not failed; the next chunk sends it.
+        if (result.error?.code === "aborted") return;
+        chunk.settled(result.sourceItemId);
+        this.recordResult(job, result, chunk.updates.has(result.sourceItemId));
         // Committed in the same transaction as the item store's write of this item.
         this.store.putJob(job);
         settled += 1;
@@ -217,7 +224,7 @@ export class MailboxJobs extends DurableObject {
     if (job.target.parentFolderId) target.parentFolderId = job.target.parentFolderId;
 
     try {
-      const report = await this.client.copyFolders(source, target, options);
+      const report = await this.client.copyFolders(source, target, options).finally(() => this.store.endChunk(job.id));
       await this.store.putState(job.id, report.state);
       job.passCounts.removedInSource = report.removedInSource ?? job.passCounts.removedInSource;
       await this.finish(job, "done");
@@ -288,7 +295,7 @@ export class MailboxJobs extends DurableObject {
   // -------------------------------------------------------------------------------------------------------
   // Progress
 
-  /** Applies a copyFolders onFolder event to the job's folder list; returns the folder items now go to. */
+  /** Applies a copyFolders onFolder event to the job's folder list (kept in the copy's order). */
   recordFolder(job, event) {
     const id = event.sourceFolderId;
     const folder = (job.folders[id] ??= { path: event.path, targetFolderId: null, status: "pending", ...emptyCounts() });
@@ -315,20 +322,23 @@ export class MailboxJobs extends DurableObject {
         break;
     }
     job.updatedAt = new Date().toISOString();
-    return event.action === "done" || event.action === "failed" ? null : id;
   }
 
-  /** Counts one settled item in the pass, the totals and its folder. */
-  recordResult(job, result, currentFolder) {
-    const kind = result.status === "imported" ? (result.mode === "update" ? "updated" : "imported") : result.status;
+  /**
+   * Counts one settled item in the pass, the totals and its folder: copyFolders copies folders one after the
+   * other in the order it first reported them, so an item belongs to the first folder not yet done or failed.
+   */
+  recordResult(job, result, isUpdate) {
+    const kind = result.status === "imported" ? (isUpdate ? "updated" : "imported") : result.status;
     if (!(kind in job.passCounts)) return;
     job.passCounts[kind] += 1;
     job.totals[kind] += 1;
-    const folderId = result.sourceFolderId ?? currentFolder;
-    const folder = folderId ? job.folders[folderId] : undefined;
+    const folder = Object.values(job.folders).find((f) => f.status !== "done" && f.status !== "failed");
     if (folder) folder[kind] += 1;
     if (result.status !== "imported" && result.error) {
       job.lastError = { code: result.error.code, at: new Date().toISOString() };
+      if (result.error.graphCode) job.lastError.graphCode = result.error.graphCode;
+      if (result.error.status !== undefined) job.lastError.upstreamStatus = result.error.status;
     }
     job.updatedAt = new Date().toISOString();
   }
