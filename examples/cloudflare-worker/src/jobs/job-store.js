@@ -62,6 +62,7 @@ export function jobView(job) {
     includeSubfolders: job.options.includeSubfolders,
     ...(job.options.receivedSince ? { receivedSince: job.options.receivedSince } : {}),
     pass: job.pass,
+    chunks: job.chunks,
     ...job.passCounts,
     totals: job.totals,
     folderCounts: job.folderCounts,

@@ -3,8 +3,10 @@
 //
 // JOB_ITEMS_PER_CHUNK: items settled per alarm invocation. The Free plan allows 50 subrequests per
 //   invocation: 20 import posts (+3 still in flight when the chunk stops), one or two exportItems, the folder
-//   tree and items/delta pages, a createImportSession and a token request stay under it. On the Paid plan
-//   (10,000 subrequests) raise it, e.g. to 500, for fewer, longer invocations.
+//   tree, a createImportSession and a token request, and the items/delta pages of the folder being copied
+//   (copyFolders reads a folder's round from its start on every run until the round is done: one page per
+//   100 items, so this fits folders of up to about 2,000 items). On the Paid plan raise it, e.g. to 500, for
+//   fewer, longer invocations and fewer re-read pages.
 // JOB_CHUNK_MS: wall-clock budget of one invocation before the chunk stops (the rest goes on in the next).
 
 export const JOB_DEFAULTS = Object.freeze({ itemsPerChunk: 20, chunkMs: 20_000 });
