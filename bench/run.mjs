@@ -54,7 +54,7 @@ try {
   if (want("cold")) results.cold = { ...(await measureColdStart(join(tmp, "cold"), { nodeRuns: runs.node, workerdRuns: runs.workerd })), runs };
   if (want("overhead")) results.overhead = await measureOverhead(quick ? { calls: 600, rounds: 3, warmup: 50 } : { calls: 3000, rounds: 6, warmup: 200 });
   if (want("bulk")) results.bulk = await measureBulk(quick ? { count: 400 } : { count: 2000 });
-  if (want("jobs")) results.jobs = await measureJobs(quick ? { itemsPerMailbox: 60 } : { itemsPerMailbox: 200 });
+  if (want("jobs")) results.jobs = await measureJobs(quick ? { itemsPerMailbox: 60 } : { itemsPerMailbox: 500 });
   if (want("encoding")) results.encoding = await measureEncoding(quick ? { sizes: [1e6, 10e6, 35e6], reps: 2 } : { sizes: [1e6, 10e6, 35e6], reps: 5 });
 } finally {
   snapshot.restore();
