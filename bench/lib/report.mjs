@@ -1,6 +1,7 @@
 // Writes BENCHMARKS.md and the chart (docs/benchmarks.svg) from one run's results. Every figure comes
 // from the results object; nothing here is a measurement of its own.
 import { bytes, int, ms, pct } from "./util.mjs";
+import { jobsSection } from "../sections/jobs.mjs";
 
 const x = (a, b) => `${(a / b).toFixed(2)}×`;
 const mb = (n) => `${(n / 1048576).toFixed(1)} MiB`;
@@ -260,6 +261,7 @@ export function renderMarkdown(r) {
     overheadSection(r.overhead),
     bulkSection(r.bulk),
     encodingSection(r.encoding),
+    ...(r.jobs && !r.jobs.skipped ? [jobsSection(r.jobs)] : []),
     "## Reproducing",
     "",
     "```sh",

@@ -10,8 +10,9 @@
 
 import { isMailboxError, MailboxClient } from "graph-mailbox-import";
 
-import { appTokenProvider, delegatedToken, requireApiKey } from "./auth.js";
+import { appTokenProvider, delegatedToken } from "./auth.js";
 import { readConfig } from "./config.js";
+import { appOnlyCaller, readPortalSettings } from "./entra-id.js";
 import {
   ALLOWED_METHODS,
   corsHeaders,
@@ -24,6 +25,12 @@ import {
   WorkerError,
 } from "./http.js";
 import { checkCopyRequest, checkItemsRequest, checkSessionRequest, mailboxIdFromPath } from "./validate.js";
+import { checkJobsAvailable, findJobRoute, handleJobRoute } from "./jobs/routes.js";
+import { readJobSettings } from "./jobs/settings.js";
+
+// Migration jobs (README "Migration jobs"): the Durable Object classes wrangler.toml binds.
+export { JobDirectory } from "./jobs/directory-object.js";
+export { MailboxJobs } from "./jobs/mailbox-object.js";
 
 const ROUTES = [
   { name: "import-sessions", pattern: /^\/mailboxes\/([^/]+)\/import-sessions$/, handle: createSession },
@@ -52,8 +59,11 @@ export default {
 };
 
 async function handle(request, env, { requestId, log, secrets }) {
-  const { config, problems } = readConfig(env);
-  if (!config) {
+  const { config, problems: configProblems } = readConfig(env);
+  const { portal, problems: portalProblems } = readPortalSettings(env);
+  const { problems: jobProblems } = readJobSettings(env);
+  const problems = [...(configProblems ?? []), ...(portalProblems ?? []), ...(jobProblems ?? [])];
+  if (!config || problems.length) {
     // Names of the settings only, never their values; the caller learns nothing more than "misconfigured".
     log.problems = problems;
     throw new WorkerError(500, "workerMisconfigured", "The Worker is not configured correctly; its operator can see why in its logs.");
@@ -79,6 +89,14 @@ async function handle(request, env, { requestId, log, secrets }) {
 
   try {
     const url = new URL(request.url);
+    // Jobs (src/jobs/routes.js) have their own methods, and app-only callers: a portal user or the relay key.
+    const jobRoute = findJobRoute(url.pathname);
+    if (jobRoute) {
+      log.route = jobRoute.name;
+      checkJobsAvailable(config, env);
+      const caller = await appOnlyCaller(request, config, portal, log, secrets);
+      return withCors(await handleJobRoute(jobRoute, { request, env, url, config, requestId, log, caller }));
+    }
     const route = ROUTES.find((r) => r.pattern.test(url.pathname));
     if (!route) throw new WorkerError(404, "notFound", "No such route. See the Worker's README for its routes.");
     log.route = route.name;
@@ -92,7 +110,7 @@ async function handle(request, env, { requestId, log, secrets }) {
       token = delegatedToken(request);
       secrets.push(token);
     } else {
-      await requireApiKey(request, config.apiKeys);
+      await appOnlyCaller(request, config, portal, log, secrets);
       const provider = appTokenProvider(config.app);
       // The tokens the provider hands out are secrets too: remembered for this request's redaction.
       token = async (tokenRequest) => {
