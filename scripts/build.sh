@@ -14,8 +14,7 @@ fi
 name=graph_mailbox_import
 wasm="pkg/${name}_bg.wasm"
 
-# `tiny`: no std, a trapping panic handler (see src/lib.rs); keeps core::fmt and std panic machinery out.
-cargo build --release --target wasm32-unknown-unknown --features tiny
+cargo build --release --target wasm32-unknown-unknown
 
 # `--target web`: plain ES modules with `init`/`initSync`, the one output that loads unchanged in browsers,
 # bundlers, Node and workerd (`--target bundler` does not load in workerd). Old generated files go first so

@@ -36,7 +36,7 @@ ring "format and lints" bash -c '
   cargo fmt --check
   cargo clippy -q --all-targets -- -D warnings
   cargo clippy -q --all-targets --target wasm32-unknown-unknown -- -D warnings
-  cargo clippy -q --lib --release --target wasm32-unknown-unknown --features tiny -- -D warnings
+  cargo clippy -q --lib --release --target wasm32-unknown-unknown -- -D warnings
   RUSTDOCFLAGS=-Dwarnings cargo doc -q --no-deps
   RUSTDOCFLAGS=-Dwarnings cargo doc -q --no-deps --target wasm32-unknown-unknown'
 ring "native: unit, loop and property tests" cargo test

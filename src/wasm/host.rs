@@ -3,20 +3,19 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use gloo_net::http::Response;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, AbortSignal, Headers, RequestInit, RequestRedirect, Response, ResponseType,
-};
+use web_sys::{AbortController, AbortSignal, Request, RequestInit, RequestRedirect, ResponseType};
 
 use crate::transport::{Aborted, HttpRequest, HttpResponse, SendError, RESPONSE_HEADERS};
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(url: &str, init: &RequestInit) -> Promise;
+    fn global_fetch(request: &Request) -> Promise;
     /// Returns a number in browsers and workerd, a `Timeout` object in Node: kept opaque.
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &Function, ms: f64) -> JsValue;
@@ -134,8 +133,9 @@ pub async fn sleep(
     result.map(drop).map_err(|_| Aborted)
 }
 
-/// The text of a `fetch` rejection, with Node's `cause.code` (`ECONNRESET`, `ECONNREFUSED`) when present.
-/// Neither holds the request's URL or headers.
+/// The text of a `fetch` rejection, with Node's `cause.code` (`ECONNRESET`, `UND_ERR_SOCKET`) when present.
+/// Any value is read safely: a rejection need not be an `Error`. Neither part holds the request's URL or
+/// headers.
 fn network_detail(error: &JsValue) -> String {
     let text = |value: &JsValue, key: &str| {
         Reflect::get(value, &JsValue::from_str(key))
@@ -153,9 +153,27 @@ fn network_detail(error: &JsValue) -> String {
     detail
 }
 
+/// `controller.abort(reason)` as a function of no arguments, the reason an `Error`: an abort listener
+/// called with the `abort` Event must not make that Event the reason `fetch` rejects with.
+fn abort_with(controller: &AbortController, message: &str) -> Function {
+    let reason = js_sys::Error::new(message);
+    reason.set_name("AbortError");
+    bound_method(controller, "abort")
+        .bind1(controller, &reason)
+        .unchecked_into()
+}
+
 /// One attempt: `fetch` with `redirect: "manual"` (redirects are judged by the core, never followed
-/// blindly with the token) and an AbortController that fires on the timeout or the caller's signal. The
-/// timeout covers reading the body too.
+/// blindly with the token) and an AbortController that fires, with an `Error` as its reason, on the
+/// timeout or the caller's signal. The timeout covers reading the body too.
+///
+/// The answer is gloo-net's [`Response`]. The request is a `web_sys::Request` built here and sent with
+/// the global `fetch`, rather than through gloo's `RequestBuilder` and `Request::send`, for three reasons:
+/// the builder rebuilds the URL through `URL.search`, which re-escapes an importUrl's query (its `'`
+/// becomes `%27`), and the importUrl must reach the host byte for byte; `send` and gloo's body readers
+/// turn a rejection into an error through `unreachable!()` when it is not an `Error` (a polyfill, an
+/// abort reason of any value), a trap; and they keep only its name and message, dropping Node's
+/// `cause.code`, the one clue to what failed on the network. The body is read here for the same reasons.
 pub async fn send(
     request: &HttpRequest,
     timeout_ms: u32,
@@ -164,12 +182,11 @@ pub async fn send(
     if signal.is_some_and(AbortSignal::aborted) {
         return Err(SendError::Aborted);
     }
-    let controller = AbortController::new().map_err(|e| SendError::Network(network_detail(&e)))?;
-    let headers = Headers::new().map_err(|e| SendError::Network(network_detail(&e)))?;
+    let network = |e: JsValue| SendError::Network(network_detail(&e));
+    let controller = AbortController::new().map_err(network)?;
+    let headers = web_sys::Headers::new().map_err(network)?;
     for (name, value) in &request.headers {
-        headers
-            .append(name, value)
-            .map_err(|e| SendError::Network(network_detail(&e)))?;
+        headers.append(name, value).map_err(network)?;
     }
     let init = RequestInit::new();
     init.set_method(request.method.as_str());
@@ -179,15 +196,20 @@ pub async fn send(
     if let Some(body) = &request.body {
         init.set_body(&JsValue::from_str(body));
     }
+    let fetch_request = Request::new_with_str_and_init(&request.url, &init).map_err(network)?;
 
-    let abort = bound_method(&controller, "abort");
-    let _timer = Timer(set_timeout(&abort, f64::from(timeout_ms)));
-    let _forward = signal.map(|s| AbortListener::new(s, abort.clone()));
+    let _timer = Timer(set_timeout(
+        &abort_with(&controller, "timed out"),
+        f64::from(timeout_ms),
+    ));
+    let _forward = signal.map(|s| AbortListener::new(s, abort_with(&controller, "aborted")));
 
     let outcome = async {
-        let response: Response = JsFuture::from(global_fetch(&request.url, &init))
-            .await?
-            .unchecked_into();
+        let response = Response::from(
+            JsFuture::from(global_fetch(&fetch_request))
+                .await?
+                .unchecked_into::<web_sys::Response>(),
+        );
         if response.type_() == ResponseType::Opaqueredirect {
             return Ok(None);
         }
@@ -197,17 +219,17 @@ pub async fn send(
             .filter_map(|name| {
                 response_headers
                     .get(name)
-                    .ok()
-                    .flatten()
                     .map(|value| ((*name).into(), value))
             })
             .collect();
-        let body = JsFuture::from(response.text()?)
+        let status = response.status();
+        let raw = web_sys::Response::from(response);
+        let body = JsFuture::from(raw.text()?)
             .await?
             .as_string()
             .unwrap_or_default();
         Ok::<_, JsValue>(Some(HttpResponse {
-            status: response.status(),
+            status,
             headers,
             body,
         }))
@@ -219,6 +241,6 @@ pub async fn send(
         Ok(None) => Err(SendError::HiddenRedirect),
         Err(_) if signal.is_some_and(AbortSignal::aborted) => Err(SendError::Aborted),
         Err(_) if controller.signal().aborted() => Err(SendError::Timeout),
-        Err(error) => Err(SendError::Network(network_detail(&error))),
+        Err(error) => Err(network(error)),
     }
 }

@@ -27,6 +27,7 @@ const VERSIONS = new Set(["v1.0", "beta"]);
 const FAULT_KINDS = new Set([
   "status",
   "hang",
+  "hangInBody",
   "reset",
   "malformedJson",
   "html",
@@ -1187,7 +1188,7 @@ function importError(ids, status, message, headers = {}) {
   return json(status, { Message: message }, { "request-id": ids.requestId, ...headers });
 }
 
-function send(res, record, r) {
+function send(res, record, r, hangInBody = null) {
   if (record) {
     record.status = r.status;
     record.endTime = Date.now();
@@ -1197,6 +1198,13 @@ function send(res, record, r) {
   // 204 and 304 carry no body and no Content-Length.
   if (r.status !== 204 && r.status !== 304) headers["Content-Length"] = String(body.length);
   res.writeHead(r.status, headers);
+  if (hangInBody) {
+    // The head and half the body, then nothing: the client is left reading.
+    res.write(body.subarray(0, body.length >> 1));
+    hangInBody.add(res);
+    res.once("close", () => hangInBody.delete(res));
+    return;
+  }
   res.end(r.status === 204 || r.status === 304 ? undefined : body);
 }
 
@@ -2051,6 +2059,10 @@ async function playTransportFault(ctx, req, res, fault, run, answer) {
       ctx.hung.add(res);
       res.once("close", () => ctx.hung.delete(res));
       return true; // never answered; close() destroys the socket
+    case "hangInBody":
+      // The request takes effect and its answer starts: status, headers, half the body; the rest never comes.
+      answer(run(), ctx.hung);
+      return true;
     case "reset":
       if (fault.process) run();
       req.socket.destroy();
@@ -2070,10 +2082,10 @@ async function serve(ctx, server, req, res, route, cors, normal) {
   const { state } = ctx;
   const record = state.record(server, req, route.mailbox, route.name);
   let release = () => {};
-  const answer = (r) => {
+  const answer = (r, hangInBody = null) => {
     release();
     state.countStatus(server, r.status);
-    send(res, record, withHeaders(r, cors));
+    send(res, record, withHeaders(r, cors), hangInBody);
   };
   /** Reads and records the body; null when the client went away while sending. */
   const readText = async () => {
