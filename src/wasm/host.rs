@@ -8,14 +8,14 @@ use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, Request, RequestInit, RequestRedirect, ResponseType};
+use web_sys::{AbortController, AbortSignal, RequestInit, RequestRedirect, ResponseType};
 
 use crate::transport::{Aborted, HttpRequest, HttpResponse, SendError, RESPONSE_HEADERS};
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(request: &Request) -> Promise;
+    fn global_fetch(url: &str, init: &RequestInit) -> Promise;
     /// Returns a number in browsers and workerd, a `Timeout` object in Node: kept opaque.
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(handler: &Function, ms: f64) -> JsValue;
@@ -31,16 +31,6 @@ pub fn fill_random(buf: &mut [u8]) {
 
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
-}
-
-/// `fn.bind(this, ...args)`, used so timers and listeners call JavaScript functions directly and no Rust
-/// closure has to outlive the call.
-fn bound_method(target: &JsValue, method: &str) -> Function {
-    // The methods bound here (AbortController's `abort`) exist in every runtime this package supports.
-    let function: Function = Reflect::get(target, &JsValue::from_str(method))
-        .unwrap_or(JsValue::UNDEFINED)
-        .unchecked_into();
-    function.bind0(target)
 }
 
 /// While alive, `callback` is registered for the signal's `abort` event; dropping it unregisters it, so
@@ -153,27 +143,51 @@ fn network_detail(error: &JsValue) -> String {
     detail
 }
 
-/// `controller.abort(reason)` as a function of no arguments, the reason an `Error`: an abort listener
-/// called with the `abort` Event must not make that Event the reason `fetch` rejects with.
-fn abort_with(controller: &AbortController, message: &str) -> Function {
-    let reason = js_sys::Error::new(message);
-    reason.set_name("AbortError");
-    bound_method(controller, "abort")
-        .bind1(controller, &reason)
-        .unchecked_into()
+/// `AbortController.prototype.abort`, and the reason every attempt's controller aborts with: an `Error`,
+/// so an abort listener called with the `abort` Event cannot make that Event the reason `fetch` rejects
+/// with. One for the life of the module: an `Error` per request would capture a stack each time, a cost
+/// seen per item in bulk runs; callers never see it (they get their own signal's reason, or `timeout`).
+struct AbortParts {
+    abort: Function,
+    reason: JsValue,
+}
+
+thread_local! {
+    static ABORT: core::cell::OnceCell<AbortParts> = const { core::cell::OnceCell::new() };
+}
+
+/// `controller.abort(reason)` as a function that ignores its arguments.
+fn abort_function(controller: &AbortController) -> Function {
+    ABORT.with(|cell| {
+        let parts = cell.get_or_init(|| {
+            let reason = js_sys::Error::new("aborted");
+            reason.set_name("AbortError");
+            AbortParts {
+                abort: Reflect::get(controller, &JsValue::from_str("abort"))
+                    .unwrap_or(JsValue::UNDEFINED)
+                    .unchecked_into(),
+                reason: reason.into(),
+            }
+        });
+        parts
+            .abort
+            .bind1(controller, &parts.reason)
+            .unchecked_into()
+    })
 }
 
 /// One attempt: `fetch` with `redirect: "manual"` (redirects are judged by the core, never followed
 /// blindly with the token) and an AbortController that fires, with an `Error` as its reason, on the
 /// timeout or the caller's signal. The timeout covers reading the body too.
 ///
-/// The answer is gloo-net's [`Response`]. The request is a `web_sys::Request` built here and sent with
-/// the global `fetch`, rather than through gloo's `RequestBuilder` and `Request::send`, for three reasons:
+/// The answer is gloo-net's [`Response`]. The request is sent with the global `fetch(url, init)`, rather
+/// than through gloo's `RequestBuilder` and `Request::send`, for four reasons:
 /// the builder rebuilds the URL through `URL.search`, which re-escapes an importUrl's query (its `'`
 /// becomes `%27`), and the importUrl must reach the host byte for byte; `send` and gloo's body readers
 /// turn a rejection into an error through `unreachable!()` when it is not an `Error` (a polyfill, an
 /// abort reason of any value), a trap; and they keep only its name and message, dropping Node's
-/// `cause.code`, the one clue to what failed on the network. The body is read here for the same reasons.
+/// `cause.code`, the one clue to what failed on the network; and a `Request` built first and then
+/// fetched is parsed twice, a cost seen per item. The body is read here for the same reasons as `send`.
 pub async fn send(
     request: &HttpRequest,
     timeout_ms: u32,
@@ -196,17 +210,14 @@ pub async fn send(
     if let Some(body) = &request.body {
         init.set_body(&JsValue::from_str(body));
     }
-    let fetch_request = Request::new_with_str_and_init(&request.url, &init).map_err(network)?;
 
-    let _timer = Timer(set_timeout(
-        &abort_with(&controller, "timed out"),
-        f64::from(timeout_ms),
-    ));
-    let _forward = signal.map(|s| AbortListener::new(s, abort_with(&controller, "aborted")));
+    let abort = abort_function(&controller);
+    let _timer = Timer(set_timeout(&abort, f64::from(timeout_ms)));
+    let _forward = signal.map(|s| AbortListener::new(s, abort));
 
     let outcome = async {
         let response = Response::from(
-            JsFuture::from(global_fetch(&fetch_request))
+            JsFuture::from(global_fetch(&request.url, &init))
                 .await?
                 .unchecked_into::<web_sys::Response>(),
         );
