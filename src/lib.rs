@@ -52,7 +52,7 @@ pub use wire::protocol::ImportSession;
 
 // The shipped module links `std` (gloo-net and serde-wasm-bindgen need it) and is built with
 // `panic = "abort"`: nothing in this crate is meant to panic (the parsers are property-tested for it), and
-// if something does, the module traps rather than unwinding. talc is the allocator: smaller and faster
+// if something does, the module traps rather than unwinding. talc is the allocator: 2.7 KB gzip smaller
 // than the default dlmalloc, and it grows the memory as needed, so items of tens of megabytes still fit.
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
