@@ -240,6 +240,62 @@ fn a_refused_session_is_renewed_once() {
 }
 
 #[test]
+fn a_404_after_renewal_is_session_expired_when_the_host_said_so_or_the_session_is_past_its_expiry()
+{
+    // The host says the session expired, and says it again for the renewed one: no folder guess.
+    let (host, tenant) = setup(0.0, HOUR);
+    let store = SessionStore::default();
+    tenant.borrow_mut().fault = Box::new(|_, _| {
+        Some(Fault::Answer(json_response(
+            404,
+            r#"{"Message":"The import session has Expired."}"#,
+        )))
+    });
+    let error = host.run(import_item(
+        &host,
+        &config(),
+        &store,
+        MAILBOX,
+        &create("f", b"a"),
+    ));
+    let Err(ItemError::Failed(error)) = error else {
+        panic!("expected a failure, got {error:?}")
+    };
+    assert_eq!(error.code, ErrorCode::SessionExpired);
+    assert_eq!(error.status, Some(404));
+    assert!(
+        error.message.contains("The import session has Expired."),
+        "{}",
+        error.message
+    );
+    assert!(!error.message.contains("folderId"), "{}", error.message);
+    assert_eq!(host.graph_calls(), 2, "one renewal, then no more");
+
+    // Graph hands out sessions already past their expirationDateTime (a clock gone wrong): a bare 404 for
+    // each is the session, not the folder.
+    let (host, tenant) = setup(0.0, -1_000.0);
+    tenant.borrow_mut().fault = Box::new(|_, _| {
+        Some(Fault::Answer(json_response(
+            404,
+            r#"{"Message":"Not found."}"#,
+        )))
+    });
+    let error = host.run(import_item(
+        &host,
+        &config(),
+        &SessionStore::default(),
+        MAILBOX,
+        &create("f", b"b"),
+    ));
+    let Err(ItemError::Failed(error)) = error else {
+        panic!("expected a failure, got {error:?}")
+    };
+    assert_eq!(error.code, ErrorCode::SessionExpired);
+    assert!(!error.message.contains("folderId"), "{}", error.message);
+    assert_eq!(host.graph_calls(), 2, "one renewal, then no more");
+}
+
+#[test]
 fn a_409_naming_the_archive_mailbox_moves_the_item_there() {
     let archive = "MBX:a4c41e0e@a7809c93";
     let (host, tenant) = setup(0.0, HOUR);

@@ -560,3 +560,104 @@ async fn item_ids_with_a_lone_surrogate_are_refused_not_sent_as_another_id() {
         "nothing was sent, not even a session request"
     );
 }
+
+/// Replaces `globalThis.fetch` with `make(original)` until the returned guard is dropped.
+struct FetchReplaced(JsValue);
+
+impl FetchReplaced {
+    fn new(make: &Function) -> FetchReplaced {
+        let global = js_sys::global();
+        let original = get(&global, "fetch");
+        let replacement = make.call1(&JsValue::NULL, &original).unwrap();
+        Reflect::set(&global, &JsValue::from_str("fetch"), &replacement).unwrap();
+        FetchReplaced(original)
+    }
+}
+
+impl Drop for FetchReplaced {
+    fn drop(&mut self) {
+        Reflect::set(&js_sys::global(), &JsValue::from_str("fetch"), &self.0).unwrap();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_fetch_that_rejects_with_a_non_error_value_is_a_network_error() {
+    for thrown in ["'a string'", "undefined", "42", "{ code: 'ECONNRESET' }"] {
+        let make = Function::new_with_args(
+            "original",
+            &["return () => Promise.reject(", thrown, ");"].concat(),
+        );
+        let replaced = FetchReplaced::new(&make);
+        let extra = [("maxRetries", JsValue::from_f64(0.0))];
+        let error = call(
+            &unique_mailbox("non-error"),
+            options("t0k3n".into(), &extra),
+        )
+        .await
+        .unwrap_err();
+        drop(replaced);
+        assert!(is_mailbox_error(error.clone()), "{thrown}: a MailboxError");
+        assert_eq!(
+            get_str(&error, "code").as_deref(),
+            Some("network"),
+            "{thrown}"
+        );
+        assert_eq!(get(&error, "attempts").as_f64(), Some(1.0), "{thrown}");
+    }
+    // The module did not trap: it still works.
+    call(
+        &unique_mailbox("after-non-error"),
+        options("t0k3n".into(), &[]),
+    )
+    .await
+    .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_import_url_reaches_the_import_host_byte_for_byte() {
+    // Exchange's importUrl quotes the mailbox in its path (`Mailboxes('...')`) and carries escapes in its
+    // query; here Graph's answer gets a query parameter with `%`-escapes (`%27` is `'` as any URL parser
+    // writes it in a query), parentheses and other characters a URL rebuilder might re-escape.
+    const EXTRA: &str = "&x-state=%2Fa%3Db%25%27(c)~!*$,;:@/?d";
+    let make = Function::new_with_args(
+        "original",
+        &[
+            "return async (input, init) => {
+               const response = await original(input, init);
+               const url = typeof input === 'string' ? input : input.url;
+               if (!url.endsWith('/createImportSession') || !response.ok) return response;
+               const session = await response.json();
+               session.importUrl += ",
+            &["'", EXTRA, "'"].concat(),
+            ";
+               globalThis.__issuedImportUrl = session.importUrl;
+               return new Response(JSON.stringify(session), { status: 200, headers: { 'content-type': 'application/json' } });
+             };",
+        ]
+        .concat(),
+    );
+    let mailbox = unique_mailbox("o'brien(x)");
+    let client = MailboxClient::new(options("t0k3n".into(), &[]));
+    let replaced = FetchReplaced::new(&make);
+    let imported = JsFuture::from(
+        client.import_item(JsValue::from_str(&mailbox), item("AAMkInbox", b"foobar")),
+    )
+    .await;
+    drop(replaced);
+    imported.unwrap();
+
+    let issued = get_str(&js_sys::global(), "__issuedImportUrl").unwrap();
+    assert!(issued.contains("Mailboxes('MBX%3Ao'brien(x)-"), "{issued}");
+    assert!(issued.ends_with(EXTRA), "{issued}");
+    let origin_end = issued["http://".len()..].find('/').unwrap() + "http://".len();
+    let seen = requests_for(&mailbox).await;
+    let post = seen
+        .iter()
+        .find(|r| get_str(r, "server").as_deref() == Some("import"))
+        .expect("one import post");
+    assert_eq!(
+        get_str(post, "path").as_deref(),
+        Some(&issued[origin_end..]),
+        "the path and query as Graph gave them"
+    );
+}

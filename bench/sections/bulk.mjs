@@ -3,10 +3,10 @@ import { join } from "node:path";
 
 import { BENCH, check, int, log, pct } from "../lib/util.mjs";
 
-export async function measureBulk({ count = 2000, latencyMs = 50, limit = 4, itemBytes = 2048, mailboxes = 4 } = {}) {
+export async function measureBulk({ count = 2000, latencyMs = 50, limit = 4, itemBytes = 2048, mailboxes = 4, warmup = 200 } = {}) {
   const ceiling = limit / (latencyMs / 1000);
   log("", `== 4. Bulk import: ${int(count)} items of ${int(itemBytes)} B per mailbox, mock latency ${latencyMs} ms, limit ${limit} in flight per mailbox (ceiling ${ceiling}/s per mailbox)`);
-  const runs = JSON.parse(await check(process.execPath, [join(BENCH, "sections", "bulk-child.mjs"), JSON.stringify({ count, latencyMs, limit, itemBytes, mailboxes })]));
+  const runs = JSON.parse(await check(process.execPath, [join(BENCH, "sections", "bulk-child.mjs"), JSON.stringify({ count, latencyMs, limit, itemBytes, mailboxes, warmup })]));
   for (const r of runs) {
     r.ceiling = ceiling * r.mailboxes;
     r.itemsPerSecond = r.items / (r.wallMs / 1000);
@@ -17,5 +17,5 @@ export async function measureBulk({ count = 2000, latencyMs = 50, limit = 4, ite
       `${r.itemsPerSecond.toFixed(1)} items/s = ${pct(r.ofCeiling)} of ${r.ceiling}/s; 429s ${r.status429} (refused for concurrency ${r.refusedForConcurrency}); ` +
       `peak in flight ${r.peakInFlight}; imported ${r.imported}, failed ${r.failed}, unknown ${r.outcomeUnknown}; client CPU ${r.cpuUsPerItem.toFixed(0)} µs/item; statuses ${JSON.stringify(r.importStatuses)}`);
   }
-  return { runs, count, latencyMs, limit, itemBytes, ceiling };
+  return { runs, count, latencyMs, limit, itemBytes, ceiling, warmup };
 }

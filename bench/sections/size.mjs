@@ -70,8 +70,8 @@ async function bundleConsumer(consumer, tmp) {
 /** The wasm-opt flags of scripts/build.sh, read from it so the named build stays the shipped one. */
 function buildShFlags() {
   const text = readFileSync(join(ROOT, "scripts", "build.sh"), "utf8");
-  const block = text.slice(text.indexOf("wasm-opt -Oz"), text.indexOf('"$wasm" -o "$wasm"'));
-  return ["-Oz", ...block.match(/--(?:enable|strip)-[a-z-]+/g)];
+  const block = text.match(/node_modules\/\.bin\/wasm-opt ([^"]*)"\$wasm" -o "\$wasm"/)[1];
+  return block.replace(/\\\n/g, " ").split(/\s+/).filter(Boolean);
 }
 
 /**

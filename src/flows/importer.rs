@@ -329,6 +329,15 @@ fn outcome_unknown(detail: &str, attempts: u32) -> ItemError {
     ItemError::Failed(error)
 }
 
+/// Whether the import host's message says the session expired (it carries the host's own words).
+fn said_expired(message: &str) -> bool {
+    // A byte window rather than `str::contains`, whose substring search costs a kilobyte of wasm.
+    message
+        .as_bytes()
+        .windows(7)
+        .any(|word| word.eq_ignore_ascii_case(b"expired"))
+}
+
 /// Imports one item into `mailbox` through the shared sessions of `store`.
 ///
 /// A `create` is never sent twice once it may have reached the server: a lost answer, a timeout or an
@@ -430,9 +439,15 @@ pub async fn import_item<E: Effects>(
                     Err(_) => return Err(ItemError::Aborted),
                 }
             }
-            ImportAnswer::SessionRejected(mut error) if error.status == Some(404) => {
-                // A session created moments ago refused too: whether the import host means "no such
-                // folder" or "no such session" by 404 is not documented, and the folder is the likelier.
+            ImportAnswer::SessionRejected(mut error)
+                if error.status == Some(404)
+                    && !said_expired(&error.message)
+                    && !needs_renewal(&session, effects.now_ms(), 0) =>
+            {
+                // A session created moments ago, still within its expirationDateTime, refused too: whether
+                // the import host means "no such folder" or "no such session" by 404 is not documented,
+                // and the folder is the likelier. Only a guess: when the host said the session expired, or
+                // the session's own expiry is past, the answer is `sessionExpired` (the arm below).
                 error.code = ErrorCode::NotFound;
                 error.message.push_str(
                     "; a new session was refused as well, so the folder (item.folderId) probably does not exist in this mailbox",

@@ -4,6 +4,7 @@
 use alloc::string::String;
 
 use js_sys::{Array, Object, Reflect};
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
@@ -95,64 +96,105 @@ pub fn rejection(
     }
 }
 
+/// Every value going out is one of the views below, written by serde-wasm-bindgen as a plain object:
+/// camelCase keys (the TypeScript declarations'), an absent field left out (never `null`), and numbers
+/// as `f64`, which always serialize (a `u64` past 2^53 would be an error, and its error path a formatter).
+/// The views borrow the core's values, so nothing is copied twice; the core's types stay free of serde.
+fn to_js<T: Serialize>(value: &T) -> JsValue {
+    const PLAIN: serde_wasm_bindgen::Serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    // Strings, f64 and JavaScript values cannot fail to serialize.
+    value.serialize(&PLAIN).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// A JavaScript value (an `Error`) passed through as it is.
+fn js_value<S: serde::Serializer>(value: &Option<JsValue>, out: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(value) => serde_wasm_bindgen::preserve::serialize(value, out),
+        None => out.serialize_none(),
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionView<'a> {
+    import_url: &'a str,
+    expiration_date_time: &'a str,
+}
+
 pub fn session_object(session: &ImportSession) -> JsValue {
-    let object = Object::new();
-    set(
-        &object,
-        "importUrl",
-        &JsValue::from_str(&session.import_url),
-    );
-    set(
-        &object,
-        "expirationDateTime",
-        &JsValue::from_str(&session.expiration_date_time),
-    );
-    object.into()
+    to_js(&SessionView {
+        import_url: &session.import_url,
+        expiration_date_time: &session.expiration_date_time,
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ImportedView<'a> {
+    item_id: &'a str,
+    change_key: &'a str,
 }
 
 pub fn imported_object(item: &ImportedItem) -> JsValue {
-    let object = Object::new();
-    set(&object, "itemId", &JsValue::from_str(&item.item_id));
-    set(&object, "changeKey", &JsValue::from_str(&item.change_key));
-    object.into()
+    to_js(&ImportedView {
+        item_id: &item.item_id,
+        change_key: &item.change_key,
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultView<'a> {
+    index: f64,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    item_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    change_key: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_item_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "js_value")]
+    error: Option<JsValue>,
+}
+
+impl<'a> ResultView<'a> {
+    fn of(result: &'a ItemResult) -> Self {
+        ResultView {
+            index: result.index as f64,
+            status: result.status.as_str(),
+            item_id: result.imported.as_ref().map(|item| item.item_id.as_str()),
+            change_key: result
+                .imported
+                .as_ref()
+                .map(|item| item.change_key.as_str()),
+            source_item_id: result.source_item_id.as_deref(),
+            error: result.error.as_ref().map(|error| to_js_error(error, None)),
+        }
+    }
 }
 
 pub fn result_object(result: &ItemResult) -> JsValue {
-    let object = Object::new();
-    set(&object, "index", &JsValue::from_f64(result.index as f64));
-    set(
-        &object,
-        "status",
-        &JsValue::from_str(result.status.as_str()),
-    );
-    if let Some(item) = &result.imported {
-        set(&object, "itemId", &JsValue::from_str(&item.item_id));
-        set(&object, "changeKey", &JsValue::from_str(&item.change_key));
-    }
-    set_str(&object, "sourceItemId", result.source_item_id.as_deref());
-    if let Some(error) = &result.error {
-        set(&object, "error", &to_js_error(error, None));
-    }
-    object.into()
+    to_js(&ResultView::of(result))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MailboxesView<'a> {
+    primary_mailbox_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_place_archive_mailbox_id: Option<&'a str>,
 }
 
 pub fn mailboxes_object(mailboxes: &UserMailboxes) -> JsValue {
-    let object = Object::new();
-    set_str(
-        &object,
-        "primaryMailboxId",
-        Some(&mailboxes.primary_mailbox_id),
-    );
-    set_str(
-        &object,
-        "inPlaceArchiveMailboxId",
-        mailboxes.in_place_archive_mailbox_id.as_deref(),
-    );
-    object.into()
+    to_js(&MailboxesView {
+        primary_mailbox_id: &mailboxes.primary_mailbox_id,
+        in_place_archive_mailbox_id: mailboxes.in_place_archive_mailbox_id.as_deref(),
+    })
 }
 
-/// Graph's objects as they came, as one JavaScript array: written back to JSON and parsed by the engine
-/// in one call, which is smaller and faster than building each object member by member across the boundary.
+/// Graph's folders and items, whose shape is Graph's and not ours, as one JavaScript array: written back
+/// to JSON and parsed by the engine in one call, which is smaller and faster than building each object
+/// member by member across the boundary.
 pub fn json_values(values: &[Value]) -> JsValue {
     let mut text = String::from("[");
     for (i, value) in values.iter().enumerate() {
@@ -165,71 +207,78 @@ pub fn json_values(values: &[Value]) -> JsValue {
     js_sys::JSON::parse(&text).unwrap_or_else(|_| Array::new().into())
 }
 
+#[derive(Serialize)]
+struct ExportErrorView<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExportedView<'a> {
+    item_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    change_key: Option<&'a str>,
+    /// The base64 text as Graph sent it: one copy, into a JavaScript string.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ExportErrorView<'a>>,
+}
+
 pub fn exported_array(items: &[ExportedItem]) -> JsValue {
-    items
+    let views: Vec<ExportedView> = items
         .iter()
-        .map(|item| {
-            let object = Object::new();
-            set_str(&object, "itemId", Some(&item.item_id));
-            set_str(&object, "changeKey", item.change_key.as_deref());
-            set_str(&object, "data", item.data.as_deref());
-            if let Some((code, message)) = &item.error {
-                let error = Object::new();
-                set_str(&error, "code", Some(code));
-                set_str(&error, "message", Some(message));
-                set(&object, "error", &error);
-            }
-            JsValue::from(object)
+        .map(|item| ExportedView {
+            item_id: &item.item_id,
+            change_key: item.change_key.as_deref(),
+            data: item.data.as_deref(),
+            error: item
+                .error
+                .as_ref()
+                .map(|(code, message)| ExportErrorView { code, message }),
         })
-        .collect::<Array>()
-        .into()
+        .collect();
+    to_js(&views)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProgressView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    total: Option<f64>,
+    settled: f64,
+    imported: f64,
+    failed: f64,
+    outcome_unknown: f64,
+    bytes: f64,
 }
 
 pub fn progress_object(progress: &Progress) -> JsValue {
-    let object = Object::new();
-    set_number(&object, "total", progress.total.map(|n| n as f64));
-    set(
-        &object,
-        "settled",
-        &JsValue::from_f64(progress.settled as f64),
-    );
-    set(
-        &object,
-        "imported",
-        &JsValue::from_f64(progress.imported as f64),
-    );
-    set(
-        &object,
-        "failed",
-        &JsValue::from_f64(progress.failed as f64),
-    );
-    set(
-        &object,
-        "outcomeUnknown",
-        &JsValue::from_f64(progress.outcome_unknown as f64),
-    );
-    set(&object, "bytes", &JsValue::from_f64(progress.bytes as f64));
-    object.into()
+    to_js(&ProgressView {
+        total: progress.total.map(|n| n as f64),
+        settled: progress.settled as f64,
+        imported: progress.imported as f64,
+        failed: progress.failed as f64,
+        outcome_unknown: progress.outcome_unknown as f64,
+        bytes: progress.bytes as f64,
+    })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReportView<'a> {
+    imported: f64,
+    failed: f64,
+    outcome_unknown: f64,
+    results: Vec<ResultView<'a>>,
 }
 
 pub fn report_object(report: &Report) -> JsValue {
-    let object = Object::new();
-    set(
-        &object,
-        "imported",
-        &JsValue::from_f64(report.progress.imported as f64),
-    );
-    set(
-        &object,
-        "failed",
-        &JsValue::from_f64(report.progress.failed as f64),
-    );
-    set(
-        &object,
-        "outcomeUnknown",
-        &JsValue::from_f64(report.progress.outcome_unknown as f64),
-    );
-    let results: Array = report.results.iter().map(result_object).collect();
-    set(&object, "results", &results);
-    object.into()
+    to_js(&ReportView {
+        imported: report.progress.imported as f64,
+        failed: report.progress.failed as f64,
+        outcome_unknown: report.progress.outcome_unknown as f64,
+        results: report.results.iter().map(ResultView::of).collect(),
+    })
 }

@@ -3,13 +3,12 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use gloo_net::http::Response;
 use js_sys::{Function, Promise, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, AbortSignal, Headers, RequestInit, RequestRedirect, Response, ResponseType,
-};
+use web_sys::{AbortController, AbortSignal, RequestInit, RequestRedirect, ResponseType};
 
 use crate::transport::{Aborted, HttpRequest, HttpResponse, SendError, RESPONSE_HEADERS};
 
@@ -32,16 +31,6 @@ pub fn fill_random(buf: &mut [u8]) {
 
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
-}
-
-/// `fn.bind(this, ...args)`, used so timers and listeners call JavaScript functions directly and no Rust
-/// closure has to outlive the call.
-fn bound_method(target: &JsValue, method: &str) -> Function {
-    // The methods bound here (AbortController's `abort`) exist in every runtime this package supports.
-    let function: Function = Reflect::get(target, &JsValue::from_str(method))
-        .unwrap_or(JsValue::UNDEFINED)
-        .unchecked_into();
-    function.bind0(target)
 }
 
 /// While alive, `callback` is registered for the signal's `abort` event; dropping it unregisters it, so
@@ -134,8 +123,9 @@ pub async fn sleep(
     result.map(drop).map_err(|_| Aborted)
 }
 
-/// The text of a `fetch` rejection, with Node's `cause.code` (`ECONNRESET`, `ECONNREFUSED`) when present.
-/// Neither holds the request's URL or headers.
+/// The text of a `fetch` rejection, with Node's `cause.code` (`ECONNRESET`, `UND_ERR_SOCKET`) when present.
+/// Any value is read safely: a rejection need not be an `Error`. Neither part holds the request's URL or
+/// headers.
 fn network_detail(error: &JsValue) -> String {
     let text = |value: &JsValue, key: &str| {
         Reflect::get(value, &JsValue::from_str(key))
@@ -153,9 +143,51 @@ fn network_detail(error: &JsValue) -> String {
     detail
 }
 
+/// `AbortController.prototype.abort`, and the reason every attempt's controller aborts with: an `Error`,
+/// so an abort listener called with the `abort` Event cannot make that Event the reason `fetch` rejects
+/// with. One for the life of the module: an `Error` per request would capture a stack each time, a cost
+/// seen per item in bulk runs; callers never see it (they get their own signal's reason, or `timeout`).
+struct AbortParts {
+    abort: Function,
+    reason: JsValue,
+}
+
+thread_local! {
+    static ABORT: core::cell::OnceCell<AbortParts> = const { core::cell::OnceCell::new() };
+}
+
+/// `controller.abort(reason)` as a function that ignores its arguments.
+fn abort_function(controller: &AbortController) -> Function {
+    ABORT.with(|cell| {
+        let parts = cell.get_or_init(|| {
+            let reason = js_sys::Error::new("aborted");
+            reason.set_name("AbortError");
+            AbortParts {
+                abort: Reflect::get(controller, &JsValue::from_str("abort"))
+                    .unwrap_or(JsValue::UNDEFINED)
+                    .unchecked_into(),
+                reason: reason.into(),
+            }
+        });
+        parts
+            .abort
+            .bind1(controller, &parts.reason)
+            .unchecked_into()
+    })
+}
+
 /// One attempt: `fetch` with `redirect: "manual"` (redirects are judged by the core, never followed
-/// blindly with the token) and an AbortController that fires on the timeout or the caller's signal. The
-/// timeout covers reading the body too.
+/// blindly with the token) and an AbortController that fires, with an `Error` as its reason, on the
+/// timeout or the caller's signal. The timeout covers reading the body too.
+///
+/// The answer is gloo-net's [`Response`]. The request is sent with the global `fetch(url, init)`, rather
+/// than through gloo's `RequestBuilder` and `Request::send`, for four reasons:
+/// the builder rebuilds the URL through `URL.search`, which re-escapes an importUrl's query (its `'`
+/// becomes `%27`), and the importUrl must reach the host byte for byte; `send` and gloo's body readers
+/// turn a rejection into an error through `unreachable!()` when it is not an `Error` (a polyfill, an
+/// abort reason of any value), a trap; and they keep only its name and message, dropping Node's
+/// `cause.code`, the one clue to what failed on the network; and a `Request` built first and then
+/// fetched is parsed twice, a cost seen per item. The body is read here for the same reasons as `send`.
 pub async fn send(
     request: &HttpRequest,
     timeout_ms: u32,
@@ -164,12 +196,11 @@ pub async fn send(
     if signal.is_some_and(AbortSignal::aborted) {
         return Err(SendError::Aborted);
     }
-    let controller = AbortController::new().map_err(|e| SendError::Network(network_detail(&e)))?;
-    let headers = Headers::new().map_err(|e| SendError::Network(network_detail(&e)))?;
+    let network = |e: JsValue| SendError::Network(network_detail(&e));
+    let controller = AbortController::new().map_err(network)?;
+    let headers = web_sys::Headers::new().map_err(network)?;
     for (name, value) in &request.headers {
-        headers
-            .append(name, value)
-            .map_err(|e| SendError::Network(network_detail(&e)))?;
+        headers.append(name, value).map_err(network)?;
     }
     let init = RequestInit::new();
     init.set_method(request.method.as_str());
@@ -180,14 +211,16 @@ pub async fn send(
         init.set_body(&JsValue::from_str(body));
     }
 
-    let abort = bound_method(&controller, "abort");
+    let abort = abort_function(&controller);
     let _timer = Timer(set_timeout(&abort, f64::from(timeout_ms)));
-    let _forward = signal.map(|s| AbortListener::new(s, abort.clone()));
+    let _forward = signal.map(|s| AbortListener::new(s, abort));
 
     let outcome = async {
-        let response: Response = JsFuture::from(global_fetch(&request.url, &init))
-            .await?
-            .unchecked_into();
+        let response = Response::from(
+            JsFuture::from(global_fetch(&request.url, &init))
+                .await?
+                .unchecked_into::<web_sys::Response>(),
+        );
         if response.type_() == ResponseType::Opaqueredirect {
             return Ok(None);
         }
@@ -197,17 +230,17 @@ pub async fn send(
             .filter_map(|name| {
                 response_headers
                     .get(name)
-                    .ok()
-                    .flatten()
                     .map(|value| ((*name).into(), value))
             })
             .collect();
-        let body = JsFuture::from(response.text()?)
+        let status = response.status();
+        let raw = web_sys::Response::from(response);
+        let body = JsFuture::from(raw.text()?)
             .await?
             .as_string()
             .unwrap_or_default();
         Ok::<_, JsValue>(Some(HttpResponse {
-            status: response.status(),
+            status,
             headers,
             body,
         }))
@@ -219,6 +252,6 @@ pub async fn send(
         Ok(None) => Err(SendError::HiddenRedirect),
         Err(_) if signal.is_some_and(AbortSignal::aborted) => Err(SendError::Aborted),
         Err(_) if controller.signal().aborted() => Err(SendError::Timeout),
-        Err(error) => Err(SendError::Network(network_detail(&error))),
+        Err(error) => Err(network(error)),
     }
 }

@@ -58,8 +58,8 @@ async function observeResponses(body) {
 }
 
 /**
- * env: { graphUrl, importPort, mailboxes: { throttled, forbidden }, retryBaseDelayMs }.
- * The three calls run at once: they use different mailboxes, and the throttled one waits a second.
+ * env: { graphUrl, importPort, mailboxes: { throttled, forbidden, abortInRequest, abortInBody }, retryBaseDelayMs }.
+ * The calls run at once: they use different mailboxes, and the throttled one waits a second.
  */
 export async function runScenarios(api, env) {
   const options = (extra) => ({
@@ -71,6 +71,13 @@ export async function runScenarios(api, env) {
   const forbiddenToken = `forbidden-${Math.random().toString(36).slice(2)}-secret`;
   const forbiddenPath = `/mailboxes/${encodeURIComponent(env.mailboxes.forbidden)}/`;
 
+  // A signal that aborts `ms` from now, with an Error of its own as the reason.
+  const abortAfter = (ms, message) => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error(message)), ms);
+    return controller.signal;
+  };
+
   const { result, seen } = await observeResponses(() =>
     Promise.all([
       settle(api, () => api.createImportSession(SEED_MAILBOX, options())),
@@ -80,10 +87,17 @@ export async function runScenarios(api, env) {
         api.createImportSession(env.mailboxes.throttled, options({ retryBaseDelayMs: env.retryBaseDelayMs })),
       ),
       settle(api, () => api.createImportSession(env.mailboxes.forbidden, options({ token: forbiddenToken }))),
+      // Aborted while waiting for the answer's head, and while reading its body.
+      settle(api, () =>
+        api.createImportSession(env.mailboxes.abortInRequest, options({ signal: abortAfter(300, "stop in request") })),
+      ),
+      settle(api, () =>
+        api.createImportSession(env.mailboxes.abortInBody, options({ signal: abortAfter(300, "stop in body") })),
+      ),
     ]),
   );
-  const [seed, throttled, forbidden] = result;
+  const [seed, throttled, forbidden, abortInRequest, abortInBody] = result;
   forbidden.token = forbiddenToken;
   forbidden.responses = seen.filter((r) => r.url.includes(forbiddenPath));
-  return { seed, throttled, forbidden };
+  return { seed, throttled, forbidden, abortInRequest, abortInBody };
 }

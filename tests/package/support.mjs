@@ -84,16 +84,24 @@ export function scenarioEnv(mock, label, extra = {}) {
     mailboxes: {
       throttled: uniqueMailbox(`${label}-throttled`),
       forbidden: uniqueMailbox(`${label}-forbidden`),
+      abortInRequest: uniqueMailbox(`${label}-abort-in-request`),
+      abortInBody: uniqueMailbox(`${label}-abort-in-body`),
     },
     retryBaseDelayMs: 50,
     ...extra,
   };
 }
 
-/** Queues the faults the common scenarios expect: one 429 with `Retry-After: 1` before the throttled call. */
+/**
+ * Queues the faults the common scenarios expect: one 429 with `Retry-After: 1` before the throttled call, an
+ * answer that never comes for the call aborted in the request, and one that stops halfway through its body
+ * for the call aborted while reading it.
+ */
 export function addScenarioFaults(mock, env) {
   mock.state.addFaults([
     { target: "graph", mailbox: env.mailboxes.throttled, kind: "status", status: 429, retryAfter: "1" },
+    { target: "graph", mailbox: env.mailboxes.abortInRequest, kind: "hang" },
+    { target: "graph", mailbox: env.mailboxes.abortInBody, kind: "hangInBody" },
   ]);
 }
 
@@ -124,7 +132,9 @@ export function assertSession(result, mock, version = "v1.0") {
  * The common assertions, the same in every runtime:
  * (a) the seed call returns the session and sends exactly the documented request;
  * (b) a 429 then a 200: two requests, success;
- * (c) a 403 rejects with a MailboxError carrying the mock's request-id and no token.
+ * (c) a 403 rejects with a MailboxError carrying the mock's request-id and no token;
+ * (d) an abort while waiting for the answer, and one while reading its body, reject with signal.reason itself
+ *     (the module does not trap), after one request each.
  */
 export function assertScenarioResults(results, mock, env) {
   // (a)
@@ -166,6 +176,20 @@ export function assertScenarioResults(results, mock, env) {
   assert.equal(error.clientRequestId, forbidden[0].headers["client-request-id"]);
   assert.ok(!error.message.includes(results.forbidden.token), "the message does not hold the token");
   assert.ok(!error.message.includes("Bearer"), "the message does not hold the Authorization header");
+
+  // (d)
+  for (const [key, fault, message] of [
+    ["abortInRequest", "hang", "stop in request"],
+    ["abortInBody", "hangInBody", "stop in body"],
+  ]) {
+    const aborted = results[key];
+    assert.equal(aborted.ok, false, `${key}: rejected`);
+    assert.equal(aborted.error.isError, true, `${key}: rejects with the reason, an Error`);
+    assert.equal(aborted.error.isMailboxError, false, `${key}: the reason itself, not a MailboxError`);
+    assert.equal(aborted.error.message, message, `${key}: the signal's reason`);
+    const requests = mock.state.requestsFor(env.mailboxes[key]);
+    assert.deepEqual(requests.map((r) => r.fault), [fault], `${key}: one request, not retried`);
+  }
 }
 
 /**

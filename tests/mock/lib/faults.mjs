@@ -11,6 +11,7 @@ import { isPlainObject, randomToken, sleep } from "./util.mjs";
 export const FAULT_KINDS = new Set([
   "status",
   "hang",
+  "hangInBody",
   "reset",
   "malformedJson",
   "html",
@@ -197,6 +198,10 @@ export async function playTransportFault(ctx, req, res, fault, run, answer) {
       ctx.hung.add(res);
       res.once("close", () => ctx.hung.delete(res));
       return true; // never answered; close() destroys the socket
+    case "hangInBody":
+      // The request takes effect and its answer starts: status, headers, half the body; the rest never comes.
+      answer(run(), ctx.hung);
+      return true;
     case "reset":
       if (fault.process) run();
       req.socket.destroy();

@@ -55,7 +55,9 @@ export function importError(ids, status, message, headers = {}) {
   return json(status, { Message: message }, { "request-id": ids.requestId, ...headers });
 }
 
-export function send(res, record, r) {
+/** Writes an answer. With `hangInBody` (a set of hung responses), only the head and half the body go out and
+ *  the rest never comes; the response joins the set so that close() can destroy it. */
+export function send(res, record, r, hangInBody = null) {
   if (record) {
     record.status = r.status;
     record.endTime = Date.now();
@@ -65,6 +67,12 @@ export function send(res, record, r) {
   // 204 and 304 carry no body and no Content-Length.
   if (r.status !== 204 && r.status !== 304) headers["Content-Length"] = String(body.length);
   res.writeHead(r.status, headers);
+  if (hangInBody) {
+    res.write(body.subarray(0, body.length >> 1));
+    hangInBody.add(res);
+    res.once("close", () => hangInBody.delete(res));
+    return;
+  }
   res.end(r.status === 204 || r.status === 304 ? undefined : body);
 }
 

@@ -21,10 +21,10 @@ export async function serve(ctx, server, req, res, route, cors, normal) {
   const { state } = ctx;
   const record = state.record(server, req, route.mailbox, route.name);
   let release = () => {};
-  const answer = (r) => {
+  const answer = (r, hangInBody = null) => {
     release();
     state.countStatus(server, r.status);
-    send(res, record, withHeaders(r, cors));
+    send(res, record, withHeaders(r, cors), hangInBody);
   };
   /** Reads and records the body; null when the client went away while sending. */
   const readText = async () => {
