@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The wasm-bindgen-test ring: tests/wasm.rs in Node, in a headless Chromium page and in a Chromium dedicated
-# worker, all against one mock tenant started here. The mock's address reaches the tests at compile time.
+# The wasm-bindgen-test ring: the core's tests on wasm32 in Node, and tests/wasm.rs in Node, in a headless
+# Chromium page and in a Chromium dedicated worker, all against one mock tenant started here. The mock's address reaches the tests at compile time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,5 +22,10 @@ run() {
   env "$@" cargo test --target wasm32-unknown-unknown --test wasm
 }
 run "Node"
+# The core's own tests (unit tests and the simulated-clock flows) compiled for wasm32 and run in Node: 32-bit
+# usize, the shipped allocator, the shipped code paths.
+echo "== the core's tests on wasm32 (Node)"
+cargo test --target wasm32-unknown-unknown --lib \
+  --test create_import_session --test import_items --test reading --test copy_items --test app_tokens
 run "Chromium (page)" WASM_BINDGEN_USE_BROWSER=1
 run "Chromium (dedicated worker)" WASM_BINDGEN_USE_DEDICATED_WORKER=1

@@ -162,7 +162,7 @@ fn find_marker(text: &str) -> Option<(usize, usize)> {
 mod tests {
     use super::*;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn codes_are_the_documented_strings() {
         assert_eq!(ErrorCode::InvalidArgument.as_str(), "invalidArgument");
         assert_eq!(ErrorCode::UntrustedImportUrl.as_str(), "untrustedImportUrl");
@@ -172,7 +172,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn redaction_removes_credentials() {
         assert_eq!(
             redact(

@@ -1,7 +1,6 @@
 //! App-only tokens through the cache, on the simulated clock: one request for many concurrent callers, the
 //! token kept until shortly before it expires, one shared failure, retries of throttling, a forced refresh.
 
-#![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::result_large_err)]
 
 #[path = "support/sim.rs"]
@@ -50,7 +49,7 @@ fn token_body(n: usize, seconds: u32) -> String {
     format!(r#"{{"token_type":"Bearer","expires_in":{seconds},"access_token":"app-token-{n}"}}"#)
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn concurrent_callers_share_one_request_and_the_token_is_kept_until_near_expiry() {
     let (host, requests) = endpoint(|n| (200, token_body(n, 3600)));
     let credentials = credentials();
@@ -95,7 +94,7 @@ fn concurrent_callers_share_one_request_and_the_token_is_kept_until_near_expiry(
         )));
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_refusal_is_shared_by_the_callers_waiting_for_it_and_never_quotes_the_secret() {
     let (host, requests) = endpoint(|_| {
         (
@@ -125,7 +124,7 @@ fn a_refusal_is_shared_by_the_callers_waiting_for_it_and_never_quotes_the_secret
     assert_eq!(requests.get(), 2);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn throttling_is_waited_out_and_retried() {
     let (host, requests) = endpoint(|n| match n {
         0 => (429, r#"{"error":"temporarily_unavailable"}"#.into()),
@@ -141,7 +140,7 @@ fn throttling_is_waited_out_and_retried() {
     assert_eq!(requests.get(), 3);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_request_abandoned_midway_does_not_hold_up_later_callers() {
     // In a Worker, the request that started a token request can be cancelled: its task is never polled
     // again. Later callers must not wait for it forever.
@@ -167,7 +166,7 @@ fn a_request_abandoned_midway_does_not_hold_up_later_callers() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_retry_after_beyond_a_minute_is_reported_not_waited_out() {
     // The same decision as Graph's: Entra asking for two minutes gets no second request; the caller is
     // told how long, and why it was not retried.

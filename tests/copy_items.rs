@@ -2,7 +2,6 @@
 //! bytes, every source item settled once with its sourceItemId, exported base64 imported untouched, and
 //! memory bounded by one batch plus the posts in flight.
 
-#![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::result_large_err)]
 
 #[path = "support/sim.rs"]
@@ -94,7 +93,7 @@ fn setup(items: &[(String, &str, String)]) -> (SimHost, Rc<RefCell<Tenant>>) {
     (host, tenant)
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_copy_settles_every_source_item_once_with_its_data_untouched() {
     let mut items: Vec<(String, &str, String)> = (0..60)
         .map(|n| (format!("item-{n}"), SOURCE, data(n, 400 + n)))
@@ -184,7 +183,7 @@ fn a_copy_settles_every_source_item_once_with_its_data_untouched() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn large_items_are_exported_a_few_at_a_time() {
     let big = BATCH_BYTES / 3 + 1000; // two fit a batch, three do not
     let items: Vec<(String, &str, String)> = (0..9)
@@ -202,7 +201,7 @@ fn large_items_are_exported_a_few_at_a_time() {
     assert!(watcher.most_exported_unsettled <= 4 + 4);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn an_export_refused_for_good_fails_every_item_without_asking_again() {
     let items: Vec<(String, &str, String)> = (0..30)
         .map(|n| (format!("item-{n}"), SOURCE, data(n, 100)))

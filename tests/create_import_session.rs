@@ -1,7 +1,6 @@
 //! createImportSession through the core loop, natively, against a scripted host with a fake clock:
 //! the exact requests sent, the exact waits between them, and the exact errors.
 
-#![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::result_large_err)]
 
 mod support;
@@ -50,7 +49,7 @@ fn is_uuid_v4(text: &str) -> bool {
             .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn the_seed_call_sends_exactly_what_graph_documents() {
     let host = ScriptedHost::new(vec![session_ok()]);
     let session = run(&host, &config(), MAILBOX).unwrap();
@@ -80,7 +79,7 @@ fn the_seed_call_sends_exactly_what_graph_documents() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn beta_and_other_graph_roots() {
     let host = ScriptedHost::new(vec![session_ok()]);
     let config = config_with(RawOptions {
@@ -95,7 +94,7 @@ fn beta_and_other_graph_roots() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn odd_mailbox_ids_stay_one_path_segment() {
     let long = "x".repeat(300);
     let cases = [
@@ -116,7 +115,7 @@ fn odd_mailbox_ids_stay_one_path_segment() {
     }
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn bad_mailbox_ids_are_refused_before_any_request() {
     for id in ["", ".", "..", "line\nbreak", "nul\u{0}", &"x".repeat(1025)] {
         let host = ScriptedHost::new(vec![]);
@@ -134,7 +133,7 @@ fn bad_mailbox_ids_are_refused_before_any_request() {
     }
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn throttling_with_retry_after_in_seconds_waits_that_long() {
     let throttled = response(
         429,
@@ -153,7 +152,7 @@ fn throttling_with_retry_after_in_seconds_waits_that_long() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn throttling_with_retry_after_as_an_http_date() {
     // The fake clock reads 08:49:37; the service asks for 08:49:52.
     let throttled = response(503, &[("retry-after", "Sun, 06 Nov 1994 08:49:52 GMT")], "");
@@ -162,7 +161,7 @@ fn throttling_with_retry_after_as_an_http_date() {
     assert_eq!(*host.sleeps.borrow(), [15_000]);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn without_retry_after_the_backoff_doubles_with_jitter() {
     let busy = || {
         response(
@@ -187,7 +186,7 @@ fn without_retry_after_the_backoff_doubles_with_jitter() {
     assert_eq!(*host.sleeps.borrow(), [50, 100]);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn retries_run_out_into_throttled_and_service_unavailable() {
     let busy = || {
         response(
@@ -232,7 +231,7 @@ fn retries_run_out_into_throttled_and_service_unavailable() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_retry_after_beyond_the_cap_fails_at_once_for_the_caller_to_schedule() {
     let host = ScriptedHost::new(vec![response(429, &[("retry-after", "120")], "")]);
     let error = error_of(run(&host, &config(), MAILBOX));
@@ -244,7 +243,7 @@ fn a_retry_after_beyond_the_cap_fails_at_once_for_the_caller_to_schedule() {
     assert!(error.message.contains("longer than maxRetryDelayMs"));
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn retry_after_ms_is_at_most_a_day_whatever_the_service_says() {
     // 1.8e19 seconds: times 1000 overflows a u64, and is no number a caller can schedule by.
     for value in ["18446744073709551615", "99999999999999999999999", "86401"] {
@@ -266,7 +265,7 @@ fn retry_after_ms_is_at_most_a_day_whatever_the_service_says() {
     assert_eq!(error.retry_after_ms, Some(86_400_000));
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_502_and_other_statuses_are_not_retried() {
     for (status, code) in [
         (502, ErrorCode::GraphError),
@@ -295,7 +294,7 @@ fn a_502_and_other_statuses_are_not_retried() {
     }
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_401_asks_the_provider_once_more_with_force_refresh() {
     let expired = || {
         response(
@@ -346,7 +345,7 @@ fn a_401_asks_the_provider_once_more_with_force_refresh() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn the_provider_is_asked_before_each_request_and_forced_only_once() {
     let busy = || response(429, &[("retry-after", "0")], "");
     let expired = || response(401, &[], "");
@@ -362,7 +361,7 @@ fn the_provider_is_asked_before_each_request_and_forced_only_once() {
     assert_eq!(forced, [false, false, true, false]);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn token_provider_failures() {
     let cases: Vec<(Result<String, TokenError>, &str)> = vec![
         (
@@ -407,7 +406,7 @@ fn token_provider_failures() {
     assert_eq!(run(&host, &config(), MAILBOX), Err(Failure::Aborted));
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn network_failures_and_timeouts_are_retried_then_reported() {
     let host = ScriptedHost::new(vec![
         Err(SendError::Network("fetch failed: ECONNRESET".into())),
@@ -447,7 +446,7 @@ fn network_failures_and_timeouts_are_retried_then_reported() {
     assert_eq!(error.message, "Could not reach Microsoft Graph (Failed to fetch); in a browser a CORS refusal looks the same (1 attempt)");
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn an_abort_during_a_wait_stops_everything() {
     let mut host = ScriptedHost::new(vec![response(429, &[("retry-after", "5")], "")]);
     host.abort_on_sleep = Some(0);
@@ -458,7 +457,7 @@ fn an_abort_during_a_wait_stops_everything() {
     assert_eq!(run(&host, &config(), MAILBOX), Err(Failure::Aborted));
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn redirects_are_followed_only_within_the_graph_root() {
     let inside = response(
         308,
@@ -514,7 +513,7 @@ fn redirects_are_followed_only_within_the_graph_root() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn bodies_that_break_the_promise_are_invalid_responses() {
     for body in [
         "",
@@ -537,7 +536,7 @@ fn bodies_that_break_the_promise_are_invalid_responses() {
     }
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn no_error_message_carries_a_token_or_authtoken() {
     let echo = graph_error_body(
         "Bad",

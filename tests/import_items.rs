@@ -1,7 +1,6 @@
 //! importItem and importItems through the core, natively, on a simulated clock: the exact posts sent, the
 //! sessions created, waits, renewals, archive switches, and bulk runs that settle every item exactly once.
 
-#![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::result_large_err)]
 
 #[path = "support/sim.rs"]
@@ -60,7 +59,7 @@ fn failed_code(result: Result<ImportedItem, ItemError>) -> ErrorCode {
     }
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn an_item_is_posted_to_the_import_url_with_nothing_but_its_json_body() {
     let (host, tenant) = setup(10.0, HOUR);
     let store = SessionStore::default();
@@ -96,7 +95,7 @@ fn an_item_is_posted_to_the_import_url_with_nothing_but_its_json_body() {
     assert_eq!(host.graph_calls(), 1);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn base64_data_is_passed_through_and_updates_carry_their_keys() {
     let (host, _tenant) = setup(0.0, HOUR);
     let store = SessionStore::default();
@@ -115,7 +114,7 @@ fn base64_data_is_passed_through_and_updates_carry_their_keys() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn invalid_items_are_refused_before_any_request() {
     let (host, _tenant) = setup(0.0, HOUR);
     let store = SessionStore::default();
@@ -130,7 +129,7 @@ fn invalid_items_are_refused_before_any_request() {
     assert!(host.seen.borrow().is_empty());
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn concurrent_posts_needing_a_session_share_one_create_import_session() {
     let (host, _tenant) = setup(50.0, HOUR);
     let store = SessionStore::default();
@@ -145,7 +144,7 @@ fn concurrent_posts_needing_a_session_share_one_create_import_session() {
     assert_eq!(host.peak_in_flight.get(), 4);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn every_call_of_a_client_together_keeps_to_four_posts_per_mailbox() {
     // Ten importItem calls at once (a Promise.all in JavaScript): never more than four on the wire.
     let (host, tenant) = setup(50.0, HOUR);
@@ -170,7 +169,7 @@ fn every_call_of_a_client_together_keeps_to_four_posts_per_mailbox() {
     assert_eq!(host.peak_in_flight.get(), 1);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn sessions_are_renewed_before_they_expire() {
     // Sessions live 10 minutes; the default margin renews them 5 minutes early.
     let (host, _tenant) = setup(0.0, 600_000.0);
@@ -190,7 +189,7 @@ fn sessions_are_renewed_before_they_expire() {
     assert!(urls[1].ends_with("tok1") && urls[2].ends_with("tok2"));
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_refused_session_is_renewed_once() {
     let (host, tenant) = setup(0.0, HOUR);
     let store = SessionStore::default();
@@ -239,7 +238,7 @@ fn a_refused_session_is_renewed_once() {
     assert_eq!(host.graph_calls(), 4, "one renewal, then no more");
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_404_after_renewal_is_session_expired_when_the_host_said_so_or_the_session_is_past_its_expiry()
 {
     // The host says the session expired, and says it again for the renewed one: no folder guess.
@@ -295,7 +294,7 @@ fn a_404_after_renewal_is_session_expired_when_the_host_said_so_or_the_session_i
     assert_eq!(host.graph_calls(), 2, "one renewal, then no more");
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_409_naming_the_archive_mailbox_moves_the_item_there() {
     let archive = "MBX:a4c41e0e@a7809c93";
     let (host, tenant) = setup(0.0, HOUR);
@@ -328,7 +327,7 @@ fn a_409_naming_the_archive_mailbox_moves_the_item_there() {
     assert_eq!(host.graph_calls(), 2, "the archive's session is reused");
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn throttled_posts_wait_and_retry() {
     let (host, tenant) = setup(0.0, HOUR);
     let mut throttled = json_response(
@@ -346,7 +345,7 @@ fn throttled_posts_wait_and_retry() {
     assert_eq!(posts[1].at - posts[0].at, 3_000.0);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn the_import_hosts_retry_after_is_reported_within_a_day() {
     let (host, tenant) = setup(0.0, HOUR);
     let mut throttled = json_response(429, r#"{"Message":"busy"}"#).unwrap();
@@ -365,7 +364,7 @@ fn the_import_hosts_retry_after_is_reported_within_a_day() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_create_whose_answer_was_lost_is_outcome_unknown_and_never_replayed() {
     let (host, tenant) = setup(0.0, HOUR);
     tenant.borrow_mut().fault = Box::new(|n, _| (n == 0).then_some(Fault::ProcessThenDrop));
@@ -380,7 +379,7 @@ fn a_create_whose_answer_was_lost_is_outcome_unknown_and_never_replayed() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_create_answered_500_502_or_504_is_outcome_unknown_and_never_replayed() {
     // A gateway may answer after Exchange stored the item: a replay would make a second copy.
     for status in [500, 502, 504] {
@@ -415,7 +414,7 @@ fn a_create_answered_500_502_or_504_is_outcome_unknown_and_never_replayed() {
     }
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_create_refused_with_429_or_503_is_retried_and_an_update_also_after_a_504() {
     for (status, mode) in [
         (429, Mode::Create),
@@ -439,7 +438,7 @@ fn a_create_refused_with_429_or_503_is_retried_and_an_update_also_after_a_504() 
     }
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_bulk_run_reports_a_create_answered_504_as_outcome_unknown() {
     let (host, tenant) = setup(10.0, HOUR);
     tenant.borrow_mut().fault =
@@ -454,7 +453,7 @@ fn a_bulk_run_reports_a_create_answered_504_as_outcome_unknown() {
     assert_eq!(tenant.borrow().items.len(), 3);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn the_import_hosts_message_never_carries_the_sessions_authtoken_or_import_url() {
     // The import host echoes what it was given: the bare authtoken (no "authtoken=" before it, so no
     // pattern finds it) and the whole importUrl.
@@ -482,7 +481,7 @@ fn the_import_hosts_message_never_carries_the_sessions_authtoken_or_import_url()
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn an_update_is_retried_after_a_network_failure() {
     let (host, tenant) = setup(0.0, HOUR);
     tenant.borrow_mut().fault = Box::new(|n, _| {
@@ -596,7 +595,7 @@ fn assert_every_item_once(report: &Report, n: usize) {
     assert_eq!(p.imported + p.failed + p.outcome_unknown, n as u64);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_bulk_run_keeps_four_posts_in_flight_and_settles_every_item_in_order() {
     let (host, tenant) = setup(50.0, HOUR);
     // Every seventh post is throttled without Retry-After.
@@ -647,7 +646,7 @@ fn a_bulk_run_keeps_four_posts_in_flight_and_settles_every_item_in_order() {
     assert!((2_550.0..10_000.0).contains(&elapsed), "{elapsed}");
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn lost_answers_in_a_bulk_run_are_outcome_unknown_and_never_posted_twice() {
     let (host, tenant) = setup(20.0, HOUR);
     tenant.borrow_mut().fault = Box::new(|n, _| (n % 10 == 5).then_some(Fault::ProcessThenDrop));
@@ -674,7 +673,7 @@ fn lost_answers_in_a_bulk_run_are_outcome_unknown_and_never_posted_twice() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn an_expiry_in_the_middle_of_a_run_renews_the_session_once() {
     // 10-minute sessions, renewed 5 minutes early; 1 s per post: a run of 2,000 posts at 4 in flight
     // lasts 500 s, crossing the renewal point once.
@@ -686,7 +685,7 @@ fn an_expiry_in_the_middle_of_a_run_renews_the_session_once() {
     assert_eq!(host.graph_calls(), 2);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_mailbox_without_a_session_fails_every_item_after_one_create_import_session() {
     let (host, tenant) = setup(10.0, HOUR);
     tenant.borrow_mut().graph_status = Some(403);
@@ -702,7 +701,7 @@ fn a_mailbox_without_a_session_fails_every_item_after_one_create_import_session(
     assert!(host.import_posts().is_empty());
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn invalid_entries_fail_alone() {
     let (host, _tenant) = setup(10.0, HOUR);
     let mut items = numbered(5);
@@ -718,7 +717,7 @@ fn invalid_entries_fail_alone() {
     assert_eq!(host.import_posts().len(), 4);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_stop_takes_no_more_items_lets_posts_in_flight_settle_and_cuts_waits_short() {
     let (host, tenant) = setup(100.0, HOUR);
     // Everything after the 10th post is throttled for 30 s.
@@ -756,7 +755,7 @@ fn a_stop_takes_no_more_items_lets_posts_in_flight_settle_and_cuts_waits_short()
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn an_observer_that_fails_stops_the_run() {
     let (host, _tenant) = setup(10.0, HOUR);
     let mut recorder = Recorder {
@@ -863,7 +862,7 @@ fn bulk_yielding(
     ))
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn items_for_a_refused_mailbox_fail_with_a_yield_to_the_host_every_few_hundred() {
     use graph_mailbox_import::flows::bulk::YIELD_EVERY;
     let (host, tenant) = setup(10.0, HOUR);
@@ -888,7 +887,7 @@ fn items_for_a_refused_mailbox_fail_with_a_yield_to_the_host_every_few_hundred()
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn an_abort_seen_while_yielding_stops_a_run_of_refused_items() {
     let (host, tenant) = setup(10.0, HOUR);
     tenant.borrow_mut().graph_status = Some(403);
@@ -905,7 +904,7 @@ fn an_abort_seen_while_yielding_stops_a_run_of_refused_items() {
     assert_every_item_once(&report, taken);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn an_endless_source_of_invalid_entries_yields_and_is_stopped_by_an_abort() {
     let (host, _tenant) = setup(10.0, HOUR);
     let effects = Yielding {
@@ -926,7 +925,7 @@ fn an_endless_source_of_invalid_entries_yields_and_is_stopped_by_an_abort() {
     assert!(host.seen.borrow().is_empty());
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_refused_archive_fails_its_folders_items_only() {
     const ARCHIVE: &str = "MBX:e0643f21@archive";
     let tenant = Tenant::new(HOUR);
@@ -996,7 +995,7 @@ impl ItemSource for StallingSource {
     }
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn an_observer_that_fails_while_the_source_waits_still_ends_the_run() {
     let (host, _tenant) = setup(10.0, HOUR);
     let mut recorder = Recorder {

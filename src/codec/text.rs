@@ -57,7 +57,7 @@ pub fn uuid_v4(mut bytes: [u8; 16]) -> String {
 mod tests {
     use super::*;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn decimals() {
         for value in [0, 7, 10, 429, 30_000, u64::MAX] {
             let mut out = String::from("n=");
@@ -66,7 +66,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn finds_substrings() {
         assert_eq!(find("https://x", "://", false), Some(5));
         assert_eq!(find("a?AuthToken=1", "authtoken=", true), Some(2));
@@ -75,7 +75,7 @@ mod tests {
         assert_eq!(find("ab", "", false), Some(0));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn uuids_are_version_4() {
         assert_eq!(uuid_v4([0; 16]), "00000000-0000-4000-8000-000000000000");
         assert_eq!(uuid_v4([0xFF; 16]), "ffffffff-ffff-4fff-bfff-ffffffffffff");

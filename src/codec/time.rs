@@ -240,7 +240,7 @@ pub fn parse_http_date(text: &str) -> Option<i64> {
 mod tests {
     use super::*;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn iso_as_graph_writes_it() {
         // 2024-10-17T19:00:48Z is 1729191648 seconds after the epoch.
         assert_eq!(
@@ -262,7 +262,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn iso_refuses_the_malformed() {
         for bad in [
             "",
@@ -280,7 +280,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn http_dates_in_all_three_forms() {
         let expected = Some(784_111_777_000); // 1994-11-06T08:49:37Z
         assert_eq!(parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT"), expected);
@@ -292,7 +292,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn http_dates_refuse_the_malformed() {
         for bad in [
             "",

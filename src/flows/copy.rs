@@ -260,7 +260,7 @@ pub async fn copy_items<E: Effects, O: Observer>(
 mod tests {
     use super::*;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn repeated_ids_are_found() {
         let ids = |list: &[&str]| list.iter().map(|s| String::from(*s)).collect::<Vec<_>>();
         assert!(!has_duplicates(&ids(&[])));
@@ -273,7 +273,7 @@ mod tests {
         assert!(has_duplicates(&repeated));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn batches_shrink_to_fit_the_largest_item() {
         assert_eq!(next_batch_len(None), FIRST_BATCH);
         assert_eq!(next_batch_len(Some(2_000)), 20);
@@ -282,7 +282,7 @@ mod tests {
         assert_eq!(next_batch_len(Some(0)), 20);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn export_errors_keep_graphs_code_and_message() {
         let error = export_failure("ErrorItemNotFound", "The item was not found.");
         assert_eq!(error.code, ErrorCode::NotFound);
@@ -298,7 +298,7 @@ mod tests {
         list.iter().map(|s| String::from(*s)).collect()
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn a_job_is_checked_whole_before_anything_is_sent() {
         let good = ids(&["a", "b"]);
         let job = |source, item_ids, target, folder| CopyJob {

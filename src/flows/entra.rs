@@ -409,7 +409,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn the_request_is_a_form_post_to_the_tenants_token_endpoint() {
         let credentials = AppCredentials::from_raw(raw()).unwrap();
         let request = credentials.token_request();
@@ -429,7 +429,7 @@ mod tests {
         assert!(!format!("{credentials:?}").contains("s3cr3t"));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn options_are_checked() {
         let message = |raw: RawAppOptions| AppCredentials::from_raw(raw).unwrap_err().message;
         assert!(message(RawAppOptions {
@@ -459,7 +459,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn answers_and_errors() {
         let token =
             parse_token_answer(r#"{"token_type":"Bearer","expires_in":3599,"ext_expires_in":3599,"access_token":"eyJ0eX.abc.def"}"#, 1000.0)

@@ -329,7 +329,7 @@ mod tests {
     use super::*;
     use alloc::vec;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn a_body_written_piece_by_piece_equals_the_body_built_at_once() {
         let bytes: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let whole = body_for(&item(Mode::Create, base64_of(&bytes))).unwrap();
@@ -365,7 +365,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn data_written_into_a_body_is_checked() {
         let blank = item(Mode::Create, ItemData::Base64(String::new()));
         let error = |result: Result<String, MailboxError>| result.unwrap_err().message;
@@ -411,7 +411,7 @@ mod tests {
         )
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn bodies_are_pascal_case_with_data_encoded_once() {
         let create = item(Mode::Create, base64_of(b"foobar"));
         assert_eq!(
@@ -428,7 +428,7 @@ mod tests {
         assert!(json::parse(&body_for(&update).unwrap()).is_some());
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn item_rules() {
         assert!(validate_item(&item(Mode::Create, base64_of(&[1]))).is_ok());
         let mut with_id = item(Mode::Create, base64_of(&[1]));
@@ -452,7 +452,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn answers() {
         assert_eq!(
             answer(
@@ -532,7 +532,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn the_archive_mailbox_is_validated() {
         assert_eq!(
             expected_mailbox("expected in mailbox MBX:a@b"),
@@ -543,7 +543,7 @@ mod tests {
         assert_eq!(expected_mailbox("no mailbox named"), None);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn renewal_margin() {
         let session = ImportSession {
             import_url: "https://outlook.office365.com/x".into(),

@@ -280,7 +280,7 @@ mod tests {
         ClientConfig::from_raw(RawOptions::default()).unwrap()
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn urls() {
         let c = config();
         assert_eq!(
@@ -305,7 +305,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn pages_and_next_links() {
         let page = parse_page(r#"{"value":[{"id":"1"},{"id":"2"}],"@odata.nextLink":"https://graph.microsoft.com/v1.0/x?$skiptoken=2"}"#).unwrap();
         assert_eq!(page.values.len(), 2);
@@ -344,7 +344,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn export_bodies_and_results() {
         assert_eq!(
             export_body(&["AAMk1", "AA\"2"]),

@@ -300,7 +300,7 @@ mod tests {
     "expirationDateTime": "2024-10-17T19:00:48.1052906Z"
 }"#;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn the_docs_example_session() {
         let session = parse_import_session(&config(), &ok(DOC_SESSION)).unwrap();
         assert_eq!(
@@ -312,7 +312,7 @@ mod tests {
         assert!(!format!("{session:?}").contains("authtoken"));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn urls_for_each_version_and_odd_ids() {
         let mut config = config();
         assert_eq!(
@@ -326,7 +326,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn mailbox_id_rules() {
         for good in [
             "MBX:e0643f21@a7809c93",
@@ -356,7 +356,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn bad_session_bodies_are_invalid_responses() {
         for body in [
             "",
@@ -375,7 +375,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn untrusted_import_urls_are_refused_without_echoing_them() {
         for url in [
             "https://evil.example.net/api/gv1.0/importItem?authtoken=SECRET1",
@@ -404,7 +404,7 @@ mod tests {
         assert!(check_import_url(&config(), "https://outlook.office.com/x?authtoken=S").is_ok());
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn graph_errors_keep_the_most_specific_code_and_the_request_id() {
         let body = r#"{"error":{"code":"ErrorAccessDenied","message":"Access is denied.","innererror":{"code":"OuterDetail","request-id":"body-req","innerError":{"code":"MostSpecific"}}}}"#;
         let response = HttpResponse {
@@ -421,7 +421,7 @@ mod tests {
         ));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn the_docs_error_shape_and_non_json_bodies() {
         let body = r#"{"error": {"code": "TooManyRequests", "message": "Please retry again later.", "innerError": {"request-id": "r", "client-request-id": "c", "date": "2024-10-17T19:00:48"}}}"#;
         let response = HttpResponse {
@@ -460,7 +460,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn graph_messages_are_redacted() {
         let body = r#"{"error":{"code":"x","message":"bad token eyJSECRET for https://h/i?authtoken=abc"}}"#;
         let response = HttpResponse {

@@ -158,7 +158,7 @@ pub fn backoff_ms(retry: u32, base_ms: u64, cap_ms: u64, unit_random: f64) -> u6
 mod tests {
     use super::*;
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn classification_follows_graph_guidance() {
         assert_eq!(classify_status(200), Class::Success);
         assert_eq!(classify_status(201), Class::Success);
@@ -172,7 +172,7 @@ mod tests {
         assert_eq!(classify_status(304), Class::Final);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn retry_after_in_seconds_and_dates() {
         let now = 784_111_777_000.0; // Sun, 06 Nov 1994 08:49:37 GMT
         assert_eq!(parse_retry_after("2", now), Some(2000));
@@ -202,7 +202,7 @@ mod tests {
         max_delay_ms: 60_000,
     };
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn one_decision_for_every_loop() {
         let never = || -> f64 { unreachable!("no jitter is drawn when the service said how long") };
         assert_eq!(
@@ -245,7 +245,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn retry_after_is_reported_within_a_day() {
         assert_eq!(
             decide(Class::Throttled, Some(u64::MAX), &POLICY, 0, || 0.0),
@@ -259,7 +259,7 @@ mod tests {
         assert!(MAX_RETRY_AFTER_MS as f64 <= 9_007_199_254_740_991.0);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn backoff_doubles_with_equal_jitter_and_a_cap() {
         assert_eq!(backoff_ms(1, 1000, 60_000, 0.0), 500);
         assert_eq!(backoff_ms(1, 1000, 60_000, 0.999_999), 999);
