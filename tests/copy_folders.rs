@@ -32,6 +32,7 @@ use graph_mailbox_import::flows::folder_tree::{
     create_folder, list_folder_tree, FolderCreated, NewFolder,
 };
 use graph_mailbox_import::flows::importer::SessionStore;
+use graph_mailbox_import::flows::Client;
 use graph_mailbox_import::ErrorCode;
 use mailboxes::{PostOutcome, World};
 use sim::{config, SimHost};
@@ -150,9 +151,11 @@ fn pass(
     let state = job.prepare(state).expect("a valid job");
     let sessions = SessionStore::default();
     host.run(copy_folders(
-        host,
-        &config(),
-        &sessions,
+        Client {
+            effects: host,
+            config: &config(),
+            sessions: &sessions,
+        },
         job,
         state,
         calls,
@@ -669,7 +672,17 @@ fn with_an_item_store_a_hard_crash_repeats_nothing() {
         let start = job.prepare(state.clone()).unwrap();
         let sessions = SessionStore::default();
         let config = config();
-        let run = copy_folders(&host, &config, &sessions, job, start, &mut calls, &OPTIONS);
+        let run = copy_folders(
+            Client {
+                effects: &host,
+                config: &config,
+                sessions: &sessions,
+            },
+            job,
+            start,
+            &mut calls,
+            &OPTIONS,
+        );
         if run_or_crash(&host, run, 200.0 + rng.below(1200) as f64).is_none() {
             crashes += 1;
         }

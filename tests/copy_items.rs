@@ -15,6 +15,7 @@ use graph_mailbox_import::flows::bulk::{
 };
 use graph_mailbox_import::flows::copy::{copy_items, CopyJob, BATCH_BYTES, FIRST_BATCH};
 use graph_mailbox_import::flows::importer::SessionStore;
+use graph_mailbox_import::flows::Client;
 use graph_mailbox_import::ErrorCode;
 use sim::{config, SimHost, Tenant, HOUR};
 
@@ -70,9 +71,11 @@ fn copy(host: &SimHost, tenant: &Rc<RefCell<Tenant>>, ids: &[String]) -> (Report
     let store = SessionStore::default();
     let report = host
         .run(copy_items(
-            host,
-            &config(),
-            &store,
+            Client {
+                effects: host,
+                config: &config(),
+                sessions: &store,
+            },
             &job,
             &mut watcher,
             &options,

@@ -15,6 +15,7 @@ use graph_mailbox_import::flows::bulk::{
     Report, Status, Stopped,
 };
 use graph_mailbox_import::flows::importer::{import_item, ItemError, SessionStore};
+use graph_mailbox_import::flows::Client;
 use graph_mailbox_import::transport::SendError;
 use graph_mailbox_import::wire::import_host::{ImportItem, ImportedItem, ItemData, Mode};
 use graph_mailbox_import::ErrorCode;
@@ -49,7 +50,15 @@ fn import_one(
     store: &SessionStore,
     item: &ImportItem,
 ) -> Result<ImportedItem, ItemError> {
-    host.run(import_item(host, &config(), store, MAILBOX, item))
+    host.run(import_item(
+        Client {
+            effects: host,
+            config: &config(),
+            sessions: store,
+        },
+        MAILBOX,
+        item,
+    ))
 }
 
 fn failed_code(result: Result<ImportedItem, ItemError>) -> ErrorCode {
@@ -204,9 +213,11 @@ fn a_refused_session_is_renewed_once() {
     tenant.borrow_mut().fault =
         Box::new(|_, _| Some(Fault::Answer(json_response(403, r#"{"Message":"no"}"#))));
     let error = host.run(import_item(
-        &host,
-        &config(),
-        &store,
+        Client {
+            effects: &host,
+            config: &config(),
+            sessions: &store,
+        },
         MAILBOX,
         &create("f", b"c"),
     ));
@@ -221,9 +232,11 @@ fn a_refused_session_is_renewed_once() {
         )))
     });
     let error = host.run(import_item(
-        &host,
-        &config(),
-        &store,
+        Client {
+            effects: &host,
+            config: &config(),
+            sessions: &store,
+        },
         MAILBOX,
         &create("no-such-folder", b"d"),
     ));
@@ -251,9 +264,11 @@ fn a_404_after_renewal_is_session_expired_when_the_host_said_so_or_the_session_i
         )))
     });
     let error = host.run(import_item(
-        &host,
-        &config(),
-        &store,
+        Client {
+            effects: &host,
+            config: &config(),
+            sessions: &store,
+        },
         MAILBOX,
         &create("f", b"a"),
     ));
@@ -280,9 +295,11 @@ fn a_404_after_renewal_is_session_expired_when_the_host_said_so_or_the_session_i
         )))
     });
     let error = host.run(import_item(
-        &host,
-        &config(),
-        &SessionStore::default(),
+        Client {
+            effects: &host,
+            config: &config(),
+            sessions: &SessionStore::default(),
+        },
         MAILBOX,
         &create("f", b"b"),
     ));
@@ -567,9 +584,11 @@ fn bulk(
         keep_results: true,
     };
     host.run(import_items(
-        host,
-        &config(),
-        &store,
+        Client {
+            effects: host,
+            config: &config(),
+            sessions: &store,
+        },
         MAILBOX,
         &mut source,
         recorder,
@@ -776,9 +795,17 @@ fn import_all_at_once(
     items: &[ImportItem],
 ) -> Vec<Result<ImportedItem, ItemError>> {
     host.run(async {
-        let futures = items
-            .iter()
-            .map(|item| import_item(host, config, store, MAILBOX, item));
+        let futures = items.iter().map(|item| {
+            import_item(
+                Client {
+                    effects: host,
+                    config,
+                    sessions: store,
+                },
+                MAILBOX,
+                item,
+            )
+        });
         join_all(futures.collect()).await
     })
 }
@@ -852,9 +879,11 @@ fn bulk_yielding(
         keep_results: true,
     };
     effects.host.run(import_items(
-        effects,
-        &config(),
-        &store,
+        Client {
+            effects,
+            config: &config(),
+            sessions: &store,
+        },
         MAILBOX,
         &mut source,
         recorder,
@@ -1014,9 +1043,11 @@ fn an_observer_that_fails_while_the_source_waits_still_ends_the_run() {
     };
     let (reason, report) = host
         .run(import_items(
-            &host,
-            &config(),
-            &store,
+            Client {
+                effects: &host,
+                config: &config(),
+                sessions: &store,
+            },
             MAILBOX,
             &mut source,
             &mut recorder,

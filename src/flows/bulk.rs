@@ -10,10 +10,10 @@ use core::future::{poll_fn, Future};
 use core::pin::Pin;
 use core::task::Poll;
 
-use crate::config::ClientConfig;
 use crate::error::{ErrorCode, MailboxError};
 use crate::flows::flights::Flights;
-use crate::flows::importer::{import_item, ItemError, SessionStore};
+use crate::flows::importer::{import_item, ItemError};
+use crate::flows::Client;
 use crate::transport::Effects;
 use crate::wire::import_host::{ImportItem, ImportedItem};
 
@@ -180,9 +180,7 @@ type Pull<'a> = Pin<Box<dyn Future<Output = (&'a mut dyn ItemSource, Pulled)> + 
 
 /// Runs an import of everything `source` yields into `mailbox`.
 pub async fn import_items<E: Effects, O: Observer>(
-    effects: &E,
-    config: &ClientConfig,
-    store: &SessionStore,
+    client: Client<'_, E>,
     mailbox: &str,
     source: &mut dyn ItemSource,
     observer: &mut O,
@@ -199,7 +197,7 @@ pub async fn import_items<E: Effects, O: Observer>(
     // Targets refused for good in this run, with the error their items fail with.
     let mut refused: Vec<(String, MailboxError)> = Vec::new();
     let refusal = |refused: &[(String, MailboxError)], item: &ImportItem| {
-        let archive = store.archive_for(mailbox, &item.folder_id);
+        let archive = client.sessions.archive_for(mailbox, &item.folder_id);
         let target = archive.as_deref().unwrap_or(mailbox);
         refused
             .iter()
@@ -241,11 +239,11 @@ pub async fn import_items<E: Effects, O: Observer>(
     loop {
         if quiet_settles >= YIELD_EVERY {
             quiet_settles = 0;
-            if effects.sleep(0).await.is_err() {
+            if client.effects.sleep(0).await.is_err() {
                 stopped.get_or_insert(Stopped::Aborted);
             }
         }
-        if stopped.is_none() && effects.stopping() {
+        if stopped.is_none() && client.effects.stopping() {
             stopped = Some(Stopped::Aborted);
         }
         if stopped.is_some() {
@@ -297,7 +295,9 @@ pub async fn import_items<E: Effects, O: Observer>(
                         let result = result_for(index, source_id, Err(ItemError::Failed(error)));
                         settle(result, 0, &mut progress, &mut stopped);
                     }
-                    Pulled::Item(_, source_id) if stopped.is_some() || effects.stopping() => {
+                    Pulled::Item(_, source_id)
+                        if stopped.is_some() || client.effects.stopping() =>
+                    {
                         // Taken while the run was stopping: settled, never sent.
                         next_index += 1;
                         quiet_settles += 1;
@@ -322,7 +322,7 @@ pub async fn import_items<E: Effects, O: Observer>(
                         }
                         let bytes = item.data_len() as u64;
                         flights.push(async move {
-                            let outcome = import_item(effects, config, store, mailbox, &item).await;
+                            let outcome = import_item(client, mailbox, &item).await;
                             Landed {
                                 index,
                                 bytes,

@@ -21,8 +21,8 @@ use crate::flows::bulk::{
 };
 use crate::flows::bulk::{Report, Stopped};
 use crate::flows::client::Failure;
-use crate::flows::importer::SessionStore;
 use crate::flows::reader::export_items;
+use crate::flows::Client;
 use crate::transport::Effects;
 use crate::wire::import_host::{ImportItem, ItemData, Mode};
 use crate::wire::pages::{ExportedItem, EXPORT_BATCH};
@@ -224,36 +224,25 @@ impl<E: Effects> ExportingSource<'_, E> {
     }
 }
 
-/// Copies `job.item_ids` from the source mailbox into `job.folder_id` of the target, through `store`'s
-/// import sessions. Every id settles exactly once, in the report's input order, with its `source_item_id`.
+/// Copies `job.item_ids` from the source mailbox into `job.folder_id` of the target, through the
+/// client's import sessions. Every id settles exactly once, in the report's input order, with its `source_item_id`.
 /// `job` must have passed [`CopyJob::validate`].
 pub async fn copy_items<E: Effects, O: Observer>(
-    effects: &E,
-    config: &ClientConfig,
-    store: &SessionStore,
+    client: Client<'_, E>,
     job: &CopyJob<'_>,
     observer: &mut O,
     options: &BulkOptions,
 ) -> Result<Report, (Stopped, Report)> {
     let mut source = ExportingSource {
-        effects,
-        config,
+        effects: client.effects,
+        config: client.config,
         job,
         next_id: 0,
         ready: VecDeque::new(),
         largest_item: None,
         lasting_failure: None,
     };
-    import_items(
-        effects,
-        config,
-        store,
-        job.target_mailbox,
-        &mut source,
-        observer,
-        options,
-    )
-    .await
+    import_items(client, job.target_mailbox, &mut source, observer, options).await
 }
 
 #[cfg(test)]

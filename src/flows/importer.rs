@@ -11,6 +11,7 @@ use core::task::{Poll, Waker};
 use crate::config::ClientConfig;
 use crate::error::{ErrorCode, MailboxError};
 use crate::flows::client::{after_failure, create_import_session, AfterFailure, Failure, TOO_LONG};
+use crate::flows::Client;
 use crate::transport::{Effects, SendError};
 use crate::wire::import_host::{
     body_for, classify_import_answer, needs_renewal, prepare_import_post, validate_item,
@@ -338,18 +339,21 @@ fn said_expired(message: &str) -> bool {
         .any(|word| word.eq_ignore_ascii_case(b"expired"))
 }
 
-/// Imports one item into `mailbox` through the shared sessions of `store`.
+/// Imports one item into `mailbox` through the client's shared sessions.
 ///
 /// A `create` is never sent twice once it may have reached the server: a lost answer, a timeout or an
 /// abort during the post settles it as `outcomeUnknown`. Throttling (the server refused it) and refused
 /// sessions are retried; an `update` is also retried after network failures, its change key guarding it.
 pub async fn import_item<E: Effects>(
-    effects: &E,
-    config: &ClientConfig,
-    store: &SessionStore,
+    client: Client<'_, E>,
     mailbox: &str,
     item: &ImportItem,
 ) -> Result<ImportedItem, ItemError> {
+    let Client {
+        effects,
+        config,
+        sessions: store,
+    } = client;
     validate_mailbox_id(mailbox).map_err(ItemError::Failed)?;
     validate_item(item).map_err(ItemError::Failed)?;
     let body = body_for(item).map_err(ItemError::Failed)?;

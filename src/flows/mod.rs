@@ -14,3 +14,23 @@ pub mod flights;
 pub mod folder_tree;
 pub mod importer;
 pub mod reader;
+
+use crate::config::ClientConfig;
+use crate::flows::importer::SessionStore;
+
+/// What a `MailboxClient` holds, as one handle for the flows that import: the host's effects, the options
+/// validated once, and the client's import sessions (one per target mailbox). Cheap to copy, so each floor
+/// (copy -> bulk -> importer) passes it down whole instead of the three parts.
+pub struct Client<'a, E> {
+    pub effects: &'a E,
+    pub config: &'a ClientConfig,
+    pub sessions: &'a SessionStore,
+}
+
+impl<E> Clone for Client<'_, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E> Copy for Client<'_, E> {}

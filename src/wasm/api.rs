@@ -31,6 +31,7 @@ use crate::flows::copy::{copy_items, CopyJob};
 use crate::flows::entra::{AppCredentials, AppTokenCache};
 use crate::flows::importer::{import_item, SessionStore};
 use crate::flows::reader::{export_items, list_folders, list_items, resolve_mailbox};
+use crate::flows::Client;
 
 /// A mailbox id from JavaScript: a string of valid Unicode (a lone surrogate would silently become U+FFFD).
 pub(super) fn read_mailbox_id(value: &JsValue) -> Result<alloc::string::String, MailboxError> {
@@ -229,9 +230,11 @@ impl MailboxClient {
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
             let item = read_item(&item).map_err(reject)?;
             import_item(
-                &state.effects,
-                &state.config,
-                &state.sessions,
+                Client {
+                    effects: &state.effects,
+                    config: &state.config,
+                    sessions: &state.sessions,
+                },
                 &mailbox_id,
                 &item,
             )
@@ -256,9 +259,11 @@ impl MailboxClient {
                 .map(u64::from);
             let mut run = BulkRun::new(&state, bulk, total);
             let outcome = import_items(
-                &run.effects,
-                &state.config,
-                &state.sessions,
+                Client {
+                    effects: &run.effects,
+                    config: &state.config,
+                    sessions: &state.sessions,
+                },
                 &mailbox_id,
                 &mut source,
                 &mut run.observer,
@@ -367,9 +372,11 @@ impl MailboxClient {
             let bulk = read_bulk_options(&options).map_err(reject)?;
             let mut run = BulkRun::new(&state, bulk, Some(item_ids.len() as u64));
             let outcome = copy_items(
-                &run.effects,
-                &state.config,
-                &state.sessions,
+                Client {
+                    effects: &run.effects,
+                    config: &state.config,
+                    sessions: &state.sessions,
+                },
                 &job,
                 &mut run.observer,
                 &run.options,

@@ -31,6 +31,7 @@ use crate::flows::copy_folders::state::{CopiedItem, CopyState};
 use crate::flows::copy_folders::store::{ItemStore, StoreFailed, StoreFuture};
 use crate::flows::delta::list_item_changes;
 use crate::flows::folder_tree::{create_folder, list_folder_tree, NewFolder};
+use crate::flows::Client;
 
 /// Graph's JSON as a JavaScript value (one `JSON.parse`, as `json_values` does for arrays).
 fn json_object(value: &Value) -> JsValue {
@@ -220,9 +221,11 @@ impl MailboxClient {
                 keep_results: bulk.keep_results,
             };
             let outcome = copy_folders(
-                &effects,
-                &state.config,
-                &state.sessions,
+                Client {
+                    effects: &effects,
+                    config: &state.config,
+                    sessions: &state.sessions,
+                },
                 job,
                 start,
                 &mut observer,

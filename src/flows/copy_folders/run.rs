@@ -33,6 +33,7 @@ use crate::flows::delta::{list_folder_changes, list_item_changes};
 use crate::flows::folder_tree::{create_folder, get_folder, FolderCreated, NewFolder};
 use crate::flows::importer::SessionStore;
 use crate::flows::reader::list_folders;
+use crate::flows::Client;
 use crate::transport::Effects;
 use crate::wire::folders::{is_expired_delta, validate_received_since};
 use crate::wire::protocol::validate_id;
@@ -480,10 +481,13 @@ impl<'a, E: Effects> Pass<'a, E> {
             total: None,
             keep_results: false,
         };
+        let client = Client {
+            effects: self.effects,
+            config: self.config,
+            sessions: self.sessions,
+        };
         let outcome = import_items(
-            self.effects,
-            self.config,
-            self.sessions,
+            client,
             self.job.target_mailbox,
             &mut source,
             &mut recorder,
@@ -674,9 +678,7 @@ impl<'a, E: Effects> Pass<'a, E> {
 /// Runs one pass from `state`, as [`CopyFoldersJob::prepare`] gave it. Items are recorded in the job's
 /// item store when it has one, else in the state.
 pub async fn copy_folders<E: Effects, O: CopyObserver>(
-    effects: &E,
-    config: &ClientConfig,
-    sessions: &SessionStore,
+    client: Client<'_, E>,
     job: CopyFoldersJob<'_>,
     mut state: CopyState,
     observer: &mut O,
@@ -685,6 +687,11 @@ pub async fn copy_folders<E: Effects, O: CopyObserver>(
     let memory = MemoryItems {
         map: RefCell::new(state.items.take().unwrap_or_default()),
     };
+    let Client {
+        effects,
+        config,
+        sessions,
+    } = client;
     let mut pass = Pass {
         effects,
         config,
