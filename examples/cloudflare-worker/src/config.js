@@ -2,6 +2,8 @@
 // checked whole: a Worker with a bad setting answers every request with 500 `workerMisconfigured` and logs
 // which settings are wrong (their names, never their values).
 
+import { cachedPerEnv, varReaders } from "./env-vars.js";
+
 export const DEFAULTS = Object.freeze({
   maxBodyBytes: 4 * 1024 * 1024,
   // Time to receive a whole body: 4 MiB at about 1.1 Mbit/s. A body that trickles in slower is refused (408).
@@ -17,47 +19,15 @@ export const MIN_API_KEY_LENGTH = 32;
 
 const MODES = ["delegated", "app-only"];
 
-const cache = new WeakMap();
-
 /**
  * `{ config }` or `{ problems }` (a list of "NAME: what is wrong" without any value). Cached per env object.
  * @param {Record<string, unknown>} env
  */
-export function readConfig(env) {
-  let result = cache.get(env);
-  if (!result) {
-    result = parse(env ?? {});
-    cache.set(env, result);
-  }
-  return result;
-}
+export const readConfig = cachedPerEnv(parse);
 
 function parse(env) {
   const problems = [];
-  const text = (name) => {
-    const v = env[name];
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== "string") {
-      problems.push(`${name}: must be a string`);
-      return undefined;
-    }
-    const t = v.trim();
-    return t === "" ? undefined : t;
-  };
-  const list = (name) => {
-    const v = text(name);
-    return v === undefined ? [] : v.split(/[\s,]+/).filter(Boolean);
-  };
-  const integer = (name, fallback, min, max) => {
-    const v = text(name);
-    if (v === undefined) return fallback;
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < min || n > max) {
-      problems.push(`${name}: must be a whole number from ${min} to ${max}`);
-      return fallback;
-    }
-    return n;
-  };
+  const { text, list, integer } = varReaders(env, problems);
 
   const mode = text("TOKEN_MODE");
   if (!MODES.includes(mode)) problems.push(`TOKEN_MODE: must be "delegated" or "app-only"`);

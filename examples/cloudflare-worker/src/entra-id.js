@@ -17,6 +17,7 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from "jose";
 
 import { requireApiKey } from "./auth.js";
 import { WorkerError } from "./http.js";
+import { cachedPerEnv, varReaders } from "./env-vars.js";
 
 export const DEFAULT_PORTAL_ROLE = "MailboxMigration.Admin";
 /** Longest Authorization header read: Entra tokens are 1.5 to 6 KB; a larger one is refused unparsed. */
@@ -24,31 +25,18 @@ export const MAX_AUTHORIZATION_LENGTH = 16 * 1024;
 const CLOCK_TOLERANCE_S = 30;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const settingsCache = new WeakMap();
-
 /**
  * The portal sign-in settings from `env`: `{ portal }` (null when not configured) or `{ problems }` (names
  * of bad settings, never their values). Cached per env object.
  */
-export function readPortalSettings(env) {
-  let result = settingsCache.get(env);
-  if (!result) {
-    result = parsePortalSettings(env ?? {});
-    settingsCache.set(env, result);
-  }
-  return result;
-}
+export const readPortalSettings = cachedPerEnv(parsePortalSettings);
 
 function parsePortalSettings(env) {
   const problems = [];
-  const text = (name) => {
-    const v = env[name];
-    if (typeof v !== "string" || v.trim() === "") return undefined;
-    return v.trim();
-  };
+  const { text, list } = varReaders(env, problems);
   const tenantId = text("PORTAL_TENANT_ID");
-  const audiences = (text("PORTAL_AUDIENCE") ?? "").split(/[\s,]+/).filter(Boolean);
-  if (tenantId === undefined && audiences.length === 0) return { portal: null };
+  const audiences = list("PORTAL_AUDIENCE");
+  if (tenantId === undefined && audiences.length === 0 && problems.length === 0) return { portal: null };
   if (tenantId === undefined || !GUID.test(tenantId)) {
     problems.push("PORTAL_TENANT_ID: must be the tenant's id (a GUID), as Entra writes it into tokens");
   }

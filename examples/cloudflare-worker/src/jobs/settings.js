@@ -9,32 +9,16 @@
 //   fewer, longer invocations and fewer re-read pages.
 // JOB_CHUNK_MS: wall-clock budget of one invocation before the chunk stops (the rest goes on in the next).
 
+import { cachedPerEnv, varReaders } from "../env-vars.js";
+
 export const JOB_DEFAULTS = Object.freeze({ itemsPerChunk: 20, chunkMs: 20_000 });
 
-const cache = new WeakMap();
-
 /** `{ jobs }` or `{ problems }`. */
-export function readJobSettings(env) {
-  let result = cache.get(env);
-  if (!result) {
-    result = parse(env ?? {});
-    cache.set(env, result);
-  }
-  return result;
-}
+export const readJobSettings = cachedPerEnv(parse);
 
 function parse(env) {
   const problems = [];
-  const integer = (name, fallback, min, max) => {
-    const v = typeof env[name] === "string" ? env[name].trim() : undefined;
-    if (v === undefined || v === "") return fallback;
-    const n = Number(v);
-    if (!/^\d+$/.test(v) || n < min || n > max) {
-      problems.push(`${name}: must be a whole number from ${min} to ${max}`);
-      return fallback;
-    }
-    return n;
-  };
+  const { integer } = varReaders(env, problems);
   const jobs = {
     itemsPerChunk: integer("JOB_ITEMS_PER_CHUNK", JOB_DEFAULTS.itemsPerChunk, 1, 5000),
     chunkMs: integer("JOB_CHUNK_MS", JOB_DEFAULTS.chunkMs, 1000, 600_000),
