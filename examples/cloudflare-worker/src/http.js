@@ -83,6 +83,17 @@ export function preflight(origin, requestId) {
 // ---------------------------------------------------------------------------------------------------------
 // Bodies
 
+/** A route's JSON body read under the Worker's size limit and deadline; the bytes read go to its log line. */
+export async function readRequestBody(request, config, log) {
+  const read = {};
+  try {
+    const { maxBodyBytes: maxBytes, bodyTimeoutMs: timeoutMs } = config.limits;
+    return await readJsonBody(request, { maxBytes, timeoutMs }, read);
+  } finally {
+    log.bodyBytes = read.bytes;
+  }
+}
+
 /**
  * Reads a JSON body of at most `maxBytes` bytes, received in full within `timeoutMs`. A declared
  * Content-Length over the limit is refused with 413 before anything is read; a body without one (chunked)

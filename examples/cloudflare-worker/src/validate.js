@@ -8,15 +8,16 @@ const MAX_ID_LENGTH = 512;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-function invalid(message) {
+export function invalid(message) {
   return new WorkerError(400, "invalidArgument", message);
 }
 
-function isPlainObject(v) {
+export function isPlainObject(v) {
   return v !== null && typeof v === "object" && !Array.isArray(v);
 }
 
-function onlyKeys(obj, allowed, where) {
+/** Refuses any own property of `obj` not in `allowed`, naming where it was found. */
+export function onlyKeys(obj, allowed, where) {
   for (const key of Object.keys(obj)) {
     if (!allowed.includes(key)) {
       throw invalid(`${where} has an unknown property (allowed: ${allowed.join(", ")}).`);

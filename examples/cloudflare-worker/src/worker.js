@@ -19,7 +19,7 @@ import {
   errorResponse,
   json,
   preflight,
-  readJsonBody,
+  readRequestBody,
   redact,
   STATUS_FOR_CODE,
   WorkerError,
@@ -120,14 +120,7 @@ async function handle(request, env, { requestId, log, secrets }) {
       };
     }
 
-    const read = {};
-    let body;
-    try {
-      const { maxBodyBytes: maxBytes, bodyTimeoutMs: timeoutMs } = config.limits;
-      body = await readJsonBody(request, { maxBytes, timeoutMs }, read);
-    } finally {
-      log.bodyBytes = read.bytes;
-    }
+    const body = await readRequestBody(request, config, log);
     const client = new MailboxClient(clientOptions(config, token));
     try {
       return withCors(await route.handle({ client, mailboxId, body, config, requestId, log, secrets }));

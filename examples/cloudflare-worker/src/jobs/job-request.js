@@ -6,21 +6,7 @@
 //     "includeSubfolders": true, "receivedSince": "2026-01-01T00:00:00Z" }
 
 import { WorkerError } from "../http.js";
-import { checkId } from "../validate.js";
-
-function invalid(message) {
-  return new WorkerError(400, "invalidArgument", message);
-}
-
-function isPlainObject(v) {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
-}
-
-function onlyKeys(obj, allowed, where) {
-  for (const key of Object.keys(obj)) {
-    if (!allowed.includes(key)) throw invalid(`${where} has an unknown property (allowed: ${allowed.join(", ")}).`);
-  }
-}
+import { checkId, invalid, isPlainObject, onlyKeys } from "../validate.js";
 
 // ISO 8601 date-time in UTC or with an offset, as Graph's receivedDateTime filter takes it.
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2}:\d{2})$/;

@@ -10,7 +10,7 @@
 // The caller has been authenticated by the Worker (a portal user's Entra ID token or the relay key); jobs
 // run app-only, so TOKEN_MODE must be "app-only".
 
-import { WorkerError, json, readJsonBody } from "../http.js";
+import { WorkerError, json, readRequestBody } from "../http.js";
 import { jobClient } from "./graph-client.js";
 import { checkJobRequest, jobIdFromPath } from "./job-request.js";
 
@@ -47,14 +47,7 @@ async function jobsCollection(ctx) {
 
 /** POST /jobs: validated, users resolved to mailbox ids, stored and queued in the target's object: 202. */
 async function createJob({ request, env, config, requestId, log, caller }) {
-  const read = {};
-  let body;
-  try {
-    const { maxBodyBytes: maxBytes, bodyTimeoutMs: timeoutMs } = config.limits;
-    body = await readJsonBody(request, { maxBytes, timeoutMs }, read);
-  } finally {
-    log.bodyBytes = read.bytes;
-  }
+  const body = await readRequestBody(request, config, log);
   const { source, target, options } = checkJobRequest(body);
   if (source.user || target.user) {
     const client = jobClient(config);
