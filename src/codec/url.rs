@@ -77,7 +77,10 @@ pub fn parse_authority(authority: &str) -> Option<(String, Option<u16>)> {
         }
     };
     if host.is_empty()
-        || (host != IPV6_LOOPBACK && (!host.bytes().all(is_host_char) || rewritten_as_ipv4(host)))
+        || (host != IPV6_LOOPBACK
+            && (!host.bytes().all(is_host_char)
+                || rewritten_as_ipv4(host)
+                || has_punycode_label(host)))
     {
         return None;
     }
@@ -113,6 +116,17 @@ fn rewritten_as_ipv4(host: &str) -> bool {
         .is_some_and(|digits| digits.bytes().all(|b| b.is_ascii_hexdigit()));
     let ends_in_number = hex || (!last.is_empty() && last.bytes().all(|b| b.is_ascii_digit()));
     ends_in_number && !is_dotted_quad(host)
+}
+
+/// Whether a label is punycode (`xn--...`): the URL Standard decodes and checks it (IDNA), and an invalid one
+/// fails there. Graph's and Exchange's hosts are never internationalised, so such hosts are refused rather
+/// than judged without an IDNA implementation.
+fn has_punycode_label(host: &str) -> bool {
+    host.split('.').any(|label| {
+        label
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("xn--"))
+    })
 }
 
 /// Four decimal octets of at most 255, written without leading zeros: the form the URL Standard keeps.
@@ -306,6 +320,8 @@ mod tests {
             ("https://outlook.office365.09/", BadAuthority),
             ("http://[::2]/", BadAuthority),
             ("http://[0:0::1]/", BadAuthority),
+            ("https://0.xn--/", BadAuthority),
+            ("https://XN--bcher-kva.example/", BadAuthority),
         ] {
             assert_eq!(parse_target(url).err(), Some(problem), "{url}");
         }

@@ -20,6 +20,9 @@ const PUBLIC_TYPES = [
   "BulkOptions", "ClientCredentialsOptions", "ClientOptions", "ExportedItem", "ImportItem", "ImportReport",
   "ImportedItem", "ItemResult", "MailboxError", "MailboxErrorCode", "MailboxFolder", "MailboxItem",
   "MailboxItemImportSession", "Progress", "TokenProvider", "UserMailboxes",
+  // Folder trees and incremental copies.
+  "CopiedItem", "CopyFoldersOptions", "CopyFoldersReport", "CopyItemStore", "CopyState", "FolderEvent", "FolderNode",
+  "ItemChanges",
 ];
 
 let packageDir;
