@@ -216,12 +216,19 @@ export interface ItemChanges {
 /** How the copy of one source item stands, as copyFolders records it. */
 export type CopiedItem =
   | { status: "imported"; itemId: string; changeKey: string; sourceChangeKey?: string }
-  /** A create was sent and no answer came back: a copy may exist. Not sent again unless retryOutcomeUnknown. */
-  | { status: "outcomeUnknown" };
+  /** A create was sent and no answer came back (or the process died with it in flight): a copy may exist.
+   *  Not sent again unless retryOutcomeUnknown. */
+  | { status: "outcomeUnknown" }
+  /** No copy was made: a create recorded ahead of its post failed, or was never sent. The same as no entry
+   *  (a store may delete the entry instead of keeping this). */
+  | { status: "failed" };
 
 /** Where copyFolders keeps its item map instead of the state: source item id -> CopiedItem. A `Map` works;
- *  IndexedDB in a page or Durable Object storage in a Worker keep it across crashes. `set` is called the
- *  moment an item settles; a promise it returns is awaited before the next `onState`. Pass the same store
+ *  IndexedDB in a page or Durable Object storage in a Worker keep it across crashes. Write-ahead: before
+ *  each create is posted, `set(id, { status: "outcomeUnknown" })` is called and a promise it returns is
+ *  awaited; when the item settles, `set` is called again with how it went (an update only then). So a
+ *  process that dies with posts in flight leaves them outcomeUnknown, and a copy resumed from its last
+ *  state imports nothing twice. `set` promises are awaited before the next `onState`. Pass the same store
  *  with every state of the copy. */
 export interface CopyItemStore {
   get(sourceItemId: string): CopiedItem | undefined | Promise<CopiedItem | undefined>;

@@ -415,6 +415,133 @@ fn expired_delta_links_start_whole_rounds_that_copy_only_what_is_new() {
     assert_exactly_once(&world.borrow());
 }
 
+/// One folder of 70 items: a round of 10 pages (the sim gives 7 entries a page).
+fn one_big_folder() -> (Rc<RefCell<World>>, SimHost) {
+    let world = World::new();
+    {
+        let mut w = world.borrow_mut();
+        let folder = w.add_folder(SOURCE, None, "Big", None);
+        for n in 0..70 {
+            w.add_item(SOURCE, &folder, &format!("data{n:04}"));
+        }
+    }
+    let host = host(&world);
+    (world, host)
+}
+
+/// The items/delta requests seen from `from` on.
+fn item_rounds(host: &SimHost, from: usize) -> Vec<String> {
+    host.seen.borrow()[from..]
+        .iter()
+        .map(|s| s.request.url.clone())
+        .filter(|u| u.contains("/items/delta"))
+        .collect()
+}
+
+#[test]
+fn a_run_resumed_within_a_round_goes_on_from_the_page_it_reached() {
+    let (world, host) = one_big_folder();
+    let mut state = None;
+    let mut runs = 0;
+    let mut pages = Vec::new();
+    loop {
+        runs += 1;
+        // Each run stops (onState throws) at its third report: after two pages of items.
+        let mut calls = Calls {
+            throw_at_state: Some(2),
+            ..Calls::default()
+        };
+        let from = host.seen.borrow().len();
+        let outcome = pass(&host, job(None), state.take(), &mut calls);
+        let reached: Vec<String> = item_rounds(&host, from);
+        if runs > 1 {
+            // It starts where the last state left the round: a nextLink, not the round's first page.
+            assert!(reached[0].contains("$skiptoken="), "{reached:?}");
+        }
+        pages.extend(reached);
+        let last = CopyState::from_json(&calls.states.last().unwrap().1).unwrap();
+        if last.folders[0].delta_link.is_some() {
+            // The round was read to its end (the last stop may have come with its last page).
+            assert!(last.folders[0].round_link.is_none());
+            break;
+        }
+        assert!(outcome.is_err());
+        assert!(last.folders[0].round_link.is_some());
+        state = Some(last);
+        assert!(runs < 10, "no progress");
+    }
+    assert!(runs >= 4, "{runs}");
+    // 10 pages, each read once, but the page a stop cut short (read again by the next run).
+    assert!(
+        pages.len() <= 10 + runs,
+        "{} pages for {runs} runs",
+        pages.len()
+    );
+    let mut distinct = pages.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 10);
+    assert_eq!(world.borrow().posts, 70);
+    assert_exactly_once(&world.borrow());
+}
+
+#[test]
+fn an_expired_next_link_starts_the_round_again() {
+    let (world, host) = one_big_folder();
+    let mut calls = Calls {
+        throw_at_state: Some(3),
+        ..Calls::default()
+    };
+    let (why, _) = pass(&host, job(None), None, &mut calls).unwrap_err();
+    assert_eq!(why, CopyStopped::StateFailed);
+    let state = CopyState::from_json(&calls.states.last().unwrap().1).unwrap();
+    assert!(state.folders[0].round_link.is_some());
+    {
+        let mut w = world.borrow_mut();
+        // The round's nextLinks are gone (it was read up to before the copies were made).
+        w.skip_tokens_valid_from = w.seq;
+    }
+    let from = host.seen.borrow().len();
+    let mut calls = Calls::default();
+    let report = pass(&host, job(None), Some(state), &mut calls).expect("finishes");
+    let rounds = item_rounds(&host, from);
+    assert!(rounds[0].contains("$skiptoken="));
+    assert!(
+        !rounds[1].contains('?'),
+        "a whole round from its start: {rounds:?}"
+    );
+    assert_eq!(rounds.len(), 11);
+    assert!(report.state.folders[0].delta_link.is_some());
+    assert_eq!(world.borrow().posts, 70);
+    assert_exactly_once(&world.borrow());
+}
+
+/// A page with an item that failed is passed (the round goes on), but the round's end keeps no
+/// deltaLink, so the next pass lists the item again and copies it.
+#[test]
+fn a_round_with_a_failed_item_ends_without_a_delta_link() {
+    let (world, host) = one_big_folder();
+    world.borrow_mut().post_fault = Box::new(|n| {
+        (n == 3).then(|| {
+            PostOutcome::Answer(sim::json_response(
+                400,
+                r#"{"error":{"code":"ErrorInvalidRequest","message":"Bad item."}}"#,
+            ))
+        })
+    });
+    let mut calls = Calls::default();
+    let first = pass(&host, job(None), None, &mut calls).unwrap();
+    assert_eq!(first.report.progress.failed, 1);
+    assert_eq!(first.report.progress.imported, 69);
+    assert!(first.state.folders[0].delta_link.is_none());
+    assert!(first.state.folders[0].round_link.is_none());
+    let mut calls = Calls::default();
+    let second = pass(&host, job(None), Some(first.state), &mut calls).unwrap();
+    assert_eq!(second.report.progress.imported, 1);
+    assert!(second.state.folders[0].delta_link.is_some());
+    assert_exactly_once(&world.borrow());
+}
+
 #[test]
 fn a_second_copy_without_state_creates_no_folder_twice() {
     let (world, host, _, _) = first_pass();
@@ -554,8 +681,12 @@ impl ItemStore for MapStore {
         Box::pin(ready(Ok(self.map.borrow().get(source_id).cloned())))
     }
 
-    fn set(&self, source_id: &str, item: &CopiedItem) -> StoreFuture<'static, ()> {
-        self.map.borrow_mut().insert(source_id.into(), item.clone());
+    fn set(&self, source_id: &str, item: Option<&CopiedItem>) -> StoreFuture<'static, ()> {
+        let mut map = self.map.borrow_mut();
+        match item {
+            Some(item) => map.insert(source_id.into(), item.clone()),
+            None => map.remove(source_id),
+        };
         Box::pin(ready(Ok(())))
     }
 }
@@ -658,14 +789,17 @@ fn run_or_crash<F: Future>(host: &SimHost, future: F, ms: f64) -> Option<F::Outp
     })
 }
 
+/// A hard crash: posts the tenant has acted on lose their answers with the process (the sim acts on
+/// arrival), the state is the last one `onState` was given, the store keeps what was set.
 #[test]
 fn with_an_item_store_a_hard_crash_repeats_nothing() {
     let (world, _) = scenario();
     let host = host(&world);
+    host.act_on_arrival.set(true);
     let store = MapStore::default();
     let mut rng = Lcg(11);
     let mut state: Option<CopyState> = None;
-    let mut crashes = 0;
+    let (mut crashes, mut in_flight_at_crash) = (0, 0);
     for _ in 0..12 {
         let mut calls = Calls::default();
         let job = job(Some(&store));
@@ -685,18 +819,134 @@ fn with_an_item_store_a_hard_crash_repeats_nothing() {
         );
         if run_or_crash(&host, run, 200.0 + rng.below(1200) as f64).is_none() {
             crashes += 1;
+            in_flight_at_crash += host.in_flight.replace(0);
         }
         if let Some((_, json)) = calls.states.last() {
             state = Some(CopyState::from_json(json).unwrap());
         }
     }
-    assert!(crashes >= 6, "{crashes}");
+    assert!(
+        crashes >= 6 && in_flight_at_crash >= 6,
+        "{crashes} {in_flight_at_crash}"
+    );
+    let unknown = |store: &MapStore| {
+        let map = store.map.borrow();
+        map.values()
+            .filter(|i| **i == CopiedItem::OutcomeUnknown)
+            .count()
+    };
+    // Each create the crashes cut off was recorded before its post left (some were still waiting for
+    // their import session): outcomeUnknown, never sent again.
+    let unknown_after_crashes = unknown(&store);
+    assert!(unknown_after_crashes >= in_flight_at_crash);
     let mut calls = Calls::default();
     let last = pass(&host, job(Some(&store)), state, &mut calls).expect("finishes");
     assert!(last.state.items.is_none(), "the items live in the store");
     assert!(last.state.to_json().len() < 4000);
-    assert_exactly_once(&world.borrow());
     assert_eq!(store.map.borrow().len(), 120);
+    assert_eq!(unknown(&store), unknown_after_crashes);
+    // Nothing twice; what is missing is outcomeUnknown (at most once), every post cut off is there.
+    let w = world.borrow();
+    let mut copies: Vec<String> = w
+        .live_items(TARGET)
+        .iter()
+        .map(|i| i.data.clone())
+        .collect();
+    copies.sort();
+    let before = copies.len();
+    copies.dedup();
+    assert_eq!(copies.len(), before, "an item imported twice");
+    let missing: Vec<String> = w
+        .live_items(SOURCE)
+        .iter()
+        .filter(|i| i.data.starts_with("data") && copies.binary_search(&i.data).is_err())
+        .map(|i| i.id.clone())
+        .collect();
+    let map = store.map.borrow();
+    assert!(missing
+        .iter()
+        .all(|id| map[id] == CopiedItem::OutcomeUnknown));
+    assert!(120 - missing.len() >= 120 - unknown_after_crashes + in_flight_at_crash);
+}
+
+/// The source item an import post copies (its data is the source's).
+fn post_source_id(world: &World, post: &sim::Seen) -> String {
+    let body = graph_mailbox_import::codec::json::parse(post.request.body_text().unwrap()).unwrap();
+    let data = body.get_str("Data").unwrap();
+    world
+        .live_items(SOURCE)
+        .iter()
+        .find(|i| i.data == data)
+        .unwrap()
+        .id
+        .clone()
+}
+
+/// Write-ahead costs one record per create and nothing else: each create is recorded outcomeUnknown
+/// before its post leaves, then imported as it settles; an update only as it settles.
+#[test]
+fn a_store_records_each_create_before_its_post_leaves() {
+    type SetCall = (String, Option<CopiedItem>, usize);
+    #[derive(Clone)]
+    struct Logged {
+        inner: MapStore,
+        host: Rc<SimHost>,
+        /// (source item id, record, import posts sent before it).
+        log: Rc<RefCell<Vec<SetCall>>>,
+    }
+    impl ItemStore for Logged {
+        fn get<'a>(&'a self, source_id: &'a str) -> StoreFuture<'a, Option<CopiedItem>> {
+            self.inner.get(source_id)
+        }
+        fn set(&self, source_id: &str, item: Option<&CopiedItem>) -> StoreFuture<'static, ()> {
+            let posts = self.host.import_posts().len();
+            self.log
+                .borrow_mut()
+                .push((source_id.into(), item.cloned(), posts));
+            self.inner.set(source_id, item)
+        }
+    }
+    let (world, folders) = scenario();
+    let host = Rc::new(host(&world));
+    let store = Logged {
+        inner: MapStore::default(),
+        host: host.clone(),
+        log: Rc::default(),
+    };
+    let mut calls = Calls::default();
+    let first = pass(&host, job(Some(&store)), None, &mut calls).unwrap();
+    let log = store.log.borrow().clone();
+    assert_eq!(log.len(), 2 * 120);
+    let posts = host.import_posts();
+    for (n, post) in posts.iter().enumerate() {
+        let id = post_source_id(&world.borrow(), post);
+        let ahead = log
+            .iter()
+            .position(|(s, item, _)| *s == id && *item == Some(CopiedItem::OutcomeUnknown))
+            .expect("recorded ahead");
+        // Recorded when n posts had left: before this one.
+        assert!(log[ahead].2 <= n, "{id}: recorded after its post");
+        assert!(log[ahead + 1..]
+            .iter()
+            .any(|(s, item, _)| *s == id && matches!(item, Some(CopiedItem::Imported { .. }))));
+    }
+    // A changed item is an update: recorded once, as it settles.
+    let changed = world
+        .borrow()
+        .live_items(SOURCE)
+        .into_iter()
+        .find(|i| i.folder == folders[1])
+        .unwrap()
+        .id
+        .clone();
+    world.borrow_mut().change_item(&changed, "chgdchgd");
+    store.log.borrow_mut().clear();
+    let mut calls = Calls::default();
+    let second = pass(&host, job(Some(&store)), Some(first.state), &mut calls).unwrap();
+    assert_eq!(second.updated, 1);
+    let log = store.log.borrow();
+    assert_eq!(log.len(), 1);
+    assert!(matches!(&log[0], (id, Some(CopiedItem::Imported { .. }), _) if *id == changed));
 }
 
 #[test]

@@ -12,7 +12,7 @@ use crate::flows::client::{send_to_graph_with, Failure};
 use crate::transport::Effects;
 use crate::wire::folders::{
     check_delta_link, folders_delta_url, items_delta_url, parse_delta_page,
-    validate_received_since, DELTA_PREFER,
+    validate_received_since, DeltaPage, DELTA_PREFER,
 };
 use crate::wire::protocol::GraphCall;
 use crate::wire::protocol::{validate_id, validate_mailbox_id};
@@ -31,7 +31,30 @@ pub struct Changes {
 /// Pages of a round met before giving up: a service that never ends a round must not hold a run forever.
 const MAX_PAGES: usize = 100_000;
 
-/// Reads a whole round from `first`: every page, `Prefer: odata.maxpagesize` on each request.
+/// Reads one page of a round at `url`, `Prefer: odata.maxpagesize` on the request. A nextLink it gives
+/// is checked (it must lead on, under the Graph root) before anyone follows it.
+pub async fn delta_page<E: Effects>(
+    effects: &E,
+    config: &ClientConfig,
+    url: &str,
+) -> Result<DeltaPage, Failure> {
+    let call = GraphCall::get(url.into());
+    let answer = send_to_graph_with(effects, config, call, Some(DELTA_PREFER)).await?;
+    let page = parse_delta_page(&answer.response.body).map_err(|e| answer.fail(e))?;
+    if let Some(next) = &page.next_link {
+        if next == url {
+            let error = MailboxError::new(
+                ErrorCode::InvalidResponse,
+                "Graph's @odata.nextLink points to the same page",
+            );
+            return Err(answer.fail(error));
+        }
+        check_delta_link(config, next, "Graph's @odata.nextLink").map_err(|e| answer.fail(e))?;
+    }
+    Ok(page)
+}
+
+/// Reads a whole round from `first`: every page.
 pub async fn delta_round<E: Effects>(
     effects: &E,
     config: &ClientConfig,
@@ -44,31 +67,48 @@ pub async fn delta_round<E: Effects>(
     };
     let mut url = first;
     for _ in 0..MAX_PAGES {
-        let call = GraphCall::get(url.clone());
-        let answer = send_to_graph_with(effects, config, call, Some(DELTA_PREFER)).await?;
-        let page = parse_delta_page(&answer.response.body).map_err(|e| answer.fail(e))?;
+        let page = delta_page(effects, config, &url).await?;
         changes.changed.extend(page.changed);
         changes.removed.extend(page.removed);
-        if let Some(delta_link) = page.delta_link {
-            changes.delta_link = delta_link;
-            return Ok(changes);
+        match (page.delta_link, page.next_link) {
+            (Some(delta_link), _) => {
+                changes.delta_link = delta_link;
+                return Ok(changes);
+            }
+            (None, next) => url = next.unwrap_or_default(),
         }
-        let next = page.next_link.unwrap_or_default();
-        if next == url {
-            let error = MailboxError::new(
-                ErrorCode::InvalidResponse,
-                "Graph's @odata.nextLink points to the same page",
-            );
-            return Err(answer.fail(error));
-        }
-        check_delta_link(config, &next, "Graph's @odata.nextLink").map_err(|e| answer.fail(e))?;
-        url = next;
     }
     Err(MailboxError::new(
         ErrorCode::InvalidResponse,
         "Graph's delta round did not end with an @odata.deltaLink",
     )
     .into())
+}
+
+/// Where an items/delta round of a folder starts: at `link` (a deltaLink, or the nextLink a round
+/// reached), or at the folder's first round. Everything is checked before any request, the link
+/// included (the token goes only under the Graph root).
+pub fn item_round_start(
+    config: &ClientConfig,
+    mailbox: &str,
+    folder: &str,
+    link: Option<&str>,
+    received_since: Option<&str>,
+) -> Result<String, MailboxError> {
+    validate_mailbox_id(mailbox)?;
+    validate_id("folderId", folder)?;
+    match link {
+        Some(link) => {
+            check_delta_link(config, link, "options.deltaLink")?;
+            Ok(link.into())
+        }
+        None => {
+            if let Some(since) = received_since {
+                validate_received_since(since)?;
+            }
+            Ok(items_delta_url(config, mailbox, folder, received_since))
+        }
+    }
 }
 
 /// `listItemChanges`: without `delta_link`, every item of the folder (received at or after
@@ -82,20 +122,7 @@ pub async fn list_item_changes<E: Effects>(
     delta_link: Option<&str>,
     received_since: Option<&str>,
 ) -> Result<Changes, Failure> {
-    validate_mailbox_id(mailbox)?;
-    validate_id("folderId", folder)?;
-    let first = match delta_link {
-        Some(link) => {
-            check_delta_link(config, link, "options.deltaLink")?;
-            link.into()
-        }
-        None => {
-            if let Some(since) = received_since {
-                validate_received_since(since)?;
-            }
-            items_delta_url(config, mailbox, folder, received_since)
-        }
-    };
+    let first = item_round_start(config, mailbox, folder, delta_link, received_since)?;
     delta_round(effects, config, first).await
 }
 

@@ -427,8 +427,13 @@ impl JsItemStore {
     }
 }
 
-fn copied_object(item: &CopiedItem) -> JsValue {
+fn copied_object(item: Option<&CopiedItem>) -> JsValue {
     let object = Object::new();
+    let Some(item) = item else {
+        // No copy was made (a create recorded ahead failed): the store may drop the entry.
+        set(&object, "status", &JsValue::from_str("failed"));
+        return object.into();
+    };
     match item {
         CopiedItem::OutcomeUnknown => set(&object, "status", &JsValue::from_str("outcomeUnknown")),
         CopiedItem::Imported {
@@ -454,6 +459,7 @@ fn read_copied(value: &JsValue) -> Option<Option<CopiedItem>> {
     let text = |key: &str| get(value, key).and_then(|v| v.as_string());
     match text("status").as_deref() {
         Some("outcomeUnknown") => Some(Some(CopiedItem::OutcomeUnknown)),
+        Some("failed") => Some(None),
         Some("imported") => Some(Some(CopiedItem::Imported {
             item_id: text("itemId")?,
             change_key: text("changeKey")?,
@@ -481,7 +487,7 @@ impl ItemStore for JsItemStore {
         })
     }
 
-    fn set(&self, source_id: &str, item: &CopiedItem) -> StoreFuture<'static, ()> {
+    fn set(&self, source_id: &str, item: Option<&CopiedItem>) -> StoreFuture<'static, ()> {
         let returned = self.set.call2(
             &self.store,
             &JsValue::from_str(source_id),

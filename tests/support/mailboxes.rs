@@ -62,6 +62,8 @@ pub struct World {
     pub post_fault: PostFault,
     /// Delta tokens (deltaLinks) of rounds read up to before this sequence number are gone: 410.
     pub delta_tokens_valid_from: u64,
+    /// Same for the nextLinks ($skiptoken) of rounds read up to before this sequence number.
+    pub skip_tokens_valid_from: u64,
     pub posts: usize,
     /// (mode, itemId, changeKey) of every import post, in order.
     pub import_log: Vec<(String, Option<String>, Option<String>)>,
@@ -84,6 +86,7 @@ impl World {
             unreadable: BTreeSet::new(),
             post_fault: Box::new(|_| None),
             delta_tokens_valid_from: 0,
+            skip_tokens_valid_from: 0,
             posts: 0,
             import_log: Vec::new(),
             tenant: Tenant::new(super::sim::HOUR),
@@ -246,6 +249,15 @@ impl World {
         let hidden = param("includeHiddenFolders").as_deref() == Some("true");
         if let Some(token) = param("$deltatoken") {
             if token.parse::<u64>().unwrap() < self.delta_tokens_valid_from {
+                return json_response(
+                    410,
+                    r#"{"error":{"code":"SyncStateNotFound","message":"The sync state is not found."}}"#,
+                );
+            }
+        }
+        if let Some(token) = param("$skiptoken") {
+            let upto: u64 = token.split('-').nth(1).unwrap().parse().unwrap();
+            if upto < self.skip_tokens_valid_from {
                 return json_response(
                     410,
                     r#"{"error":{"code":"SyncStateNotFound","message":"The sync state is not found."}}"#,

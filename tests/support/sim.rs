@@ -115,6 +115,9 @@ pub struct SimHost {
     pub in_flight: Cell<usize>,
     pub peak_in_flight: Cell<usize>,
     pub stop_at: Cell<Option<f64>>,
+    /// The services act on a request the moment it arrives and answer after the latency, so a run dropped
+    /// in between (a crash) has changed the tenant without hearing so. Default: they act on answering.
+    pub act_on_arrival: Cell<bool>,
     ids: Cell<u64>,
 }
 
@@ -130,6 +133,7 @@ impl SimHost {
             in_flight: Cell::new(0),
             peak_in_flight: Cell::new(0),
             stop_at: Cell::new(None),
+            act_on_arrival: Cell::new(false),
             ids: Cell::new(0),
         }
     }
@@ -174,8 +178,15 @@ impl Effects for SimHost {
             self.peak_in_flight
                 .set(self.peak_in_flight.get().max(self.in_flight.get()));
         }
+        let early = self
+            .act_on_arrival
+            .get()
+            .then(|| (self.responder.borrow_mut())(request, self.clock.now.get()));
         self.clock.sleep(self.latency_ms).await;
-        let answer = (self.responder.borrow_mut())(request, self.clock.now.get());
+        let answer = match early {
+            Some(answer) => answer,
+            None => (self.responder.borrow_mut())(request, self.clock.now.get()),
+        };
         if is_import {
             self.in_flight.set(self.in_flight.get() - 1);
         }

@@ -253,6 +253,38 @@ describe("a 2,000-item job in a 3-level tree, the object restarted 5 times", { s
   });
 });
 
+describe("a 3,000-item folder in Free-plan chunks", { skip }, () => {
+  const source = mailbox("source-round");
+  const target = mailbox("target-round");
+  let worker;
+
+  before(async () => {
+    const seed = chainSeed(source, "Round", [3000]);
+    seed.spec.mailboxes[target] = { folders: [] };
+    mock.state.seed(seed.spec);
+    worker = await startJobsWorker({ dist, mock, persistDir: tempDir("do-round"), vars: { JOB_ITEMS_PER_CHUNK: "20" } });
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await worker?.dispose();
+  });
+
+  test("each chunk goes on from the page of the round the last one reached: under 50 requests a chunk", { timeout: 240_000 }, async () => {
+    const r = await worker.call(0, "/jobs", { method: "POST", body: { source: { mailboxId: source }, target: { mailboxId: target } } });
+    assert.equal(r.status, 202, r.text);
+    const job = await waitForJob(() => worker, r.body.id, { timeoutMs: 220_000 });
+    assert.equal(job.status, "done", JSON.stringify(job));
+    assert.equal(job.imported, 3000);
+    const requests = mock.state.requests.filter((q) => q.mailbox === source || q.mailbox === target);
+    const pages = requests.filter((q) => q.route === "itemsDelta").length;
+    console.log(`3,000 items in ${job.chunks} chunks of 20: ${requests.length} requests (${(requests.length / job.chunks).toFixed(1)} a chunk), ${pages} items/delta pages`);
+    // 30 pages of 100, each read once, but the page a chunk stopped in (read again by the next chunk).
+    assert.ok(pages <= 30 + job.chunks, `${pages} items/delta pages for ${job.chunks} chunks`);
+    assert.ok(requests.length / job.chunks < 50, `${requests.length} requests in ${job.chunks} chunks`);
+    assert.deepEqual(mock.state.duplicateData(target), []);
+  });
+});
+
 describe("cancel", { skip }, () => {
   const source = mailbox("source-cancel");
   const target = mailbox("target-cancel");

@@ -1,7 +1,8 @@
 //! The export side of a folder's pass, as an [`ItemSource`] for the bulk importer: planned items are
 //! exported in batches and handed over as creates, or as updates of their known copies. The importer
 //! keeps every guarantee of `importItems` (a bounded window, each item settled once, reported as it
-//! settles); exported base64 goes into the import body untouched.
+//! settles); exported base64 goes into the import body untouched. With the caller's item store, a
+//! create is recorded `outcomeUnknown` before the importer has it (it posts what it pulls at once).
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -15,6 +16,8 @@ use crate::flows::bulk::{is_permanent, ItemSource, NextItem, Pulled};
 use crate::flows::client::Failure;
 use crate::flows::copy::{export_failure, next_batch_len};
 use crate::flows::copy_folders::plan::Planned;
+use crate::flows::copy_folders::state::CopiedItem;
+use crate::flows::copy_folders::store::ItemStore;
 use crate::flows::reader::export_items;
 use crate::transport::Effects;
 use crate::wire::import_host::{ImportItem, ItemData, Mode};
@@ -33,6 +36,11 @@ pub struct PlannedSource<'a, E: Effects> {
     /// The source's change key of each item as exported (what was actually copied), by plan position;
     /// shared with whoever records the items as they settle.
     exported_keys: &'a RefCell<Vec<Option<String>>>,
+    /// The caller's store, where creates are recorded ahead of their posts.
+    write_ahead: Option<&'a dyn ItemStore>,
+    /// An item recorded ahead whose pull was given up before the importer had it (the run stopped):
+    /// never sent, so its record is to be undone.
+    pub announced: Option<String>,
 }
 
 impl<'a, E: Effects> PlannedSource<'a, E> {
@@ -43,6 +51,7 @@ impl<'a, E: Effects> PlannedSource<'a, E> {
         target_folder: &'a str,
         planned: &'a [Planned],
         exported_keys: &'a RefCell<Vec<Option<String>>>,
+        write_ahead: Option<&'a dyn ItemStore>,
     ) -> Self {
         *exported_keys.borrow_mut() = planned
             .iter()
@@ -59,6 +68,8 @@ impl<'a, E: Effects> PlannedSource<'a, E> {
             largest_item: None,
             lasting_failure: None,
             exported_keys,
+            write_ahead,
+            announced: None,
         }
     }
 
@@ -149,7 +160,22 @@ impl<'a, E: Effects> PlannedSource<'a, E> {
             }
             self.export_next_batch().await;
         }
-        self.ready.pop_front().unwrap_or(Pulled::End)
+        let position = self.next - self.ready.len();
+        let pulled = self.ready.pop_front().unwrap_or(Pulled::End);
+        if let (Some(store), Pulled::Item(_, Some(id))) = (self.write_ahead, &pulled) {
+            if self.planned[position].write_ahead {
+                self.announced = Some(id.clone());
+                if store
+                    .set(id, Some(&CopiedItem::OutcomeUnknown))
+                    .await
+                    .is_err()
+                {
+                    return Pulled::Failed;
+                }
+                self.announced = None;
+            }
+        }
+        pulled
     }
 }
 

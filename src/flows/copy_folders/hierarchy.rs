@@ -78,6 +78,8 @@ pub fn apply_folder_round(
             FolderEntry {
                 target_id: before.and_then(|b| b.target_id.clone()),
                 delta_link: before.and_then(|b| b.delta_link.clone()),
+                round_link: before.and_then(|b| b.round_link.clone()),
+                round_gaps: before.is_some_and(|b| b.round_gaps),
                 source_id: folder.id,
                 parent_id: folder.parent_id,
                 display_name: folder.display_name,

@@ -63,6 +63,8 @@ pub enum Decision {
     Unchanged,
     /// An earlier create never answered; it is not sent again unless asked (it may exist already).
     LeftUnknown,
+    /// An earlier create never answered and the caller asked to send it again.
+    Retry,
 }
 
 /// Decides for one item from what the map knows of it.
@@ -73,7 +75,7 @@ pub fn decide(
 ) -> Decision {
     match known {
         None => Decision::Create,
-        Some(CopiedItem::OutcomeUnknown) if retry_outcome_unknown => Decision::Create,
+        Some(CopiedItem::OutcomeUnknown) if retry_outcome_unknown => Decision::Retry,
         Some(CopiedItem::OutcomeUnknown) => Decision::LeftUnknown,
         Some(CopiedItem::Imported {
             item_id,
@@ -102,6 +104,9 @@ pub struct Planned {
     pub source_change_key: Option<String>,
     /// `None`: create; else the copy to update (its item id and change key).
     pub update: Option<(String, String)>,
+    /// A create of an item the map does not know: a store records it ahead of its post, and records
+    /// `None` again should it fail. (A retried item stays `outcomeUnknown` whatever the retry gives.)
+    pub write_ahead: bool,
 }
 
 /// A folder's plan for this pass.
@@ -114,12 +119,13 @@ pub struct Plan {
 
 impl Plan {
     pub fn add(&mut self, change: Change, decision: Decision) {
-        let update = match decision {
-            Decision::Create => None,
+        let (update, write_ahead) = match decision {
+            Decision::Create => (None, true),
+            Decision::Retry => (None, false),
             Decision::Update {
                 item_id,
                 change_key,
-            } => Some((item_id, change_key)),
+            } => (Some((item_id, change_key)), false),
             Decision::Unchanged => {
                 self.unchanged += 1;
                 return;
@@ -133,6 +139,7 @@ impl Plan {
             source_id: change.source_id,
             source_change_key: change.source_change_key,
             update,
+            write_ahead,
         });
     }
 }
@@ -190,10 +197,7 @@ mod tests {
             decide(&change(None), Some(&unknown), false),
             Decision::LeftUnknown
         );
-        assert_eq!(
-            decide(&change(None), Some(&unknown), true),
-            Decision::Create
-        );
+        assert_eq!(decide(&change(None), Some(&unknown), true), Decision::Retry);
     }
 
     #[test]
@@ -229,5 +233,10 @@ mod tests {
             (2, 1, 1)
         );
         assert_eq!(plan.items[1].update, Some(("c".into(), "ck".into())));
+        // Only a create of an unknown item is recorded ahead of its post.
+        plan.add(listed[1].clone(), Decision::Retry);
+        let ahead: Vec<bool> = plan.items.iter().map(|p| p.write_ahead).collect();
+        assert_eq!(ahead, [true, false, false]);
+        assert_eq!(plan.items[2].update, None);
     }
 }

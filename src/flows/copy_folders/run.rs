@@ -2,12 +2,14 @@
 //! target (found or created), then its items from an items/delta round, exported and imported through
 //! the bulk importer (every `importItems` guarantee holds), each recorded as it settles.
 //!
-//! Exactly once: an item is recorded in the item map (or the caller's store) the moment it settles, and
-//! the state is reported (`onState`) at every folder boundary, after at most 100 settled items, and once
-//! more when the pass ends for any reason, always with no post in flight. A folder's deltaLink advances
-//! only when its round was copied whole (nothing failed, nothing left `outcomeUnknown`), so whatever a
-//! pass could not finish is listed again by the next and copied then, while recorded items are skipped
-//! (unchanged) or updated (changed), never copied twice.
+//! Exactly once: an item is recorded in the item map (or the caller's store) the moment it settles (a
+//! store also gets each create as `outcomeUnknown` before it is sent), and the state is reported
+//! (`onState`) at every folder boundary, after at most 100 settled items, and once more when the pass
+//! ends for any reason, always with no post in flight. A folder's round is copied page by page: the
+//! state keeps the nextLink of the first page not yet copied, so a resumed run goes on from there. A
+//! folder's deltaLink advances only when its round was copied whole (nothing failed, nothing left
+//! `outcomeUnknown`), so whatever a pass could not finish is listed again by the next and copied then,
+//! while recorded items are skipped (unchanged) or updated (changed), never copied twice.
 
 use alloc::boxed::Box;
 use alloc::string::String;
@@ -29,7 +31,7 @@ use crate::flows::copy_folders::mapping::{map_folder, Mapping, SourceFolder};
 use crate::flows::copy_folders::plan::{changes, decide, Plan, Planned};
 use crate::flows::copy_folders::state::{CopiedItem, CopyState};
 use crate::flows::copy_folders::store::{ItemStore, MemoryItems, StoreFailed, StoreFuture};
-use crate::flows::delta::{list_folder_changes, list_item_changes};
+use crate::flows::delta::{delta_page, item_round_start, list_folder_changes};
 use crate::flows::folder_tree::{create_folder, get_folder, FolderCreated, NewFolder};
 use crate::flows::importer::SessionStore;
 use crate::flows::reader::list_folders;
@@ -207,6 +209,8 @@ struct Recorder<'p, 'o, O: CopyObserver> {
     updated: u64,
     /// Every item of the chunk was imported.
     whole: bool,
+    /// An item was given up unsent because the run stopped.
+    unsent: bool,
 }
 
 impl<O: CopyObserver> Observer for Recorder<'_, '_, O> {
@@ -218,7 +222,7 @@ impl<O: CopyObserver> Observer for Recorder<'_, '_, O> {
                     if planned.update.is_some() {
                         self.updated += 1;
                     }
-                    Some(CopiedItem::Imported {
+                    Some(Some(CopiedItem::Imported {
                         item_id: copy.item_id.clone(),
                         change_key: copy.change_key.clone(),
                         source_change_key: self
@@ -227,20 +231,25 @@ impl<O: CopyObserver> Observer for Recorder<'_, '_, O> {
                             .get(position)
                             .cloned()
                             .flatten(),
-                    })
+                    }))
                 }
                 // An update is safe to send again, so only a create is left unknown.
                 (Status::OutcomeUnknown, _) if planned.update.is_none() => {
-                    Some(CopiedItem::OutcomeUnknown)
+                    Some(Some(CopiedItem::OutcomeUnknown))
                 }
+                // A create recorded ahead that failed (or was never sent): no copy was made.
+                (Status::Failed, _) if planned.write_ahead => Some(None),
                 _ => None,
             };
             if result.status != Status::Imported {
                 self.whole = false;
             }
+            if result.error.as_ref().map(|e| e.code) == Some(ErrorCode::Aborted) {
+                self.unsent = true;
+            }
             if let Some(record) = record {
                 self.pending
-                    .push(self.store.set(&planned.source_id, &record));
+                    .push(self.store.set(&planned.source_id, record.as_ref()));
             }
         }
         let mut numbered = result.clone();
@@ -443,13 +452,14 @@ impl<'a, E: Effects> Pass<'a, E> {
         Ok((id, action))
     }
 
-    /// Imports one chunk of a folder's plan; `false` when it left an item not imported.
+    /// Imports one chunk of a folder's plan. Gives whether every item was imported, and whether every
+    /// item was taken and settled (none given up unsent because the run stopped).
     async fn run_chunk<O: CopyObserver>(
         &mut self,
         observer: &mut O,
         chunk: &[Planned],
         target_folder: &str,
-    ) -> bool {
+    ) -> (bool, bool) {
         let keys = RefCell::new(Vec::new());
         let mut source = PlannedSource::new(
             self.effects,
@@ -458,6 +468,7 @@ impl<'a, E: Effects> Pass<'a, E> {
             target_folder,
             chunk,
             &keys,
+            self.store,
         );
         let store: &dyn ItemStore = match self.store {
             Some(store) => store,
@@ -475,6 +486,7 @@ impl<'a, E: Effects> Pass<'a, E> {
             pending: Vec::new(),
             updated: 0,
             whole: true,
+            unsent: false,
         };
         let options = BulkOptions {
             concurrency: self.options.concurrency,
@@ -495,18 +507,23 @@ impl<'a, E: Effects> Pass<'a, E> {
         )
         .await;
         let Recorder {
-            pending,
+            mut pending,
             updated,
             whole,
+            unsent,
             ..
         } = recorder;
+        if let (Some(store), Some(id)) = (self.store, source.announced.take()) {
+            pending.push(store.set(&id, None));
+        }
         let chunk_report = match outcome {
             Ok(report) => report,
             Err((why, report)) => {
                 self.stop(match why {
                     Stopped::Aborted => CopyStopped::Aborted,
-                    // A planned source never throws; the observer's throw is the one left.
-                    Stopped::SourceFailed | Stopped::ObserverFailed => CopyStopped::ObserverFailed,
+                    // A planned source fails only when the store fails to record a create ahead.
+                    Stopped::SourceFailed => CopyStopped::StoreFailed,
+                    Stopped::ObserverFailed => CopyStopped::ObserverFailed,
                 });
                 report
             }
@@ -527,7 +544,8 @@ impl<'a, E: Effects> Pass<'a, E> {
                 self.stop(CopyStopped::StoreFailed);
             }
         }
-        whole && p.settled as usize == chunk.len()
+        let all_taken = !unsent && p.settled as usize == chunk.len();
+        (whole && all_taken, all_taken)
     }
 
     /// Copies folder `index`: maps it, then copies its round's changes.
@@ -587,65 +605,97 @@ impl<'a, E: Effects> Pass<'a, E> {
             return;
         }
 
-        let delta_link = self.state.folders[index].delta_link.clone();
-        let mut round = list_item_changes(
-            self.effects,
-            self.config,
-            self.job.source_mailbox,
-            &source_id,
-            delta_link.as_deref(),
-            self.job.received_since.filter(|_| delta_link.is_none()),
-        )
-        .await;
-        if matches!(&round, Err(Failure::Error(e)) if is_expired_delta(e)) && delta_link.is_some() {
-            // The link's state is gone on the service: a whole round lists every item again, and the
-            // item map tells the copied ones (skipped, or updated when changed) from the new.
-            round = list_item_changes(
-                self.effects,
-                self.config,
-                self.job.source_mailbox,
-                &source_id,
-                None,
-                self.job.received_since,
-            )
-            .await;
-        }
-        let round = match round {
-            Ok(round) => round,
-            Err(Failure::Aborted) => return self.stop(CopyStopped::Aborted),
-            Err(Failure::Error(error)) => return fail(self, observer, &error),
-        };
-        self.removed += round.removed.len() as u64;
-        if self.store.is_none() {
-            let mut map = self.memory.map.borrow_mut();
-            for id in &round.removed {
-                map.remove(id);
-            }
-        }
-        let mut plan = Plan::default();
-        for change in changes(&round.changed) {
-            let known = match self.items().get(&change.source_id).await {
-                Ok(known) => known,
-                Err(StoreFailed) => return self.stop(CopyStopped::StoreFailed),
-            };
-            let decision = decide(&change, known.as_ref(), self.job.retry_outcome_unknown);
-            plan.add(change, decision);
-        }
-        let mut whole = plan.left_unknown == 0;
-        for chunk in plan.items.chunks(STATE_EVERY) {
+        let job = self.job;
+        let entry = &self.state.folders[index];
+        // The round goes on from the page it reached, or starts at the deltaLink, or from scratch.
+        let mut link = entry.round_link.clone().or(entry.delta_link.clone());
+        // A round is started again once at most (when the link it went on from has expired).
+        let mut may_restart = link.is_some();
+        let mut url = String::new();
+        loop {
             if self.stopped.is_some() || self.effects.stopping() {
-                self.stop(CopyStopped::Aborted);
+                return self.stop(CopyStopped::Aborted);
+            }
+            if url.is_empty() {
+                let since = job.received_since.filter(|_| link.is_none());
+                let start = item_round_start(
+                    self.config,
+                    job.source_mailbox,
+                    &source_id,
+                    link.as_deref(),
+                    since,
+                );
+                url = match start {
+                    Ok(url) => url,
+                    Err(error) => return fail(self, observer, &error),
+                };
+            }
+            let page = match delta_page(self.effects, self.config, &url).await {
+                Ok(page) => page,
+                Err(Failure::Aborted) => return self.stop(CopyStopped::Aborted),
+                Err(Failure::Error(error)) if may_restart && is_expired_delta(&error) => {
+                    // The link's state is gone on the service: a whole round lists every item again, and
+                    // the item map tells the copied ones (skipped, or updated when changed) from the new.
+                    let entry = &mut self.state.folders[index];
+                    entry.round_link = None;
+                    entry.round_gaps = false;
+                    may_restart = false;
+                    link = None;
+                    url.clear();
+                    continue;
+                }
+                Err(Failure::Error(error)) => return fail(self, observer, &error),
+            };
+            self.removed += page.removed.len() as u64;
+            if self.store.is_none() {
+                let mut map = self.memory.map.borrow_mut();
+                for id in &page.removed {
+                    map.remove(id);
+                }
+            }
+            let mut plan = Plan::default();
+            for change in changes(&page.changed) {
+                let known = match self.items().get(&change.source_id).await {
+                    Ok(known) => known,
+                    Err(StoreFailed) => return self.stop(CopyStopped::StoreFailed),
+                };
+                let decision = decide(&change, known.as_ref(), job.retry_outcome_unknown);
+                plan.add(change, decision);
+            }
+            let mut gaps = plan.left_unknown > 0;
+            let mut page_done = true;
+            for chunk in plan.items.chunks(STATE_EVERY) {
+                if self.stopped.is_some() || self.effects.stopping() {
+                    self.stop(CopyStopped::Aborted);
+                    page_done = false;
+                    break;
+                }
+                let (whole, all_taken) = self.run_chunk(observer, chunk, &target).await;
+                gaps |= !whole;
+                page_done &= all_taken;
+                self.report_state(observer).await;
+                if self.stopped.is_some() {
+                    break;
+                }
+            }
+            if !page_done {
+                // Read again from this page: its copied items are skipped then, the rest copied.
                 return;
             }
-            whole &= self.run_chunk(observer, chunk, &target).await;
-            self.report_state(observer).await;
-            if self.stopped.is_some() {
-                return;
-            }
-        }
-        if whole {
-            self.state.folders[index].delta_link = Some(round.delta_link);
+            let entry = &mut self.state.folders[index];
+            entry.round_gaps |= gaps;
             self.dirty = true;
+            if let Some(next) = page.next_link {
+                entry.round_link = Some(next.clone());
+                url = next;
+                continue;
+            }
+            if !entry.round_gaps {
+                entry.delta_link = page.delta_link;
+            }
+            entry.round_link = None;
+            entry.round_gaps = false;
+            break;
         }
         let event = FolderEvent {
             source_folder_id: &source_id,

@@ -6,7 +6,7 @@
 //!  "source":{"mailboxId":"MBX:..","folderId":".."?},"target":{"mailboxId":"MBX:..","parentFolderId":".."?},
 //!  "includeHidden":false,"rootId":"..","foldersDeltaLink":"https://..",
 //!  "folders":[{"id":"..","parentId":".."?,"name":"Projects","type":"IPF.Note","wellKnownName":".."?,
-//!              "targetId":".."?,"deltaLink":".."?}],
+//!              "targetId":".."?,"deltaLink":".."?,"roundLink":".."?,"roundGaps":true?}],
 //!  "items":{"<sourceItemId>":["i","<targetItemId>","<changeKey>","<sourceChangeKey>"] | ["u"]}
 //!   or "itemsInStore":true}
 //! ```
@@ -54,6 +54,12 @@ pub struct FolderEntry {
     pub target_id: Option<String>,
     /// Where the next items/delta round of this folder starts; `None` until a round was fully copied.
     pub delta_link: Option<String>,
+    /// The nextLink of a round not read to its end: the page where a resumed run goes on (the pages
+    /// before it were copied), so a folder larger than one run is not read again from its start.
+    pub round_link: Option<String>,
+    /// Something of that round's earlier pages was not copied: its end gives no deltaLink, so the
+    /// next round lists it again.
+    pub round_gaps: bool,
 }
 
 /// Everything a later pass needs. JSON-able through [`CopyState::to_json`] and [`CopyState::from_json`].
@@ -164,6 +170,10 @@ impl CopyState {
             push_optional(&mut out, "wellKnownName", folder.well_known_name.as_deref());
             push_optional(&mut out, "targetId", folder.target_id.as_deref());
             push_optional(&mut out, "deltaLink", folder.delta_link.as_deref());
+            push_optional(&mut out, "roundLink", folder.round_link.as_deref());
+            if folder.round_gaps {
+                out.push_str(",\"roundGaps\":true");
+            }
             out.push('}');
         }
         out.push(']');
@@ -231,6 +241,8 @@ impl CopyState {
                 well_known_name: text_at(folder.get("wellKnownName"), "a folder's wellKnownName")?,
                 target_id: text_at(folder.get("targetId"), "a folder's targetId")?,
                 delta_link: text_at(folder.get("deltaLink"), "a folder's deltaLink")?,
+                round_link: text_at(folder.get("roundLink"), "a folder's roundLink")?,
+                round_gaps: matches!(folder.get("roundGaps"), Some(Value::Bool(true))),
             });
         }
         let items = match (root.get("items"), root.get("itemsInStore")) {
@@ -312,6 +324,8 @@ mod tests {
             well_known_name: Some("inbox".into()),
             target_id: Some("t1".into()),
             delta_link: Some("https://graph.microsoft.com/v1.0/i?$deltatoken=2".into()),
+            round_link: Some("https://graph.microsoft.com/v1.0/i?$skiptoken=3".into()),
+            round_gaps: true,
         });
         state.folders.push(FolderEntry {
             source_id: "f2".into(),
@@ -321,6 +335,8 @@ mod tests {
             well_known_name: None,
             target_id: None,
             delta_link: None,
+            round_link: None,
+            round_gaps: false,
         });
         let items = state.items.as_mut().unwrap();
         items.insert(

@@ -5,7 +5,8 @@
 //   job:<jobId>                 the job record: what to copy, status, progress counts, last error
 //   state:<jobId>               the CopyState of copyFolders (JSON text), as last passed to onState
 //   item:<jobId>:<sourceItemId> one entry of the item map (the package's item store): how that item's copy stands
-//   inflight:<jobId>            the items whose create may be in flight now (see itemStore); gone after a clean end
+//   inflight:<jobId>            the creates recorded ahead of their posts and not yet settled (see itemStore); gone
+//                               after a clean end
 //   queue                       ids of the jobs waiting for their next chunk, in turn order
 //   retryAfterUntil             a Graph Retry-After for this mailbox, shared by all its jobs (ms since epoch)
 //
@@ -19,9 +20,6 @@ const ITEM = "item:";
 const INFLIGHT = "inflight:";
 const QUEUE = "queue";
 const RETRY_AFTER_UNTIL = "retryAfterUntil";
-
-/** The package's CopiedItem for "a create was sent and no answer came back". */
-const OUTCOME_UNKNOWN = Object.freeze({ status: "outcomeUnknown" });
 
 /** Counters of one pass, or of every pass together. */
 export function emptyCounts() {
@@ -134,62 +132,34 @@ export class JobStore {
    * onResult (its counters, `settled` here) goes into the same transaction. `chunk.updates` gets the ids
    * whose copy was known and was imported again (an update, not a new copy).
    *
-   * Posts in flight when the object dies: the package records an item when it settles, so a create whose
-   * answer was lost with the object would be sent again by the resumed copy. What makes it knowable: the
-   * copy plans a folder by looking up each of its items (creates are those not found, in the order it will
-   * post them), then posts them in that order with at most `concurrency` in flight. So the creates that may
-   * be in flight are the unsettled ones among the first (settled + concurrency) of that order. That window
-   * (at most `concurrency` ids) is written as `inflight:<jobId>` before any post can leave (a write in the
-   * same turn as the lookup or settle it follows; the output gate holds the next post until it is on disk).
-   * A clean end of the chunk deletes it; after a crash, recoverInflight records its items outcomeUnknown.
+   * Posts in flight when the object dies: the package records each create outcomeUnknown (and waits for
+   * the write) before it sends it, so such a create is never sent again. All this store adds is which of
+   * them the job has not counted yet: `inflight:<jobId>` holds the ids recorded outcomeUnknown and not yet
+   * settled through onResult (`chunk.settled`), written in the same turn as the record it follows; after a
+   * crash, recoverInflight counts those that are still outcomeUnknown. A "failed" record (a create recorded
+   * ahead that was not made) deletes the entry.
    */
-  itemStore(jobId, chunk, concurrency) {
+  itemStore(jobId, chunk) {
     const storage = this.storage;
     const prefix = `${ITEM}${jobId}:`;
     const known = new Set();
-    // The creates of the folder being copied, in post order, and which of them have settled.
-    let order = [];
-    let inOrder = new Set();
-    let settled = new Set();
-    let low = 0;
-    let posting = false;
-    const writeWindow = () => {
-      while (low < order.length && settled.has(order[low])) low += 1;
-      const window = [];
-      for (let i = low; i < Math.min(order.length, settled.size + concurrency); i++) {
-        if (!settled.has(order[i])) window.push(order[i]);
-      }
-      storage.put(INFLIGHT + jobId, window);
-    };
+    const inflight = new Set();
     chunk.settled = (sourceItemId) => {
-      posting = true;
-      if (!inOrder.has(sourceItemId) || settled.has(sourceItemId)) return;
-      settled.add(sourceItemId);
-      writeWindow();
+      if (inflight.delete(sourceItemId)) storage.put(INFLIGHT + jobId, [...inflight]);
     };
     return {
       async get(sourceItemId) {
         const entry = await storage.get(prefix + sourceItemId);
-        if (posting) {
-          // A lookup after posts: the copy plans its next folder (the previous one has settled).
-          order = [];
-          inOrder = new Set();
-          settled = new Set();
-          low = 0;
-          posting = false;
-        }
-        if (entry === undefined) {
-          order.push(sourceItemId);
-          inOrder.add(sourceItemId);
-          if (order.length <= concurrency) writeWindow();
-        } else if (entry.status === "imported") {
-          known.add(sourceItemId);
-        }
+        if (entry?.status === "imported") known.add(sourceItemId);
         return entry;
       },
       set(sourceItemId, entry) {
-        if (entry?.status === "imported" && known.has(sourceItemId)) chunk.updates.add(sourceItemId);
-        return storage.put(prefix + sourceItemId, entry);
+        if (entry.status === "imported" && known.has(sourceItemId)) chunk.updates.add(sourceItemId);
+        if (entry.status === "outcomeUnknown" && !inflight.has(sourceItemId)) {
+          inflight.add(sourceItemId);
+          storage.put(INFLIGHT + jobId, [...inflight]);
+        }
+        return entry.status === "failed" ? storage.delete(prefix + sourceItemId) : storage.put(prefix + sourceItemId, entry);
       },
     };
   }
@@ -200,17 +170,15 @@ export class JobStore {
   }
 
   /**
-   * Before a chunk: when the last one never ended (the object died), the creates it may have had in flight
-   * are recorded outcomeUnknown, so no later pass sends them again. Returns how many.
+   * Before a chunk: when the last one never ended (the object died), the creates it had recorded ahead and
+   * not settled stay outcomeUnknown (the package never sends them again); returns how many, for the job's
+   * counts.
    */
   async recoverInflight(jobId) {
     const ids = (await this.storage.get(INFLIGHT + jobId)) ?? [];
     let unknown = 0;
     for (const id of ids) {
-      if ((await this.storage.get(`${ITEM}${jobId}:${id}`)) === undefined) {
-        await this.storage.put(`${ITEM}${jobId}:${id}`, OUTCOME_UNKNOWN);
-        unknown += 1;
-      }
+      if ((await this.storage.get(`${ITEM}${jobId}:${id}`))?.status === "outcomeUnknown") unknown += 1;
     }
     await this.storage.delete(INFLIGHT + jobId);
     return unknown;

@@ -178,7 +178,7 @@ export class MailboxJobs extends DurableObject {
     }
     this.client ??= jobClient(config);
 
-    // The last chunk never ended (the object died): what it may have had in flight is left outcomeUnknown.
+    // The last chunk never ended (the object died): its creates in flight stay outcomeUnknown; count them.
     const unknown = await this.store.recoverInflight(job.id);
     job.passCounts.outcomeUnknown += unknown;
     job.totals.outcomeUnknown += unknown;
@@ -199,16 +199,16 @@ export class MailboxJobs extends DurableObject {
       includeSubfolders: job.options.includeSubfolders,
       concurrency: config.limits.importConcurrency,
       signal: controller.signal,
-      itemStore: this.store.itemStore(job.id, chunk, config.limits.importConcurrency),
+      itemStore: this.store.itemStore(job.id, chunk),
       onState: (next) => this.store.putState(job.id, next),
       onFolder: (event) => {
         this.recordFolder(job, event);
         this.store.putJob(job);
       },
       onResult: (result) => {
+        chunk.settled(result.sourceItemId);
         // Stopped before it was sent (the chunk's budget): not copied, not failed; the next chunk sends it.
         if (result.error?.code === "aborted") return;
-        chunk.settled(result.sourceItemId);
         this.recordResult(job, result, chunk.updates.has(result.sourceItemId));
         // Committed in the same transaction as the item store's write of this item.
         this.store.putJob(job);
