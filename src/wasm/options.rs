@@ -64,7 +64,7 @@ pub fn text(value: &JsValue) -> Option<String> {
     }
     let copied = value.as_string()?;
     // A lone surrogate comes out as U+FFFD: only then is the slower check needed.
-    if copied.contains('\u{FFFD}') && !string.is_valid_utf16() {
+    if crate::codec::text::find(&copied, "\u{FFFD}", false).is_some() && !string.is_valid_utf16() {
         return None;
     }
     Some(copied)
