@@ -203,7 +203,7 @@ pub(crate) fn base_url(name: &str, url: &str) -> Result<String, MailboxError> {
 pub fn default_scopes(graph_root: &str) -> Vec<String> {
     let resource = match parse_target(graph_root) {
         Ok(t) if !crate::codec::url::is_loopback(&t.host) => {
-            &graph_root[..graph_root.len() - t.rest.len()]
+            crate::codec::text::head(graph_root, graph_root.len() - t.rest.len())
         }
         _ => DEFAULT_GRAPH_BASE_URL,
     };

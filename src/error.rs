@@ -6,7 +6,7 @@
 
 use alloc::string::String;
 
-use crate::codec::text::find;
+use crate::codec::text::{find, head, tail};
 /// What went wrong, and so what the caller should do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -123,9 +123,9 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
         let mut replaced = String::with_capacity(out.len());
         let mut rest = out.as_str();
         while let Some(at) = find(rest, secret, false) {
-            replaced.push_str(&rest[..at]);
+            replaced.push_str(head(rest, at));
             replaced.push_str(REDACTED);
-            rest = &rest[at + secret.len()..];
+            rest = tail(rest, at + secret.len());
         }
         replaced.push_str(rest);
         out = replaced;
@@ -134,15 +134,15 @@ pub fn redact(text: &str, secrets: &[&str]) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text.as_str();
     while let Some((start, marker_len)) = find_marker(rest) {
-        out.push_str(&rest[..start + marker_len]);
+        out.push_str(head(rest, start + marker_len));
         out.push_str(REDACTED);
-        let value = &rest[start + marker_len..];
+        let value = tail(rest, start + marker_len);
         let end = value
             .find(|c: char| {
                 c.is_whitespace() || matches!(c, '&' | '"' | '\'' | '<' | '>' | ',' | ';' | ')')
             })
             .unwrap_or(value.len());
-        rest = &value[end..];
+        rest = tail(value, end);
     }
     out.push_str(rest);
     out

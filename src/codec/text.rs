@@ -20,6 +20,18 @@ pub fn push_decimal(out: &mut String, value: u64) {
     }
 }
 
+/// `text[..end]`, or all of `text` when `end` is past it or not at a character boundary. Indexing a `str`
+/// would link the panic path of slicing and its formatting (`char`'s `Debug`, ranges'), over a kilobyte
+/// of wasm; the offsets passed here come from searches of the same text, so the fallback never applies.
+pub fn head(text: &str, end: usize) -> &str {
+    text.get(..end).unwrap_or(text)
+}
+
+/// `text[start..]`, or `""` when `start` is past the end or not at a character boundary (see `head`).
+pub fn tail(text: &str, start: usize) -> &str {
+    text.get(start..).unwrap_or_default()
+}
+
 /// Byte offset of the first occurrence of `needle` in `haystack`, optionally ignoring ASCII case.
 /// A plain scan: the texts searched here are short, and `str::find` with a `&str` pattern links the
 /// Two-Way searcher, a few kilobytes of wasm.

@@ -8,7 +8,7 @@
 
 use alloc::string::String;
 
-use crate::codec::text::find;
+use crate::codec::text::{find, head, tail};
 /// `https`, or `http` when the host is loopback (local development and the mock tenant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
@@ -72,7 +72,7 @@ pub fn parse_authority(authority: &str) -> Option<(String, Option<u16>)> {
         (IPV6_LOOPBACK, port)
     } else {
         match authority.rfind(':') {
-            Some(colon) => (&authority[..colon], Some(&authority[colon + 1..])),
+            Some(colon) => (head(authority, colon), Some(tail(authority, colon + 1))),
             None => (authority, None),
         }
     };
@@ -164,14 +164,14 @@ pub fn parse_target(url: &str) -> Result<Target<'_>, UrlProblem> {
         return Err(UrlProblem::NotAbsoluteHttp);
     }
     let (scheme, after_scheme) = match find(url, "://", false) {
-        Some(i) if url[..i].eq_ignore_ascii_case("https") => (Scheme::Https, &url[i + 3..]),
-        Some(i) if url[..i].eq_ignore_ascii_case("http") => (Scheme::Http, &url[i + 3..]),
+        Some(i) if head(url, i).eq_ignore_ascii_case("https") => (Scheme::Https, tail(url, i + 3)),
+        Some(i) if head(url, i).eq_ignore_ascii_case("http") => (Scheme::Http, tail(url, i + 3)),
         _ => return Err(UrlProblem::NotAbsoluteHttp),
     };
     let end = after_scheme
         .find(['/', '?', '#'])
         .unwrap_or(after_scheme.len());
-    let (authority, rest) = after_scheme.split_at(end);
+    let (authority, rest) = (head(after_scheme, end), tail(after_scheme, end));
     let (host, port) = parse_authority(authority).ok_or(UrlProblem::BadAuthority)?;
     if scheme == Scheme::Http && !is_loopback(&host) {
         return Err(UrlProblem::InsecureScheme);
@@ -251,12 +251,12 @@ pub fn percent_encode(out: &mut String, text: &str) {
 pub fn resolve_location(base: &str, location: &str) -> Option<String> {
     if location.starts_with("//") {
         let scheme_end = find(base, "://", false)?;
-        return Some([&base[..scheme_end + 1], location].concat());
+        return Some([head(base, scheme_end + 1), location].concat());
     }
     if location.starts_with('/') {
         let target = parse_target(base).ok()?;
         let origin_len = base.len() - target.rest.len();
-        return Some([&base[..origin_len], location].concat());
+        return Some([head(base, origin_len), location].concat());
     }
     let lower = location
         .get(..8)

@@ -63,8 +63,11 @@ pub fn text(value: &JsValue) -> Option<String> {
         return None;
     }
     let copied = value.as_string()?;
-    // A lone surrogate comes out as U+FFFD: only then is the slower check needed.
-    if copied.contains('\u{FFFD}') && !string.is_valid_utf16() {
+    // A lone surrogate comes out as U+FFFD: only then is the slower check needed, whether the text
+    // survives the trip back to JavaScript unchanged (one comparison, not a call per UTF-16 unit).
+    if crate::codec::text::find(&copied, "\u{FFFD}", false).is_some()
+        && JsValue::from_str(&copied) != *value
+    {
         return None;
     }
     Some(copied)

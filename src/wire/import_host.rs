@@ -226,7 +226,7 @@ fn host_message(body: &str) -> Option<String> {
 pub fn expected_mailbox(message: &str) -> Option<String> {
     const MARKER: &str = "expected in mailbox ";
     let at = find(message, MARKER, true)? + MARKER.len();
-    let id = message[at..]
+    let id = crate::codec::text::tail(message, at)
         .split(|c: char| c.is_whitespace())
         .next()?
         .trim_end_matches(['.', ',', ';', '"', '\'']);

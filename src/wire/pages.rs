@@ -238,7 +238,7 @@ impl ExportedItem {
             return None;
         }
         let start = find(message, "https://", true).or_else(|| find(message, "http://", true))?;
-        let url = message[start..]
+        let url = crate::codec::text::tail(message, start)
             .split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>'))
             .next()?
             .trim_end_matches(['.', ',', ';', ')']);
