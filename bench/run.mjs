@@ -3,7 +3,7 @@
 // missing (bench/'s pinned peers, the root tooling, a built pkg/), runs the five sections, prints every
 // figure as it goes, and writes BENCHMARKS.md and docs/benchmarks.svg at the repository root.
 //
-// Options: --quick (fewer runs, smaller counts: to try the bench, not to publish), --only size,cold,overhead,bulk,encoding,jobs
+// Options: --quick (fewer runs, smaller counts: to try the bench, not to publish), --only size,cold,overhead,bulk,encoding,jobs,folders
 // (a subset: nothing is written), --build (rebuild pkg/ first), --json FILE (the raw results as well).
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -48,6 +48,7 @@ try {
   const { measureBulk } = await import("./sections/bulk.mjs");
   const { measureEncoding } = await import("./sections/encoding.mjs");
   const { measureJobs } = await import("./sections/jobs.mjs");
+  const { measureFolders } = await import("./sections/folders.mjs");
 
   const runs = quick ? { node: 8, workerd: 4 } : { node: 30, workerd: 15 };
   if (want("size")) results.size = await measureSize(join(tmp, "size"));
@@ -55,6 +56,7 @@ try {
   if (want("overhead")) results.overhead = await measureOverhead(quick ? { calls: 600, rounds: 3, warmup: 50 } : { calls: 3000, rounds: 6, warmup: 200 });
   if (want("bulk")) results.bulk = await measureBulk(quick ? { count: 400 } : { count: 2000 });
   if (want("jobs")) results.jobs = await measureJobs(quick ? { itemsPerMailbox: 60 } : { itemsPerMailbox: 500 });
+  if (want("folders")) results.folders = await measureFolders(quick ? { count: 400, warmup: 100, memoryItems: 10000, sampleEvery: 500 } : {});
   if (want("encoding")) results.encoding = await measureEncoding(quick ? { sizes: [1e6, 10e6, 35e6], reps: 2 } : { sizes: [1e6, 10e6, 35e6], reps: 5 });
 } finally {
   snapshot.restore();

@@ -5,6 +5,7 @@ import { join } from "node:path";
 
 import { BENCH, bytes, int, ms, pct } from "./util.mjs";
 import { jobsSection } from "../sections/jobs.mjs";
+import { foldersSection } from "../sections/folders.mjs";
 
 /** The hard ceiling on the shipped total that bench/budget.mjs enforces. */
 const CEILING = JSON.parse(readFileSync(join(BENCH, "budget.json"), "utf8")).maxTotalGzip;
@@ -198,6 +199,14 @@ export function findings(r) {
     const pool = r.bulk.runs.find((b) => b.label === "pool" && b.mailboxes === run.mailboxes);
     out.push(`Bulk, ${run.mailboxes === 1 ? "1 mailbox" : `${run.mailboxes} mailboxes at once`}: ours ${run.itemsPerSecond.toFixed(1)} items/s = ${pct(run.ofCeiling)} of the ${run.ceiling}/s ceiling (fetch pool ${pct(pool.ofCeiling)}), ${run.status429} 429s, peak ${run.peakInFlight} in flight, client CPU ${x(run.cpuUsPerItem, pool.cpuUsPerItem)} the pool's per item.`);
   }
+  for (const run of (r.folders?.runs ?? []).filter((f) => f.label === "copyFolders")) {
+    const base = r.folders.runs.find((f) => f.label === "copyItems" && f.graphLatencyMs === run.graphLatencyMs);
+    out.push(`Folder trees, Graph latency ${run.graphLatencyMs} ms: copyFolders ${run.itemsPerSecond.toFixed(1)} items/s = ${pct(run.ofCeiling)} of the ${run.ceiling}/s ceiling (copyItems ${pct(base.ofCeiling)}), peak ${run.peakInFlight} in flight.`);
+  }
+  if (r.folders) {
+    const m = r.folders.memory;
+    out.push(`Folder trees, ${int(m.items)} items with keepResults: false and an item store: JS heap ${mb(m.heapStart)} at the start, ${mb(m.heapMax)} at most, ${mb(m.heapEnd)} at the end; wasm memory ${mb(m.wasmEnd)}; state ${bytes(m.stateBytes)}.`);
+  }
   const big = Math.max(...r.encoding.sizes);
   const e = Object.fromEntries(r.encoding.rows.filter((c) => c.size === big).map((c) => [c.id, c]));
   out.push(`Encoding, ${int(big / 1e6)} MB item: ours ${e["ours-bytes"].medianMs.toFixed(0)} ms (${x(e["ours-bytes"].medianMs, e.buffer.medianMs)} the Buffer path, client CPU ${x(e["ours-bytes"].cpuMs, e.buffer.cpuMs)}), btoa path ${x(e.btoa.medianMs, e.buffer.medianMs)}; peak extra memory ours ${e["ours-bytes"].peakX.toFixed(1)}× the item, Buffer ${e.buffer.peakX.toFixed(1)}×, btoa ${e.btoa.peakX.toFixed(1)}×; ours keeps ${mb(e["ours-bytes"].wasmAfter)} of wasm memory afterwards; passing base64 text to ours costs ${x(e["ours-base64"].medianMs, e["ours-bytes"].medianMs)} the time of passing bytes.`);
@@ -227,6 +236,10 @@ export function losses(r) {
     const where = run.mailboxes === 1 ? "1 mailbox" : `${run.mailboxes} mailboxes`;
     if (pool.itemsPerSecond > run.itemsPerSecond) out.push(`Bulk, ${where}: the hand-written fetch pool reached ${pct(pool.ofCeiling)} of the ceiling, ours ${pct(run.ofCeiling)}.`);
     if (pool.cpuUsPerItem < run.cpuUsPerItem) out.push(`Bulk, ${where}: ours spends ${x(run.cpuUsPerItem, pool.cpuUsPerItem)} the fetch pool's client CPU per item (${run.cpuUsPerItem.toFixed(0)} against ${pool.cpuUsPerItem.toFixed(0)} µs).`);
+  }
+  for (const run of (r.folders?.runs ?? []).filter((f) => f.label === "copyFolders")) {
+    const base = r.folders.runs.find((f) => f.label === "copyItems" && f.graphLatencyMs === run.graphLatencyMs);
+    if (base.itemsPerSecond > run.itemsPerSecond) out.push(`Folder trees, Graph latency ${run.graphLatencyMs} ms: copyItems into one folder reached ${pct(base.ofCeiling)} of the ceiling, copyFolders over 12 folders ${pct(run.ofCeiling)}.`);
   }
   for (const size of r.encoding.sizes) {
     const rows = r.encoding.rows.filter((e) => e.size === size);
@@ -270,6 +283,7 @@ export function renderMarkdown(r) {
     bulkSection(r.bulk),
     encodingSection(r.encoding),
     ...(r.jobs && !r.jobs.skipped ? [jobsSection(r.jobs)] : []),
+    ...(r.folders ? [foldersSection(r.folders)] : []),
     "## Reproducing",
     "",
     "```sh",
