@@ -1,6 +1,7 @@
 //! The JavaScript surface of folder trees and copies of folders: `createFolder`, `listFolderTree`,
 //! `listItemChanges` and `copyFolders` on `MailboxClient` (a second `impl` block of the class), with
-//! their TypeScript declarations. Arguments are read here; everything they mean is in the core.
+//! their TypeScript declarations in pkg/index.d.ts. Arguments are read here; everything they mean is in
+//! the core.
 
 use alloc::boxed::Box;
 use alloc::rc::Rc;

@@ -50,7 +50,8 @@ async function createJob({ request, env, config, requestId, log, caller }) {
   const read = {};
   let body;
   try {
-    body = await readJsonBody(request, config.limits.maxBodyBytes, read);
+    const { maxBodyBytes: maxBytes, bodyTimeoutMs: timeoutMs } = config.limits;
+    body = await readJsonBody(request, { maxBytes, timeoutMs }, read);
   } finally {
     log.bodyBytes = read.bytes;
   }
