@@ -1,7 +1,7 @@
 // The Jobs view in a real browser: migration jobs on the example Worker (wrangler's bundle in workerd, which
 // scripts/demo.mjs starts in app-only mode against the mock tenant), signed in to its API with a token the
 // mock's Entra ID signed. A job copies Adele's Inbox tree into Megan's mailbox with a progress bar per folder;
-// a second pass copies only what changed; Cancel stops a job.
+// later passes copy only what changed (new items, an edited one); Cancel stops a job.
 //
 //   node --test www/
 //
@@ -185,6 +185,29 @@ describe("migration jobs on the example Worker", () => {
     assert.equal(await page.locator("#jobs-rows tr.selected .col-pass").textContent(), "2");
   });
 
+  test("run again after an edit in the source: the third pass updates that item's copy in place", async () => {
+    await page.getByRole("button", { name: "Change an item in the source" }).click();
+    await page.locator("#job-note", { hasText: /^Changed item / }).waitFor();
+    const itemId = /^Changed item (\S+) /.exec(await page.locator("#job-note").textContent())[1];
+    const changed = demo.tenant.state.itemsFor(SOURCE).find((i) => i.itemId === itemId);
+    assert.equal(changed.folderId, F.inbox);
+    const hashesBefore = hashCounts(stored(TARGET));
+    assert.equal(hashesBefore.get(changed.dataHash), undefined, "the new content is not in the target yet");
+
+    await page.getByRole("button", { name: "Run again" }).click();
+    await page.locator("#job-summary", { hasText: "Pass 3" }).waitFor();
+    await page.locator("#job-summary .job-status", { hasText: "done" }).waitFor();
+
+    assert.equal(await count("updated"), 1);
+    assert.equal(await count("imported"), 0);
+    // Still one copy per source item: the old content replaced, not added to.
+    const target = stored(TARGET);
+    assert.equal(target.length, TREE_ITEMS + 2);
+    assert.equal(hashCounts(target).get(changed.dataHash), 1);
+    assert.deepEqual(hashCounts(target), hashCounts(stored(SOURCE, { treeOnly: true })));
+    assert.equal((await bars())[F.inbox].text, "1 change copied");
+  });
+
   test("Cancel stops a running job: it ends cancelled and nothing more reaches the target", async () => {
     demo.tenant.state.reset();
     // Every import waits 400 ms (the Simulate panel): the job would take about 17 seconds.
@@ -210,6 +233,33 @@ describe("migration jobs on the example Worker", () => {
     } finally {
       await simulate(page, "Clear", "Next call: normal");
     }
+  });
+
+  test("without subfolders and with a received-since date: only the Inbox's items received since then", async () => {
+    demo.tenant.state.reset();
+    const since = "2026-01-08";
+    await page.getByLabel("Include subfolders").uncheck();
+    await page.getByLabel("Received since (optional)").fill(since);
+    try {
+      await page.getByRole("button", { name: "Start job" }).click();
+      await page.locator("#jobs-status", { hasText: "Job started" }).waitFor();
+      await page.locator("#job-summary .job-status", { hasText: "done" }).waitFor();
+    } finally {
+      await page.getByLabel("Include subfolders").check();
+      await page.getByLabel("Received since (optional)").fill("");
+    }
+    const summary = await page.locator("#job-summary").textContent();
+    assert.ok(summary.includes("items received since 2026-01-08 00:00") && summary.includes("without subfolders"), summary);
+
+    const wanted = stored(SOURCE).filter((i) => i.folderId === F.inbox && (i.receivedAt ?? i.createdAt) >= Date.parse(`${since}T00:00:00Z`));
+    assert.ok(wanted.length > 0 && wanted.length < 100, `some of the Inbox (${wanted.length})`);
+    assert.deepEqual(hashCounts(stored(TARGET)), hashCounts(wanted));
+    assert.equal(await count("imported"), wanted.length);
+    // One folder, full: the job's folder is done, whatever the date left out.
+    const shown = await bars();
+    assert.deepEqual(Object.keys(shown), [F.inbox]);
+    assert.equal(shown[F.inbox].value, shown[F.inbox].max);
+    assert.equal(shown[F.inbox].text, `${wanted.length} of 100 (done)`);
   });
 
   test("no console errors, no request left loopback, no token in the console", () => {
