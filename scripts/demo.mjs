@@ -8,8 +8,10 @@
 //   /pkg/         the built package (scripts/build.sh writes it)
 //   /vendor/      @azure/msal-browser and its @azure/msal-common, as installed in node_modules (their ESM
 //                 builds, unbundled; the import map names their entries), for sign-in with a real tenant
-//   /config.json  the mock tenant's URLs and demo users, for the page
-// then prints one line, "Demo: http://127.0.0.1:PORT/", and runs until SIGINT or SIGTERM.
+//   /config.json  the mock tenant's URLs and demo users, and the example Worker's URL, for the page
+//   /jobs-token   a portal user's access token for the Worker's jobs API, minted by the mock's Entra ID
+// and the example Worker (examples/cloudflare-worker, app-only, in Miniflare: see demo-worker.mjs) for the
+// page's Jobs view, then prints one line, "Demo: http://127.0.0.1:PORT/", and runs until SIGINT or SIGTERM.
 // The port comes from --port, else PORT, else 8080; when it is taken a free one is used instead.
 // --check starts everything, fetches the page, the config, the browser entry and the wasm once, prints the
 // line and exits 0 (1 on any failure), so that tests and CI exercise the demo without a person.
@@ -17,7 +19,9 @@
 // In-process: `const demo = await startDemo({ port: 0 }); ... await demo.close();`
 //
 // Only node: built-ins and the repo's own mock; msal-browser comes from the root node_modules (npm ci). Without
-// it the page still works against the mock tenant; only the real-tenant sign-in is unavailable.
+// it the page still works against the mock tenant; only the real-tenant sign-in is unavailable. Likewise the
+// Worker needs the example's dependencies (npm --prefix examples/cloudflare-worker ci) and miniflare; without
+// them only the Jobs view is unavailable (config.jobs says why).
 
 import http from "node:http";
 import { readFile, stat } from "node:fs/promises";
@@ -26,6 +30,7 @@ import { createRequire } from "node:module";
 import { dirname, extname, join, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DEMO_IDS, closeOnSignals, isMainModule, startMockTenant } from "../tests/mock/server.mjs";
+import { demoWorkerApp, startDemoWorker } from "./demo-worker.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WWW_DIR = join(ROOT, "www");
@@ -206,11 +211,12 @@ function listen(server, port, host) {
 }
 
 /**
- * Starts the mock tenant and the static server.
+ * Starts the mock tenant, the static server and the example Worker.
  * options: { port = 8080 (0 picks a free one; a taken port falls back to a free one), host = "127.0.0.1",
- *            pkgDir = <repo>/pkg }
- * Returns { url, port, config, tenant, entry, vendorImports, close() }; vendorImports maps the msal-browser
- * specifiers to their URLs (empty when msal-browser is not installed: config.msal says why).
+ *            pkgDir = <repo>/pkg, jobs = true (false: no Worker, the Jobs view says so) }
+ * Returns { url, port, config, tenant, worker, entry, vendorImports, close() }; vendorImports maps the
+ * msal-browser specifiers to their URLs (empty when msal-browser is not installed: config.msal says why);
+ * worker is { url, close() } or null (config.jobs says why).
  */
 export async function startDemo(options = {}) {
   const host = options.host ?? "127.0.0.1";
@@ -224,7 +230,9 @@ export async function startDemo(options = {}) {
 
   // Seeded with the demo tenant (kept across the mock's reset): adele@contoso.com's mailbox and archive to copy
   // from, megan@contoso.com's to copy into. Mailboxes never seeded (the import pane's default) stay lenient.
-  const tenant = await startMockTenant({ host, seed: "demo" });
+  // The example Worker signs in to it as this app (client credentials).
+  const app = demoWorkerApp();
+  const tenant = await startMockTenant({ host, seed: "demo", apps: { [app.clientId]: app.clientSecret } });
   // The page runs against this mock tenant ("offline demo tenant") unless a real tenant is set in its
   // settings panel (kept in the browser's localStorage, not here).
   const config = {
@@ -235,7 +243,10 @@ export async function startDemo(options = {}) {
     // Prefilled in the page's mailbox lookup.
     demoUsers: { source: DEMO_IDS.sourceUser, target: DEMO_IDS.targetUser },
     msal: vendor.error ? { available: false, reason: vendor.error } : { available: true },
+    // The Jobs view: filled in once the Worker has started (below).
+    jobs: { available: false, reason: "the example Worker is starting" },
   };
+  let worker = null;
 
   const sockets = new Set();
   const server = http.createServer((req, res) => {
@@ -258,6 +269,14 @@ export async function startDemo(options = {}) {
 
     if (pathname === "/config.json") {
       return send(res, 200, { "Content-Type": MIME[".json"] }, Buffer.from(JSON.stringify(config)), method);
+    }
+    if (pathname === "/jobs-token") {
+      // Offline sign-in for the Jobs view: what MSAL would get from Entra ID for the Worker's API (signed by
+      // the mock's published key, with the admin role). Loopback only, like everything here.
+      if (!worker) return sendText(res, 404, "no Worker: the Jobs view is unavailable\n", method);
+      const expiresInS = 3600;
+      const body = { accessToken: tenant.mintAccessToken({ expiresInS }), expiresOn: Date.now() + expiresInS * 1000 };
+      return send(res, 200, { "Content-Type": MIME[".json"] }, Buffer.from(JSON.stringify(body)), method);
     }
     if (pathname === "/pkg" || pathname.startsWith("/pkg/")) {
       const found = await readStatic(pkgDir, pathname.slice("/pkg".length) || "/");
@@ -304,12 +323,38 @@ export async function startDemo(options = {}) {
     if (!closing) {
       const stopped = new Promise((r) => server.close(() => r()));
       for (const socket of sockets) socket.destroy();
-      closing = Promise.all([stopped, tenant.close()]).then(() => undefined);
+      closing = Promise.all([stopped, tenant.close(), worker?.close()]).then(() => undefined);
     }
     return closing;
   };
 
-  return { url, port, config, tenant, entry, vendorImports: vendor.imports ?? {}, close };
+  if (options.jobs === false) {
+    config.jobs = { available: false, reason: "the demo was started without the example Worker" };
+  } else {
+    // The page calls the Worker from its own origin (CORS): the one it was served from, and localhost for the
+    // same port when it listens on 127.0.0.1.
+    const origins = [new URL(url).origin];
+    if (host === "127.0.0.1") origins.push(`http://localhost:${port}`);
+    try {
+      const started = await startDemoWorker({ tenant, app, host, allowedOrigins: origins });
+      if (started.error) {
+        config.jobs = { available: false, reason: started.error };
+      } else {
+        worker = started;
+        config.jobs = {
+          available: true,
+          workerUrl: started.url,
+          // Prefilled in the Jobs view: Adele's Inbox with its subfolders, into Megan's mailbox.
+          demoSourceFolderId: DEMO_IDS.folders.inbox,
+        };
+      }
+    } catch (err) {
+      await close();
+      throw err;
+    }
+  }
+
+  return { url, port, config, tenant, worker, entry, vendorImports: vendor.imports ?? {}, close };
 }
 
 /** Fetches what the page needs once and throws if any of it is not served as a browser expects. */
@@ -351,6 +396,14 @@ async function check(demo) {
   for (const user of Object.values(config.demoUsers ?? {})) {
     if (!upns.has(user.toLowerCase())) throw new Error(`the mock tenant is not seeded with the demo user ${user}`);
   }
+  // The Jobs view: the Worker runs, takes the page's token and answers the page's origin.
+  if (!config.jobs?.available) throw new Error(`the Jobs view: ${config.jobs?.reason ?? "unavailable"}`);
+  const { accessToken } = JSON.parse((await expect("/jobs-token", "application/json")).toString("utf8"));
+  const origin = new URL(demo.url).origin;
+  const jobs = await fetch(`${config.jobs.workerUrl}/jobs`, { headers: { origin, authorization: `Bearer ${accessToken}` } });
+  const jobsText = await jobs.text();
+  if (jobs.status !== 200) throw new Error(`the example Worker's GET /jobs: status ${jobs.status} ${jobsText.slice(0, 300)}`);
+  if (jobs.headers.get("access-control-allow-origin") !== origin) throw new Error("the example Worker does not answer the page's origin");
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -415,6 +468,7 @@ async function main() {
     await demo.close();
     return;
   }
+  if (!demo.config.jobs.available) process.stderr.write(`demo: the Jobs view is unavailable: ${demo.config.jobs.reason}\n`);
   process.stdout.write(`Demo: ${demo.url}\n`);
   closeOnSignals(() => demo.close());
 }

@@ -9,13 +9,15 @@
 // The panes, one file each: session-pane.js (createImportSession), settings-pane.js (tenant, sign-in, the
 // page's mode), simulate-pane.js (the mock's faults), mailbox-lookup.js, import-pane.js, copy-pane.js and
 // folder-picker.js. All but the session pane share one MailboxClient (clients.js) made from the same options
-// as createImportSession.
+// as createImportSession. jobs-pane.js is the Jobs view: migration jobs on the example Worker, which the demo
+// server starts next to the mock tenant (config.jobs.workerUrl), with a token for its API (jobsConnection).
 
 import { completeAuthResponse, describeAuthError, isAuthResponse, loadGraphOverride } from "./auth.js";
 import { createClientPool } from "./clients.js";
 import { setupCopyPane } from "./copy-pane.js";
 import { setupFolderPicker } from "./folder-picker.js";
 import { setupImportPane } from "./import-pane.js";
+import { setupJobsPane } from "./jobs-pane.js";
 import { setupMailboxLookup } from "./mailbox-lookup.js";
 import { setupSessionPane } from "./session-pane.js";
 import { setupSettingsPane } from "./settings-pane.js";
@@ -35,6 +37,7 @@ const RETRY_BASE_DELAY_MS = 500;
 let config = null; // /config.json: the mock tenant's URLs
 let settings = null; // see settings-pane.js: the page's mode and MSAL
 let session = null; // see session-pane.js
+let offlineJobsToken = null; // { accessToken, expiresOn } from the demo server, for the Worker's jobs API
 const clients = createClientPool();
 
 if (isAuthResponse(window.location)) {
@@ -137,6 +140,12 @@ async function start() {
   });
   $("lookup-button").disabled = false;
 
+  const jobs = setupJobsPane({
+    connection: jobsConnection,
+    folderTree: (mailboxId) => withClient((client) => client.listFolderTree(mailboxId)),
+    mock: simulate,
+  });
+
   settings = setupSettingsPane({
     msal: config.msal,
     onModeChange: (pageMode) => {
@@ -147,6 +156,7 @@ async function start() {
       importPicker.reset();
       lookup.setMode(pageMode, config.demoUsers?.source);
       copyPane.setMode(pageMode);
+      jobs.setMode(pageMode, { ...config.demoUsers, sourceFolderId: config.jobs?.demoSourceFolderId });
       session.setMode(pageMode);
       session.reset();
       if (offline) simulate.refresh();
@@ -158,6 +168,39 @@ async function start() {
   const ready = settings.start();
   session.setStatus("Ready.");
   await ready;
+  await jobs.start();
+}
+
+/**
+ * Where the Jobs view calls and with which token: offline, the Worker the demo server started, with a token
+ * the mock tenant's Entra ID minted for its API; with a real tenant, the Worker named in the settings, with
+ * MSAL's token for its application id URI. Throws a PaneError saying what is missing.
+ */
+function jobsConnection() {
+  if (settings.mode() === "offline") {
+    if (!config.jobs?.available) throw new PaneError(`The Jobs view is unavailable: ${config.jobs?.reason ?? "no Worker"}.`);
+    return { workerUrl: config.jobs.workerUrl, token: offlineToken };
+  }
+  const jobsSettings = settings.jobs();
+  if (!jobsSettings) {
+    throw new PaneError("Enter the jobs Worker's URL and API under Tenant and sign-in (Migration jobs).", $("jobs-worker-url"));
+  }
+  const auth = settings.auth();
+  if (!auth?.account) throw new PaneError(auth ? "Sign in with Microsoft first." : "Microsoft sign-in is not ready yet.", auth ? $("sign-in-button") : null);
+  return {
+    workerUrl: jobsSettings.workerUrl,
+    token: () => auth.tokenProvider({ scopes: [jobsSettings.scope], forceRefresh: false }),
+  };
+}
+
+/** The demo server's token for the Worker's API, kept until five minutes before it expires. */
+async function offlineToken() {
+  if (!offlineJobsToken || offlineJobsToken.expiresOn - Date.now() < 5 * 60_000) {
+    const res = await fetch("/jobs-token", { cache: "no-store" });
+    if (!res.ok) throw new PaneError(`The demo server gave no token for the jobs API (status ${res.status}).`);
+    offlineJobsToken = await res.json();
+  }
+  return offlineJobsToken.accessToken;
 }
 
 /**

@@ -34,15 +34,47 @@ export const SIGN_IN_SCOPES = [
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/i;
 
+// The Worker's application id URI ("api://…"), or its client id: what PORTAL_AUDIENCE names.
+const API_ID = /^api:\/\/[^\s/?#][^\s?#]*$/i;
+
 /**
- * Checks what the settings form holds. Returns { settings, errors }: settings is null when both fields are
- * empty (offline demo tenant) or when errors has a message for a field.
+ * Checks the optional Migration jobs settings: the Worker's URL (https, or http on loopback) and its API.
+ * Returns { jobs, errors }: jobs is null when both are empty; `scope` is what MSAL is asked for.
+ */
+function validateJobsSettings(input, errors) {
+  const workerUrl = String(input.jobsWorkerUrl ?? "").trim().replace(/\/+$/, "");
+  const api = String(input.jobsApi ?? "").trim().replace(/\/+$/, "");
+  if (!workerUrl && !api) return null;
+  let url = null;
+  try {
+    url = new URL(workerUrl);
+  } catch {
+    // reported below
+  }
+  if (!workerUrl) errors.jobsWorkerUrl = "Enter the Worker's URL, or clear both jobs fields.";
+  else if (!url || !(url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname))) || url.pathname !== "/" || url.search || url.hash) {
+    errors.jobsWorkerUrl = "Enter the Worker's origin, such as https://graph-mailbox-import-relay-app.contoso.workers.dev.";
+  }
+  if (!api) errors.jobsApi = "Enter the Worker's application id URI, or clear both jobs fields.";
+  else if (!API_ID.test(api) && !GUID.test(api)) errors.jobsApi = "An application id URI looks like api://graph-mailbox-import-jobs.";
+  if (errors.jobsWorkerUrl || errors.jobsApi) return null;
+  return { workerUrl: url.origin, api, scope: `${api}/.default` };
+}
+
+/**
+ * Checks what the settings form holds. Returns { settings, errors }: settings is null when both tenant fields
+ * are empty (offline demo tenant) or when errors has a message for a field. The jobs fields (optional) add
+ * settings.jobs.
  */
 export function validateSettings(input) {
   const clientId = String(input.clientId ?? "").trim();
   const tenant = String(input.tenant ?? "").trim();
   const errors = {};
-  if (!clientId && !tenant) return { settings: null, errors };
+  const jobs = validateJobsSettings(input, errors);
+  if (!clientId && !tenant) {
+    if (jobs) errors.jobsWorkerUrl = "Jobs need a tenant to sign in with: fill in the application id and tenant above.";
+    return { settings: null, errors };
+  }
   if (!clientId) errors.clientId = "Enter the application (client) id, or clear both fields for the offline demo.";
   else if (!GUID.test(clientId)) errors.clientId = "An application id looks like 1b2c3d4e-0000-0000-0000-00000000abcd.";
   if (!tenant) errors.tenant = "Enter the tenant id or domain, or clear both fields for the offline demo.";
@@ -50,7 +82,15 @@ export function validateSettings(input) {
     errors.tenant = "Enter a directory (tenant) id, a domain such as contoso.onmicrosoft.com, or organizations.";
   }
   if (Object.keys(errors).length) return { settings: null, errors };
-  return { settings: { clientId: clientId.toLowerCase(), tenant }, errors };
+  const settings = { clientId: clientId.toLowerCase(), tenant };
+  if (jobs) Object.assign(settings, { jobsWorkerUrl: jobs.workerUrl, jobsApi: jobs.api });
+  return { settings, errors };
+}
+
+/** The jobs part of valid settings: { workerUrl, api, scope }, or null when they name no Worker. */
+export function jobsSettingsOf(settings) {
+  if (!settings?.jobsWorkerUrl) return null;
+  return { workerUrl: settings.jobsWorkerUrl, api: settings.jobsApi, scope: `${settings.jobsApi}/.default` };
 }
 
 /** The saved settings, or null (offline demo tenant). */

@@ -352,7 +352,8 @@ function fakeIdentityProvider() {
   const idp = {
     requests: [], // { kind, method, url, form }
     unexpected: [], // "METHOD url"
-    accessTokens: [], // issued, in order
+    accessTokens: [], // issued for Graph, in order
+    apiTokens: [], // issued for the jobs Worker's API
     refreshTokens: [],
     authorizations: new Map(), // code -> { nonce, challenge, clientId, redirectUri }
   };
@@ -365,7 +366,11 @@ function fakeIdentityProvider() {
       body: JSON.stringify(body),
     });
 
-  function tokens(clientId, nonce) {
+  /**
+   * The token endpoint's answer. With `api`: an access token for the jobs Worker's own API, as Entra signs
+   * them for a user with the admin role (minted by the mock tenant, whose keys the Worker trusts).
+   */
+  function tokens(clientId, nonce, api = null) {
     issued += 1;
     const now = Math.floor(Date.now() / 1000);
     const idToken = [
@@ -386,13 +391,13 @@ function fakeIdentityProvider() {
       }),
       b64url("not-a-signature"),
     ].join(".");
-    const accessToken = `fake-access-token-${issued}`;
+    const accessToken = api ? demo.tenant.mintAccessToken() : `fake-access-token-${issued}`;
     const refreshToken = `fake-refresh-token-${issued}`;
-    idp.accessTokens.push(accessToken);
+    (api ? idp.apiTokens : idp.accessTokens).push(accessToken);
     idp.refreshTokens.push(refreshToken);
     return {
       token_type: "Bearer",
-      scope: GRAPH_SCOPES.join(" "),
+      scope: api ? `${api}/.default` : GRAPH_SCOPES.join(" "),
       expires_in: 3599,
       ext_expires_in: 3599,
       access_token: accessToken,
@@ -477,7 +482,8 @@ function fakeIdentityProvider() {
         if (!idp.refreshTokens.includes(form.refresh_token)) {
           return json(route, { error: "invalid_grant", error_description: "fake IdP: unknown refresh token" }, 400);
         }
-        return json(route, tokens(form.client_id, null));
+        const api = (form.scope ?? "").split(" ").find((s) => s.endsWith("/.default"))?.replace(/\/\.default$/, "") ?? null;
+        return json(route, tokens(form.client_id, null, api));
       }
     }
     idp.unexpected.push(`${request.method()} ${request.url()}`);
@@ -665,6 +671,42 @@ describe("real tenant through MSAL (login.microsoftonline.com faked in the brows
     for (const r of seen) assert.equal(r.headers.authorization, `Bearer ${idp.accessTokens.at(-1)}`, `${r.method} ${r.path}`);
     const text = await page.evaluate(() => document.body.innerText + document.body.innerHTML);
     for (const token of idp.accessTokens) assert.ok(!text.includes(token), "no access token on the page");
+  });
+
+  test("the Jobs view asks MSAL for the Worker's API (the scope in the settings) and calls the Worker set there", async () => {
+    // Before the jobs settings: the pane says where to set them, and calls nothing.
+    await page.getByRole("button", { name: "Refresh the list" }).click();
+    await page.locator("#jobs-status", { hasText: "Enter the jobs Worker's URL and API under Tenant and sign-in" }).waitFor();
+    assert.equal(idp.apiTokens.length, 0);
+
+    // A Worker URL that is neither https nor loopback is refused.
+    await page.locator("#jobs-settings summary").click();
+    await page.getByLabel("Jobs Worker URL").fill("http://relay.example.net");
+    await page.getByLabel("Jobs API (application id URI)").fill(demo.tenant.state.config.apiAudience);
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.locator("#jobs-worker-url-error", { hasText: "Enter the Worker's origin" }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.id), "jobs-worker-url");
+
+    await page.getByLabel("Jobs Worker URL").fill(demo.worker.url);
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.locator("#settings-status", { hasText: "Saved." }).waitFor();
+    await signedIn();
+    assert.deepEqual(JSON.parse(await page.evaluate(() => localStorage.getItem("graph-mailbox-import-demo:settings"))), {
+      clientId: CLIENT_ID,
+      tenant: TENANT_ID,
+      jobsWorkerUrl: demo.worker.url,
+      jobsApi: demo.tenant.state.config.apiAudience,
+    });
+
+    await page.getByRole("button", { name: "Refresh the list" }).click();
+    await page.locator("#jobs-status", { hasText: /^(No jobs yet\.|Could not)/ }).waitFor();
+    assert.equal(await page.locator("#jobs-status").textContent(), "No jobs yet.");
+    // MSAL redeemed the refresh token for the API's .default scope; the Worker took that token.
+    const forApi = idp.requests.filter((r) => r.kind === "token:refresh_token" && r.form.scope?.includes(`${demo.tenant.state.config.apiAudience}/.default`));
+    assert.equal(forApi.length, 1);
+    assert.equal(idp.apiTokens.length, 1);
+    const text = await page.evaluate(() => document.body.innerText + document.body.innerHTML);
+    assert.ok(!text.includes(idp.apiTokens[0]), "no access token on the page");
   });
 
   test("a reload keeps the settings and the signed-in account (MSAL's session cache)", async () => {

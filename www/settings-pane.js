@@ -7,6 +7,7 @@ import {
   clearSettings,
   createMsalAuth,
   describeAuthError,
+  jobsSettingsOf,
   loadGraphOverride,
   loadSettings,
   saveSettings,
@@ -18,7 +19,7 @@ import { $ } from "./ui.js";
  * msal: config.json's `msal` ({ available, reason }); onModeChange(mode): whenever the page switches between
  * "offline" and "tenant" (and when settings are applied again), before MSAL starts; setPageStatus(text): the
  * page's status line; onSignedIn(), onSignedOut(): after a sign-in from the page, after a sign-out.
- * Returns { start(), mode(), auth(), generation(), setStatus(text, kind), focusSignIn() }.
+ * Returns { start(), mode(), auth(), jobs(), generation(), setStatus(text, kind), focusSignIn() }.
  */
 export function setupSettingsPane({ msal, onModeChange, setPageStatus, onSignedIn = () => {}, onSignedOut = () => {} }) {
   const els = {
@@ -35,6 +36,11 @@ export function setupSettingsPane({ msal, onModeChange, setPageStatus, onSignedI
     clientIdError: $("client-id-error"),
     tenant: $("tenant-id"),
     tenantError: $("tenant-error"),
+    jobsDetails: $("jobs-settings"),
+    jobsWorkerUrl: $("jobs-worker-url"),
+    jobsWorkerUrlError: $("jobs-worker-url-error"),
+    jobsApi: $("jobs-api"),
+    jobsApiError: $("jobs-api-error"),
     clear: $("settings-clear"),
     status: $("settings-status"),
     accountPanel: $("account-panel"),
@@ -45,6 +51,7 @@ export function setupSettingsPane({ msal, onModeChange, setPageStatus, onSignedI
 
   let mode = "offline"; // "offline" (mock tenant) or "tenant" (a real tenant, through MSAL)
   let auth = null; // in tenant mode, once MSAL is ready: see auth.js createMsalAuth
+  let applied = null; // the settings in use (null: offline)
   let generation = 0; // settings applied so far; a slower, older MSAL start is dropped
   let signingIn = false;
 
@@ -59,7 +66,8 @@ export function setupSettingsPane({ msal, onModeChange, setPageStatus, onSignedI
 
   /** Switches the page to the offline demo tenant (settings null) or to the real tenant they name. */
   async function apply(settings) {
-    const applied = ++generation;
+    const mine = ++generation;
+    applied = settings;
     auth = null;
     mode = settings ? "tenant" : "offline";
     const offline = mode === "offline";
@@ -85,12 +93,12 @@ export function setupSettingsPane({ msal, onModeChange, setPageStatus, onSignedI
     els.accountState.textContent = "Starting Microsoft sign-in…";
     try {
       const created = await createMsalAuth({ ...settings, redirectUri: new URL("./", window.location.href).href });
-      if (applied !== generation) return;
+      if (mine !== generation) return;
       auth = created;
       renderAccount();
       if (auth.redirectError) setStatus(`Sign-in failed: ${describeAuthError(auth.redirectError)}`, "error");
     } catch (err) {
-      if (applied !== generation) return;
+      if (mine !== generation) return;
       els.accountState.textContent = `Sign-in is not available: ${describeAuthError(err)}`;
     }
   }
@@ -120,18 +128,31 @@ export function setupSettingsPane({ msal, onModeChange, setPageStatus, onSignedI
 
   async function onSave(event) {
     event.preventDefault();
-    const { settings, errors } = validateSettings({ clientId: els.clientId.value, tenant: els.tenant.value });
+    const { settings, errors } = validateSettings({
+      clientId: els.clientId.value,
+      tenant: els.tenant.value,
+      jobsWorkerUrl: els.jobsWorkerUrl.value,
+      jobsApi: els.jobsApi.value,
+    });
     showFieldError(els.clientId, els.clientIdError, errors.clientId);
     showFieldError(els.tenant, els.tenantError, errors.tenant);
-    if (errors.clientId || errors.tenant) {
-      (errors.clientId ? els.clientId : els.tenant).focus();
+    showFieldError(els.jobsWorkerUrl, els.jobsWorkerUrlError, errors.jobsWorkerUrl);
+    showFieldError(els.jobsApi, els.jobsApiError, errors.jobsApi);
+    const firstWrong = [
+      [errors.clientId, els.clientId],
+      [errors.tenant, els.tenant],
+      [errors.jobsWorkerUrl, els.jobsWorkerUrl],
+      [errors.jobsApi, els.jobsApi],
+    ].find(([message]) => message);
+    if (firstWrong) {
+      if (firstWrong[1] === els.jobsWorkerUrl || firstWrong[1] === els.jobsApi) els.jobsDetails.open = true;
+      firstWrong[1].focus();
       setStatus("Not saved: check the fields above.", "error");
       return;
     }
     if (settings) saveSettings(settings);
     else clearSettings();
-    els.clientId.value = settings?.clientId ?? "";
-    els.tenant.value = settings?.tenant ?? "";
+    fillForm(settings);
     setStatus(settings ? "Saved. Sign in with Microsoft to continue." : "Using the offline demo tenant.", "ok");
     setPageStatus("Ready.");
     await apply(settings);
@@ -140,10 +161,11 @@ export function setupSettingsPane({ msal, onModeChange, setPageStatus, onSignedI
 
   async function onClear() {
     clearSettings();
-    els.clientId.value = "";
-    els.tenant.value = "";
+    fillForm(null);
     showFieldError(els.clientId, els.clientIdError, null);
     showFieldError(els.tenant, els.tenantError, null);
+    showFieldError(els.jobsWorkerUrl, els.jobsWorkerUrlError, null);
+    showFieldError(els.jobsApi, els.jobsApiError, null);
     setStatus("Using the offline demo tenant.", "ok");
     setPageStatus("Ready.");
     await apply(null);
@@ -185,6 +207,13 @@ export function setupSettingsPane({ msal, onModeChange, setPageStatus, onSignedI
     els.signIn.focus();
   }
 
+  function fillForm(settings) {
+    els.clientId.value = settings?.clientId ?? "";
+    els.tenant.value = settings?.tenant ?? "";
+    els.jobsWorkerUrl.value = settings?.jobsWorkerUrl ?? "";
+    els.jobsApi.value = settings?.jobsApi ?? "";
+  }
+
   function setStatus(text, kind = "") {
     els.status.textContent = text;
     els.status.className = kind ? `status status-${kind}` : "status";
@@ -194,12 +223,13 @@ export function setupSettingsPane({ msal, onModeChange, setPageStatus, onSignedI
     /** Fills the form from the saved settings and applies them; resolves once MSAL is ready (or not needed). */
     start() {
       const settings = loadSettings();
-      els.clientId.value = settings?.clientId ?? "";
-      els.tenant.value = settings?.tenant ?? "";
+      fillForm(settings);
       return apply(settings);
     },
     mode: () => mode,
     auth: () => auth,
+    /** The Migration jobs settings in use with a real tenant ({ workerUrl, api, scope }), or null. */
+    jobs: () => jobsSettingsOf(applied),
     /** Bumped whenever settings are applied: part of the key that names the page's MailboxClient. */
     generation: () => generation,
     setStatus,

@@ -1,6 +1,7 @@
 // The Simulate panel (offline mode): faults queued on the mock tenant for the next calls, and the lasting
 // misbehaviour set through its config (refused exports, slow imports), read back after every call. Also the
-// mock's request log, from which the session pane tells how many requests a call took.
+// mock's request log, from which the session pane tells how many requests a call took, and a user at work in
+// a source mailbox (new and changed items), for the Jobs view's next pass.
 
 import { $ } from "./ui.js";
 
@@ -13,7 +14,8 @@ const EXPORT_REFUSAL = { code: "ErrorCorruptData", message: "The item is corrupt
  * controlUrl: the mock tenant's control API (config.json's mockControlUrl); maxRetries: the page's retries
  * (a fault that outlasts them); importMailbox(): the mailbox of the session form, for "Throttle the next 3
  * imports"; chosenItemIds(): the items chosen in the copy pane, for "Refuse to export one chosen item".
- * Returns { refresh(), graphRequestCount(), graphStatusesSince(before) }.
+ * Returns { refresh(), graphRequestCount(), graphStatusesSince(before), addItems(folderId, n),
+ * changeItem(mailboxId, folderId) }.
  */
 export function setupSimulatePane({ controlUrl, maxRetries, importMailbox, chosenItemIds }) {
   const els = { panel: $("simulate"), state: $("fault-state") };
@@ -90,6 +92,22 @@ export function setupSimulatePane({ controlUrl, maxRetries, importMailbox, chose
       } catch {
         return null;
       }
+    },
+    /** New mail: `n` new items in a folder of the mock tenant (a few hundred bytes each, all different). */
+    async addItems(folderId, n) {
+      for (let i = 1; i <= n; i += 1) {
+        const text = `New item ${i} of ${n}, added ${new Date().toISOString()} (${crypto.randomUUID()})`;
+        await mock("POST", "/add-item", { folderId, data: btoa(text) });
+      }
+    },
+    /** A user's edit of the first item of a folder (new content, new changeKey). Resolves its id. */
+    async changeItem(mailboxId, folderId) {
+      const { items } = await mock("GET", `/items?mailbox=${encodeURIComponent(mailboxId)}`);
+      const item = items.find((it) => it.folderId === folderId);
+      if (!item) throw new Error("the folder has no item to change");
+      const text = `Edited ${new Date().toISOString()} (${crypto.randomUUID()})`;
+      await mock("POST", "/change-item", { itemId: item.itemId, data: btoa(text) });
+      return item.itemId;
     },
     /** Statuses the mock tenant answered since `before` requests, e.g. [429, 200]; null when unknown. */
     async graphStatusesSince(before) {
