@@ -9,12 +9,13 @@
 // The panes, one file each: session-pane.js (createImportSession), settings-pane.js (tenant, sign-in, the
 // page's mode), simulate-pane.js (the mock's faults), mailbox-lookup.js, import-pane.js, copy-pane.js and
 // folder-picker.js. All but the session pane share one MailboxClient (clients.js) made from the same options
-// as createImportSession.
+// as createImportSession. folders-pane.js copies folder trees, pass after pass.
 
 import { completeAuthResponse, describeAuthError, isAuthResponse, loadGraphOverride } from "./auth.js";
 import { createClientPool } from "./clients.js";
 import { setupCopyPane } from "./copy-pane.js";
 import { setupFolderPicker } from "./folder-picker.js";
+import { setupFoldersPane } from "./folders-pane.js";
 import { setupImportPane } from "./import-pane.js";
 import { setupMailboxLookup } from "./mailbox-lookup.js";
 import { setupSessionPane } from "./session-pane.js";
@@ -115,6 +116,7 @@ async function start() {
   $("import-browse").disabled = false;
   session.mailboxInput.addEventListener("input", () => importPicker.reset());
   copyPane = setupCopyPane({ run: withClient, onRunEnd: afterRun });
+  const foldersPane = setupFoldersPane({ run: withClient, controlUrl: config.mockControlUrl, onRunEnd: afterRun });
   const lookup = setupMailboxLookup({
     run: withClient,
     targets: {
@@ -147,6 +149,7 @@ async function start() {
       importPicker.reset();
       lookup.setMode(pageMode, config.demoUsers?.source);
       copyPane.setMode(pageMode);
+      foldersPane.setMode(pageMode, offline ? config.demoUsers : null);
       session.setMode(pageMode);
       session.reset();
       if (offline) simulate.refresh();
