@@ -11,11 +11,13 @@
 // folder-picker.js. All but the session pane share one MailboxClient (clients.js) made from the same options
 // as createImportSession. jobs-pane.js is the Jobs view: migration jobs on the example Worker, which the demo
 // server starts next to the mock tenant (config.jobs.workerUrl), with a token for its API (jobsConnection).
+// folders-pane.js copies folder trees, pass after pass.
 
 import { completeAuthResponse, describeAuthError, isAuthResponse, loadGraphOverride } from "./auth.js";
 import { createClientPool } from "./clients.js";
 import { setupCopyPane } from "./copy-pane.js";
 import { setupFolderPicker } from "./folder-picker.js";
+import { setupFoldersPane } from "./folders-pane.js";
 import { setupImportPane } from "./import-pane.js";
 import { setupJobsPane } from "./jobs-pane.js";
 import { setupMailboxLookup } from "./mailbox-lookup.js";
@@ -118,6 +120,7 @@ async function start() {
   $("import-browse").disabled = false;
   session.mailboxInput.addEventListener("input", () => importPicker.reset());
   copyPane = setupCopyPane({ run: withClient, onRunEnd: afterRun });
+  const foldersPane = setupFoldersPane({ run: withClient, controlUrl: config.mockControlUrl, onRunEnd: afterRun });
   const lookup = setupMailboxLookup({
     run: withClient,
     targets: {
@@ -157,6 +160,7 @@ async function start() {
       lookup.setMode(pageMode, config.demoUsers?.source);
       copyPane.setMode(pageMode);
       jobs.setMode(pageMode, { ...config.demoUsers, sourceFolderId: config.jobs?.demoSourceFolderId });
+      foldersPane.setMode(pageMode, offline ? config.demoUsers : null);
       session.setMode(pageMode);
       session.reset();
       if (offline) simulate.refresh();
