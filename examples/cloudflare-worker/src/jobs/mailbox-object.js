@@ -314,7 +314,8 @@ export class MailboxJobs extends DurableObject {
         folder.status = "done";
         break;
       case "failed":
-        job.folderCounts.failed += 1;
+        // Each chunk runs the copy again and is told again of a folder that failed before: count it once.
+        if (folder.status !== "failed") job.folderCounts.failed += 1;
         folder.status = "failed";
         folder.errorCode = event.error?.code;
         break;
