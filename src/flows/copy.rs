@@ -144,50 +144,80 @@ fn into_import(item: ExportedItem, folder_id: &str) -> Result<ImportItem, Mailbo
     }
 }
 
-/// The export side of a copy, pulled by the importer one item at a time.
-struct ExportingSource<'a, E: Effects> {
+/// The export side of a copy, shared by copyItems and copyFolders: batches sized by the largest item seen
+/// so far ([`next_batch_len`]), and a failure every later export would meet again (no access, no such
+/// mailbox) remembered, so that later ids fail with it without asking Graph.
+pub struct BatchExporter<'a, E: Effects> {
     effects: &'a E,
     config: &'a ClientConfig,
+    mailbox: &'a str,
+    largest_item: Option<usize>,
+    lasting_failure: Option<MailboxError>,
+}
+
+impl<'a, E: Effects> BatchExporter<'a, E> {
+    /// Exports from `mailbox`.
+    pub fn new(effects: &'a E, config: &'a ClientConfig, mailbox: &'a str) -> Self {
+        Self {
+            effects,
+            config,
+            mailbox,
+            largest_item: None,
+            lasting_failure: None,
+        }
+    }
+
+    /// How many ids the next batch should hold.
+    pub fn next_batch_len(&self) -> usize {
+        next_batch_len(self.largest_item)
+    }
+
+    /// Exports `ids`: one result per id, in their order, or the error all of them fail with (a stopped run
+    /// fails them as `aborted`: they were not copied).
+    pub async fn export(&mut self, ids: &[String]) -> Result<Vec<ExportedItem>, MailboxError> {
+        if let Some(error) = &self.lasting_failure {
+            return Err(error.clone());
+        }
+        match export_items(self.effects, self.config, self.mailbox, ids).await {
+            Ok(exported) => {
+                for data in exported.iter().filter_map(|item| item.data.as_ref()) {
+                    self.largest_item = Some(self.largest_item.unwrap_or(0).max(data.len()));
+                }
+                Ok(exported)
+            }
+            Err(Failure::Error(error)) => {
+                if is_permanent(&error) {
+                    self.lasting_failure = Some(error.clone());
+                }
+                Err(error)
+            }
+            Err(Failure::Aborted) => Err(MailboxError::new(
+                ErrorCode::Aborted,
+                "The run was stopped before this item was exported; it was not copied",
+            )),
+        }
+    }
+}
+
+/// The export side of a copy, pulled by the importer one item at a time.
+struct ExportingSource<'a, E: Effects> {
     job: &'a CopyJob<'a>,
+    exporter: BatchExporter<'a, E>,
     /// Position in `job.item_ids` of the next id to export.
     next_id: usize,
     /// Exported (or failed) items not yet handed to the importer: at most one batch.
     ready: VecDeque<(String, Result<ImportItem, MailboxError>)>,
-    largest_item: Option<usize>,
-    /// A failure every later export would meet again (no access, no such mailbox): later ids fail with
-    /// it without asking Graph.
-    lasting_failure: Option<MailboxError>,
 }
 
 impl<E: Effects> ExportingSource<'_, E> {
     async fn export_next_batch(&mut self) {
         let ids = self.job.item_ids;
-        let end = (self.next_id + next_batch_len(self.largest_item)).min(ids.len());
+        let end = (self.next_id + self.exporter.next_batch_len()).min(ids.len());
         let batch = &ids[self.next_id..end];
         self.next_id = end;
-        let outcome = match &self.lasting_failure {
-            Some(error) => Err(error.clone()),
-            None => export_items(self.effects, self.config, self.job.source_mailbox, batch)
-                .await
-                .map_err(|failure| match failure {
-                    Failure::Error(error) => {
-                        if is_permanent(&error) {
-                            self.lasting_failure = Some(error.clone());
-                        }
-                        error
-                    }
-                    Failure::Aborted => MailboxError::new(
-                        ErrorCode::Aborted,
-                        "The run was stopped before this item was exported; it was not copied",
-                    ),
-                }),
-        };
-        match outcome {
+        match self.exporter.export(batch).await {
             Ok(exported) => {
                 for item in exported {
-                    if let Some(data) = &item.data {
-                        self.largest_item = Some(self.largest_item.unwrap_or(0).max(data.len()));
-                    }
                     let id = item.item_id.clone();
                     self.ready
                         .push_back((id, into_import(item, self.job.folder_id)));
@@ -234,13 +264,10 @@ pub async fn copy_items<E: Effects, O: Observer>(
     options: &BulkOptions,
 ) -> Result<Report, (Stopped, Report)> {
     let mut source = ExportingSource {
-        effects: client.effects,
-        config: client.config,
         job,
+        exporter: BatchExporter::new(client.effects, client.config, job.source_mailbox),
         next_id: 0,
         ready: VecDeque::new(),
-        largest_item: None,
-        lasting_failure: None,
     };
     import_items(client, job.target_mailbox, &mut source, observer, options).await
 }

@@ -12,27 +12,21 @@ use core::cell::RefCell;
 
 use crate::config::ClientConfig;
 use crate::error::{ErrorCode, MailboxError};
-use crate::flows::bulk::{is_permanent, ItemSource, NextItem, Pulled};
-use crate::flows::client::Failure;
-use crate::flows::copy::{export_failure, next_batch_len};
+use crate::flows::bulk::{ItemSource, NextItem, Pulled};
+use crate::flows::copy::{export_failure, BatchExporter};
 use crate::flows::copy_folders::plan::Planned;
 use crate::flows::copy_folders::state::CopiedItem;
 use crate::flows::copy_folders::store::ItemStore;
-use crate::flows::reader::export_items;
 use crate::transport::Effects;
 use crate::wire::import_host::{ImportItem, ItemData, Mode};
 use crate::wire::pages::ExportedItem;
 
 pub struct PlannedSource<'a, E: Effects> {
-    pub effects: &'a E,
-    pub config: &'a ClientConfig,
-    pub mailbox: &'a str,
     pub target_folder: &'a str,
     pub planned: &'a [Planned],
     next: usize,
     ready: VecDeque<Pulled>,
-    largest_item: Option<usize>,
-    lasting_failure: Option<MailboxError>,
+    exporter: BatchExporter<'a, E>,
     /// The source's change key of each item as exported (what was actually copied), by plan position;
     /// shared with whoever records the items as they settle.
     exported_keys: &'a RefCell<Vec<Option<String>>>,
@@ -58,15 +52,11 @@ impl<'a, E: Effects> PlannedSource<'a, E> {
             .map(|p| p.source_change_key.clone())
             .collect();
         PlannedSource {
-            effects,
-            config,
-            mailbox,
             target_folder,
             planned,
             next: 0,
             ready: VecDeque::new(),
-            largest_item: None,
-            lasting_failure: None,
+            exporter: BatchExporter::new(effects, config, mailbox),
             exported_keys,
             write_ahead,
             announced: None,
@@ -105,36 +95,16 @@ impl<'a, E: Effects> PlannedSource<'a, E> {
 
     async fn export_next_batch(&mut self) {
         let start = self.next;
-        let end = (start + next_batch_len(self.largest_item)).min(self.planned.len());
+        let end = (start + self.exporter.next_batch_len()).min(self.planned.len());
         self.next = end;
         let ids: Vec<String> = self.planned[start..end]
             .iter()
             .map(|p| p.source_id.clone())
             .collect();
-        let outcome = match &self.lasting_failure {
-            Some(error) => Err(error.clone()),
-            None => export_items(self.effects, self.config, self.mailbox, &ids)
-                .await
-                .map_err(|failure| match failure {
-                    Failure::Error(error) => {
-                        if is_permanent(&error) {
-                            self.lasting_failure = Some(error.clone());
-                        }
-                        error
-                    }
-                    Failure::Aborted => MailboxError::new(
-                        ErrorCode::Aborted,
-                        "The run was stopped before this item was exported; it was not copied",
-                    ),
-                }),
-        };
-        match outcome {
+        match self.exporter.export(&ids).await {
             // export_items answers in input order, one per id.
             Ok(exported) => {
                 for (offset, item) in exported.into_iter().enumerate() {
-                    if let Some(data) = &item.data {
-                        self.largest_item = Some(self.largest_item.unwrap_or(0).max(data.len()));
-                    }
                     if item.change_key.is_some() {
                         self.exported_keys.borrow_mut()[start + offset] = item.change_key.clone();
                     }
