@@ -661,3 +661,53 @@ async fn the_import_url_reaches_the_import_host_byte_for_byte() {
         "the path and query as Graph gave them"
     );
 }
+
+#[wasm_bindgen_test]
+async fn an_item_larger_than_the_encoders_chunk_arrives_whole_from_a_view_at_an_offset() {
+    // The encoder reads a JavaScript byte array 768 KiB at a time (src/wasm/source.rs, ENCODE_CHUNK).
+    // Two and a bit chunks, read through a view that starts 5 bytes into a larger buffer and ends 3 bytes
+    // before its end: every seam between pieces, and both ends of the view, must land where the bytes do.
+    const CHUNK: u32 = 3 * 256 * 1024;
+    let length = 2 * CHUNK + 7;
+    let buffer = js_sys::ArrayBuffer::new(length + 8);
+    let whole = js_sys::Uint8Array::new(&buffer);
+    // Bytes outside the view are 0xEE, which the view's pattern never produces at its ends.
+    whole.fill(0xEE, 0, length + 8);
+    let view = js_sys::Uint8Array::new_with_byte_offset_and_length(&buffer, 5, length);
+    let pattern: Vec<u8> = (0..length)
+        .map(|i| (i.wrapping_mul(31) % 251) as u8)
+        .collect();
+    view.copy_from(&pattern);
+
+    let mailbox = unique_mailbox("chunks");
+    let client = MailboxClient::new(options("t0k3n".into(), &[]));
+    let item = obj(&[
+        ("folderId", JsValue::from_str("AAMkInbox")),
+        ("data", view.into()),
+    ]);
+    JsFuture::from(client.import_item(JsValue::from_str(&mailbox), item))
+        .await
+        .unwrap();
+
+    let seen = requests_for(&mailbox).await;
+    let post = seen
+        .iter()
+        .find(|r| get_str(r, "server").as_deref() == Some("import"))
+        .expect("one import post");
+    let body = js_sys::JSON::parse(&get_str(post, "body").unwrap()).unwrap();
+    // The platform's own base64 decoder, not ours, reads what went on the wire.
+    let decoded = js_sys::Function::new_with_args(
+        "text",
+        "const b = atob(text); const out = new Uint8Array(b.length); \
+         for (let i = 0; i < b.length; i++) out[i] = b.charCodeAt(i); return out;",
+    )
+    .call1(&JsValue::NULL, &get(&body, "Data"))
+    .unwrap();
+    let decoded = js_sys::Uint8Array::from(decoded).to_vec();
+    assert_eq!(decoded.len(), pattern.len());
+    let first_difference = decoded.iter().zip(&pattern).position(|(a, b)| a != b);
+    assert_eq!(
+        first_difference, None,
+        "the bytes on the wire are the view's"
+    );
+}
