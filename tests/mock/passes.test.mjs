@@ -105,13 +105,13 @@ test("create folder: 201 with the mailboxFolder, listed afterwards under its par
   assert.equal((await underInbox.json()).parentFolderId, DEMO_IDS.targetFolders.inbox);
 
   const top = await getJson(`${mbx(DST)}/folders`);
-  assert.deepEqual(top.value.map((f) => [f.displayName, f.childFolderCount]), [["Inbox", 1], ["Restored", 0], ["Projects", 1]]);
+  assert.deepEqual(top.value.map((f) => [f.displayName, f.childFolderCount]), [["Inbox", 1], ["Restored", 0], ["Sent Items", 0], ["Drafts", 0], ["Deleted Items", 0], ["Archive", 0], ["Projects", 1]]);
   const kids = await getJson(folderPath(DST, created.id, "/childFolders"));
   assert.deepEqual(kids.value.map((f) => f.id), [child.id]);
   const one = await getJson(folderPath(DST, child.id));
   assert.equal(one.displayName, "2026");
   const delta = await round(tenant.graphUrl + `${mbx(DST)}/folders/delta`);
-  assert.deepEqual(delta.values.map((f) => f.displayName), ["Inbox", "Receipts", "Restored", "Projects", "2026"]);
+  assert.deepEqual(delta.values.map((f) => f.displayName), ["Inbox", "Receipts", "Restored", "Sent Items", "Drafts", "Deleted Items", "Archive", "Projects", "2026"]);
   // Items can be imported into a created folder, and are listed there.
   const imported = await importItem(DST, { FolderId: child.id, Mode: "create", Data: b64("into 2026") });
   assert.equal(imported.status, 200);
@@ -133,13 +133,13 @@ test("create folder: a name taken under the same parent (any case) is 409 ErrorF
   assert.equal(seeded.status, 409);
   // The same name under another parent is fine.
   assert.equal((await post(folderPath(DST, "inbox", "/childFolders"), { displayName: "Archive 2025" })).status, 201);
-  assert.equal((await getJson(`${mbx(DST)}/folders`)).value.length, 3);
+  assert.equal((await getJson(`${mbx(DST)}/folders`)).value.length, 7);
 
   tenant.state.setConfig({ duplicateFolderNames: "allow" });
   const dup = await post(`${mbx(DST)}/folders`, { displayName: "archive 2025" });
   assert.equal(dup.status, 201);
   const names = (await getJson(`${mbx(DST)}/folders`)).value.map((f) => f.displayName);
-  assert.deepEqual(names, ["Inbox", "Restored", "Archive 2025", "archive 2025"]);
+  assert.deepEqual(names, ["Inbox", "Restored", "Sent Items", "Drafts", "Deleted Items", "Archive", "Archive 2025", "archive 2025"]);
   const ids = tenant.state.folderTree(DST).folders.map((f) => f.id);
   assert.equal(new Set(ids).size, ids.length, "each duplicate has an id of its own");
   assert.throws(() => tenant.state.setConfig({ duplicateFolderNames: "maybe" }), TypeError);
@@ -170,7 +170,7 @@ test("create folder: bad bodies are Graph-shaped 400s; unknown parents 404; arch
   const moved = await post(folderPath(SRC, DEMO_IDS.archiveFolders.oldProjects, "/childFolders"), { displayName: "x" });
   assert.equal(moved.status, 308);
   assert.match(moved.headers.get("location"), new RegExp(`/mailboxes/${encodeURIComponent(ARC).replace(/%3A/g, ":").replace(/%40/g, "@")}/folders/`));
-  assert.equal(tenant.state.folderTree(DST).folders.length, 2, "nothing was created");
+  assert.equal(tenant.state.folderTree(DST).folders.length, 6, "nothing was created");
 
   const unauth = await fetch(tenant.graphUrl + `${mbx(DST)}/folders`, { method: "POST", body: "{}" });
   assert.equal(unauth.status, 401);
@@ -377,7 +377,7 @@ test("controls: add, change and remove items over /_mock/, checked; the tree rea
   const tree = await (await controlRequest(tenant.graphUrl, "GET", `/_mock/tree?mailbox=${encodeURIComponent(DST)}`)).json();
   assert.deepEqual(tree, tenant.state.folderTree(DST));
   assert.equal(tree.rootFolderId, DEMO_IDS.roots.target);
-  assert.deepEqual(tree.folders.map((f) => [f.displayName, f.items.length]), [["Inbox", 0], ["Restored", 1]]);
+  assert.deepEqual(tree.folders.map((f) => [f.displayName, f.items.length]), [["Inbox", 0], ["Restored", 1], ["Sent Items", 0], ["Drafts", 0], ["Deleted Items", 0], ["Archive", 0]]);
   assert.deepEqual(Object.keys(tree.folders[1].items[0]), ["id", "changeKey", "dataHash", "size", "receivedDateTime"]);
   assert.equal(tree.folders[1].items[0].dataHash, sha256("restored 1, edited"));
   const src = tenant.state.folderTree(SRC);

@@ -34,6 +34,10 @@ export const DEMO_IDS = Object.freeze({
   targetFolders: Object.freeze({
     inbox: "AAMkADdemoDstInboxAAA=",
     restored: "AAMkADdemoDstRestoredAAA=",
+    sentItems: "AAMkADdemoDstSentItemsAAA=",
+    drafts: "AAMkADdemoDstDraftsAAA=",
+    deletedItems: "AAMkADdemoDstDeletedItemsAAA=",
+    archive: "AAMkADdemoDstArchiveAAA=",
   }),
 });
 
@@ -71,7 +75,9 @@ export function demoItemBytes(label, n, folderName) {
  * - adele@contoso.com: primary mailbox DEMO_IDS.sourceMailbox with Inbox > Projects > 2026, Inbox > Receipts
  *   (empty), Sent Items, Drafts, Deleted Items, Archive and a hidden "Conversation Action Settings" folder,
  *   250 items in all; in-place archive DEMO_IDS.sourceArchive with Inbox (empty) and "Old Projects" (5 items);
- * - megan@contoso.com: primary mailbox DEMO_IDS.targetMailbox with an empty Inbox and "Restored" folder, no archive.
+ * - megan@contoso.com: primary mailbox DEMO_IDS.targetMailbox with the well-known folders every Exchange mailbox
+ *   has (Inbox, Sent Items, Drafts, Deleted Items, Archive), all empty, and a "Restored" folder; no in-place
+ *   archive. A whole-mailbox copy from adele maps her well-known folders onto these, as it would in a tenant.
  * Item ids are AAMkADdemoItem0001AAA= ... AAMkADdemoItem0250AAA= (source, in folder order) and
  * AAMkADdemoArcItem01AAA= ... AAMkADdemoArcItem05AAA= (archive). Returns the spec plus `ids`: DEMO_IDS and
  * `ids.items` ({folder key: [item ids]}, archive items under "archive:oldProjects").
@@ -146,6 +152,10 @@ export function demoSeed() {
         folders: [
           { id: DEMO_IDS.targetFolders.inbox, displayName: "Inbox", wellKnownName: "inbox" },
           { id: DEMO_IDS.targetFolders.restored, displayName: "Restored" },
+          { id: DEMO_IDS.targetFolders.sentItems, displayName: "Sent Items", wellKnownName: "sentitems" },
+          { id: DEMO_IDS.targetFolders.drafts, displayName: "Drafts", wellKnownName: "drafts" },
+          { id: DEMO_IDS.targetFolders.deletedItems, displayName: "Deleted Items", wellKnownName: "deleteditems" },
+          { id: DEMO_IDS.targetFolders.archive, displayName: "Archive", wellKnownName: "archive" },
         ],
       },
     },
