@@ -39,6 +39,9 @@ after(async () => {
   await mock?.close();
 });
 
+/** Folders in a mock folder tree, subfolders included. */
+const countFolders = (folders) => folders.reduce((n, f) => n + 1 + countFolders(f.childFolders ?? []), 0);
+
 describe("the jobs API checks what it is sent before anything is stored", () => {
   let worker;
   before(async () => {
@@ -220,6 +223,9 @@ describe("a 2,000-item job in a 3-level tree, the object restarted 5 times", { s
     // The tree came along: three folders, nested as in the source.
     assert.equal(job.folders.length, 3);
     assert.ok(job.folders.every((f) => f.status === "done"), JSON.stringify(job.folders));
+    // Each folder counted once, however many chunks and restarts mapped it again before its state was kept.
+    assert.equal(countFolders(mock.state.folderTree(target).folders), 3);
+    assert.deepEqual(job.folderCounts, { created: 3, reused: 0, failed: 0 });
   });
 
   test("a second pass copies only what changed in the source", { timeout: 60_000 }, async () => {
@@ -282,6 +288,7 @@ describe("a 3,000-item folder in Free-plan chunks", { skip }, () => {
     assert.ok(pages <= 30 + job.chunks, `${pages} items/delta pages for ${job.chunks} chunks`);
     assert.ok(requests.length / job.chunks < 50, `${requests.length} requests in ${job.chunks} chunks`);
     assert.deepEqual(mock.state.duplicateData(target), []);
+    assert.deepEqual(job.folderCounts, { created: countFolders(mock.state.folderTree(target).folders), reused: 0, failed: 0 });
   });
 });
 

@@ -303,11 +303,13 @@ export class MailboxJobs extends DurableObject {
     if (event.targetFolderId) folder.targetFolderId = event.targetFolderId;
     switch (event.action) {
       case "created":
-        job.folderCounts.created += 1;
-        folder.status = "copying";
-        break;
       case "reused":
-        job.folderCounts.reused += 1;
+        // A chunk that stopped after mapping a folder but before its state was kept maps it again in the next
+        // chunk, and finds the folder it created: the first word on a folder is the one counted.
+        if (folder.mapping === undefined) {
+          folder.mapping = event.action;
+          job.folderCounts[event.action] += 1;
+        }
         folder.status = "copying";
         break;
       case "done":
