@@ -29,10 +29,6 @@
 //! Everything but `wasm` is pure or generic over [`transport::Effects`], and is tested natively with a
 //! scripted server and a simulated clock.
 
-// Errors are the cold path and are moved rarely; boxing them would add allocation code to every
-// fallible function for no measurable gain.
-#![allow(clippy::result_large_err)]
-
 extern crate alloc;
 
 pub mod codec;
@@ -42,7 +38,10 @@ pub mod flows;
 pub mod transport;
 pub mod wire;
 
+// The JavaScript boundary is brought under the lint policy (Cargo.toml) separately; until then its
+// findings are allowed here.
 #[cfg(target_arch = "wasm32")]
+#[allow(missing_docs, missing_debug_implementations, clippy::use_self)]
 pub mod wasm;
 
 pub use config::{ApiVersion, ClientConfig, RawOptions};

@@ -565,12 +565,12 @@ async fn item_ids_with_a_lone_surrogate_are_refused_not_sent_as_another_id() {
 struct FetchReplaced(JsValue);
 
 impl FetchReplaced {
-    fn new(make: &Function) -> FetchReplaced {
+    fn new(make: &Function) -> Self {
         let global = js_sys::global();
         let original = get(&global, "fetch");
         let replacement = make.call1(&JsValue::NULL, &original).unwrap();
         Reflect::set(&global, &JsValue::from_str("fetch"), &replacement).unwrap();
-        FetchReplaced(original)
+        Self(original)
     }
 }
 
