@@ -38,10 +38,7 @@ pub mod flows;
 pub mod transport;
 pub mod wire;
 
-// The JavaScript boundary is brought under the lint policy (Cargo.toml) separately; until then its
-// findings are allowed here.
 #[cfg(target_arch = "wasm32")]
-#[allow(missing_docs, missing_debug_implementations, clippy::use_self)]
 pub mod wasm;
 
 pub use config::{ApiVersion, ClientConfig, RawOptions};

@@ -439,6 +439,20 @@ fn item(folder: &str, data: &[u8]) -> JsValue {
 }
 
 #[wasm_bindgen_test]
+fn a_clients_debug_output_shows_its_options_but_not_its_token() {
+    let client = MailboxClient::new(obj(&[
+        ("token", JsValue::from_str("eyJ0eX.fixed-token.sig")),
+        (
+            "graphBaseUrl",
+            JsValue::from_str("https://graph.example.com"),
+        ),
+    ]));
+    let printed = format!("{client:?}");
+    assert!(!printed.contains("fixed-token"), "{printed}");
+    assert!(printed.contains("https://graph.example.com"), "{printed}");
+}
+
+#[wasm_bindgen_test]
 async fn a_client_imports_an_item_with_only_its_json_body() {
     let mailbox = unique_mailbox("import");
     let client = MailboxClient::new(options("t0k3n".into(), &[]));
