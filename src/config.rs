@@ -12,28 +12,41 @@ pub const MAX_TIMER_MS: f64 = 2_147_483_647.0;
 /// Graph's JS SDK caps retries at 10; more than that only hides an outage.
 pub const MAX_RETRIES_LIMIT: u32 = 10;
 
+/// `graphBaseUrl` when none is given: the global cloud's Graph.
 pub const DEFAULT_GRAPH_BASE_URL: &str = "https://graph.microsoft.com";
+/// `trustedImportHosts` when none is given: the hosts Exchange Online's import URLs name (default port only).
 pub const DEFAULT_TRUSTED_IMPORT_HOSTS: [&str; 2] = ["outlook.office365.com", "outlook.office.com"];
+/// `timeoutMs` when none is given, per attempt.
 pub const DEFAULT_TIMEOUT_MS: u32 = 30_000;
+/// `maxRetries` when none is given.
 pub const DEFAULT_MAX_RETRIES: u32 = 3;
+/// `retryBaseDelayMs` when none is given: the first backoff without a `Retry-After`.
 pub const DEFAULT_RETRY_BASE_DELAY_MS: u64 = 1_000;
+/// `maxRetryDelayMs` when none is given: the longest single wait.
 pub const DEFAULT_MAX_RETRY_DELAY_MS: u64 = 60_000;
+/// `renewBeforeMs` when none is given: sessions and app-only tokens are replaced 5 minutes before they
+/// expire.
 pub const DEFAULT_RENEW_BEFORE_MS: u64 = 5 * 60 * 1000;
 /// Exchange allows 4 concurrent requests per app and mailbox; a fifth is refused with 429.
 pub const DEFAULT_MAILBOX_CONCURRENCY: usize = 4;
+/// Largest `mailboxConcurrency` accepted; more posts to one mailbox only earn 429s.
 pub const MAX_MAILBOX_CONCURRENCY: usize = 16;
 
+/// The Graph version in every path (`apiVersion`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiVersion {
+    /// `v1.0`, the default.
     V1,
+    /// `beta`.
     Beta,
 }
 
 impl ApiVersion {
+    /// The path segment: `v1.0` or `beta`.
     pub fn as_str(self) -> &'static str {
         match self {
-            ApiVersion::V1 => "v1.0",
-            ApiVersion::Beta => "beta",
+            Self::V1 => "v1.0",
+            Self::Beta => "beta",
         }
     }
 }
@@ -42,15 +55,25 @@ impl ApiVersion {
 /// (a number where a number belongs), not yet for meaning.
 #[derive(Debug, Clone, Default)]
 pub struct RawOptions {
+    /// `apiVersion`: `"v1.0"` (also when `None`) or `"beta"`.
     pub api_version: Option<String>,
+    /// `graphBaseUrl`; `None`: [`DEFAULT_GRAPH_BASE_URL`].
     pub graph_base_url: Option<String>,
+    /// `trustedImportHosts`, entries `host` or `host:port`; `None`: [`DEFAULT_TRUSTED_IMPORT_HOSTS`].
     pub trusted_import_hosts: Option<Vec<String>>,
+    /// `timeoutMs`, per attempt, in milliseconds; `None`: [`DEFAULT_TIMEOUT_MS`].
     pub timeout_ms: Option<f64>,
+    /// `maxRetries`, a whole number from 0 to [`MAX_RETRIES_LIMIT`]; `None`: [`DEFAULT_MAX_RETRIES`].
     pub max_retries: Option<f64>,
+    /// `retryBaseDelayMs`, in milliseconds; `None`: [`DEFAULT_RETRY_BASE_DELAY_MS`].
     pub retry_base_delay_ms: Option<f64>,
+    /// `maxRetryDelayMs`, in milliseconds; `None`: [`DEFAULT_MAX_RETRY_DELAY_MS`].
     pub max_retry_delay_ms: Option<f64>,
+    /// `scopes` the token provider is asked for; `None`: [`default_scopes`] of the Graph root.
     pub scopes: Option<Vec<String>>,
+    /// `renewBeforeMs`, in milliseconds; `None`: [`DEFAULT_RENEW_BEFORE_MS`].
     pub renew_before_ms: Option<f64>,
+    /// `mailboxConcurrency`, from 1 to [`MAX_MAILBOX_CONCURRENCY`]; `None`: [`DEFAULT_MAILBOX_CONCURRENCY`].
     pub mailbox_concurrency: Option<f64>,
 }
 
@@ -60,6 +83,7 @@ pub struct RawOptions {
 pub struct RetryPolicy {
     /// Per attempt.
     pub timeout_ms: u32,
+    /// Retries after the first attempt, for 429/503/504 and for network failures of requests safe to resend.
     pub max_retries: u32,
     /// The first backoff when the service gave no `Retry-After`; it doubles with each retry.
     pub base_delay_ms: u64,
@@ -69,7 +93,7 @@ pub struct RetryPolicy {
 
 impl RetryPolicy {
     /// `api.md`'s defaults: 30 s per attempt, 3 retries, 1 s first backoff, waits of at most a minute.
-    pub const DEFAULT: RetryPolicy = RetryPolicy {
+    pub const DEFAULT: Self = Self {
         timeout_ms: DEFAULT_TIMEOUT_MS,
         max_retries: DEFAULT_MAX_RETRIES,
         base_delay_ms: DEFAULT_RETRY_BASE_DELAY_MS,
@@ -80,10 +104,12 @@ impl RetryPolicy {
 /// Validated settings shared by every call of a client.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClientConfig {
+    /// The version segment of every Graph path.
     pub api_version: ApiVersion,
     /// Scheme, host, optional port and optional path prefix, without a trailing slash. The token is only
     /// ever sent to URLs under this root.
     pub graph_root: String,
+    /// The hosts an `importUrl` (and an import post's redirect target) may name; anything else is refused.
     pub trusted_import_hosts: Vec<TrustedHost>,
     /// For Graph calls and import posts alike.
     pub retry: RetryPolicy,
@@ -211,7 +237,8 @@ pub fn default_scopes(graph_root: &str) -> Vec<String> {
 }
 
 impl ClientConfig {
-    pub fn from_raw(raw: RawOptions) -> Result<ClientConfig, MailboxError> {
+    /// Checks every option and fills in the defaults; the first bad option is an `invalidArgument` naming it.
+    pub fn from_raw(raw: RawOptions) -> Result<Self, MailboxError> {
         let api_version = match raw.api_version.as_deref() {
             None | Some("v1.0") => ApiVersion::V1,
             Some("beta") => ApiVersion::Beta,
@@ -285,7 +312,7 @@ impl ClientConfig {
                 ))
             }
         };
-        Ok(ClientConfig {
+        Ok(Self {
             api_version,
             graph_root,
             trusted_import_hosts,

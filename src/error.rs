@@ -48,21 +48,21 @@ impl ErrorCode {
     /// The stable `code` string of the JavaScript error.
     pub fn as_str(self) -> &'static str {
         match self {
-            ErrorCode::InvalidArgument => "invalidArgument",
-            ErrorCode::Unauthorized => "unauthorized",
-            ErrorCode::Forbidden => "forbidden",
-            ErrorCode::NotFound => "notFound",
-            ErrorCode::Throttled => "throttled",
-            ErrorCode::ServiceUnavailable => "serviceUnavailable",
-            ErrorCode::GraphError => "graphError",
-            ErrorCode::Network => "network",
-            ErrorCode::Timeout => "timeout",
-            ErrorCode::OutcomeUnknown => "outcomeUnknown",
-            ErrorCode::SessionExpired => "sessionExpired",
-            ErrorCode::UntrustedImportUrl => "untrustedImportUrl",
-            ErrorCode::InvalidResponse => "invalidResponse",
-            ErrorCode::TokenProviderFailed => "tokenProviderFailed",
-            ErrorCode::Aborted => "aborted",
+            Self::InvalidArgument => "invalidArgument",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "notFound",
+            Self::Throttled => "throttled",
+            Self::ServiceUnavailable => "serviceUnavailable",
+            Self::GraphError => "graphError",
+            Self::Network => "network",
+            Self::Timeout => "timeout",
+            Self::OutcomeUnknown => "outcomeUnknown",
+            Self::SessionExpired => "sessionExpired",
+            Self::UntrustedImportUrl => "untrustedImportUrl",
+            Self::InvalidResponse => "invalidResponse",
+            Self::TokenProviderFailed => "tokenProviderFailed",
+            Self::Aborted => "aborted",
         }
     }
 }
@@ -70,7 +70,9 @@ impl ErrorCode {
 /// A failed call, with every field the caller may need to act on it or report it to Microsoft support.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MailboxError {
+    /// What kind of failure it is; the table in `api.md` says when each code is used.
     pub code: ErrorCode,
+    /// A sentence for people, free of tokens and import URLs (text from servers passes through [`redact`]).
     pub message: String,
     /// The HTTP status of the last answer, when there was one.
     pub status: Option<u16>,
@@ -88,8 +90,9 @@ pub struct MailboxError {
 }
 
 impl MailboxError {
+    /// An error with `code` and `message` and no details yet; callers fill in the fields they know.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        MailboxError {
+        Self {
             code,
             message: message.into(),
             status: None,
@@ -101,8 +104,9 @@ impl MailboxError {
         }
     }
 
+    /// An `invalidArgument` error: bad input found before any request.
     pub fn invalid_argument(message: impl Into<String>) -> Self {
-        MailboxError::new(ErrorCode::InvalidArgument, message)
+        Self::new(ErrorCode::InvalidArgument, message)
     }
 }
 

@@ -29,10 +29,6 @@
 //! Everything but `wasm` is pure or generic over [`transport::Effects`], and is tested natively with a
 //! scripted server and a simulated clock.
 
-// Errors are the cold path and are moved rarely; boxing them would add allocation code to every
-// fallible function for no measurable gain.
-#![allow(clippy::result_large_err)]
-
 extern crate alloc;
 
 pub mod codec;

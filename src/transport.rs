@@ -8,15 +8,18 @@ use alloc::vec::Vec;
 /// HTTP methods this crate sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
+    /// `GET`: reads, always safe to send again.
     Get,
+    /// `POST`: createImportSession, exportItems, folder creates and import posts.
     Post,
 }
 
 impl Method {
+    /// The method's name as `fetch` takes it.
     pub fn as_str(self) -> &'static str {
         match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
+            Self::Get => "GET",
+            Self::Post => "POST",
         }
     }
 }
@@ -24,7 +27,9 @@ impl Method {
 /// A request as a value. Its `Debug` hides header values and the query string, which hold credentials.
 #[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
+    /// The HTTP method.
     pub method: Method,
+    /// The absolute URL; for an import post it holds the session's `authtoken`, which `Debug` leaves out.
     pub url: String,
     /// Header names are lower-case.
     pub headers: Vec<(&'static str, String)>,
@@ -39,6 +44,7 @@ impl HttpRequest {
         self.body.as_deref().map(String::as_str)
     }
 
+    /// The value of header `name` (lower-case), if the request has it.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -64,16 +70,30 @@ pub const RESPONSE_HEADERS: [&str; 4] =
     ["request-id", "client-request-id", "retry-after", "location"];
 
 /// A whole response: status, the headers of [`RESPONSE_HEADERS`] that were present (and visible: a
-/// browser hides those the server did not expose through CORS), and the body as text.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// browser hides those the server did not expose through CORS), and the body as text. Its `Debug` shows
+/// the body's length only: bodies hold import URLs (createImportSession) and item data (exportItems).
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct HttpResponse {
+    /// The HTTP status code.
     pub status: u16,
     /// Lower-case names.
     pub headers: Vec<(String, String)>,
+    /// The whole body as text (UTF-8, as `fetch`'s `text()` decodes it); empty when there was none.
     pub body: String,
 }
 
+impl core::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
 impl HttpResponse {
+    /// The value of header `name` (any letter case), if the host copied it.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -99,7 +119,10 @@ pub enum SendError {
 /// What the token provider is asked for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenRequest<'a> {
+    /// The scopes the token must carry (`ClientConfig::scopes`).
     pub scopes: &'a [String],
+    /// True after Graph refused the last token with 401: the provider should get a new token rather than
+    /// give its cached one.
     pub force_refresh: bool,
 }
 
@@ -140,5 +163,49 @@ pub trait Effects {
     /// waits early (`sleep` returns `Ok`); the signal instead aborts them through `send` and `sleep`.
     fn stopping(&self) -> bool {
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    const IMPORT_URL: &str = "https://outlook.office365.com/api/v1.0/Mailboxes('MBX:a@b')/importItem?authtoken=eyJhbGciOi.session";
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn a_requests_debug_output_hides_the_query_and_header_values() {
+        let request = HttpRequest {
+            method: Method::Post,
+            url: IMPORT_URL.into(),
+            headers: alloc::vec![("authorization", "Bearer eyJ0eX.token.sig".into())],
+            body: Some(Rc::new(r#"{"Data":"U2VjcmV0IG1haWw="}"#.into())),
+        };
+        let printed = format!("{request:?}");
+        for secret in ["eyJhbGciOi.session", "eyJ0eX.token.sig", "U2VjcmV0IG1haWw="] {
+            assert!(!printed.contains(secret), "{printed}");
+        }
+        assert!(printed.contains("/importItem"), "{printed}");
+        assert!(printed.contains("authorization"), "{printed}");
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn a_responses_debug_output_gives_the_bodys_length_not_the_body() {
+        let body = format!(
+            r#"{{"importUrl":"{IMPORT_URL}","expirationDateTime":"2030-01-01T00:00:00Z"}}"#
+        );
+        let response = HttpResponse {
+            status: 200,
+            headers: alloc::vec![("request-id".into(), "req-7".into())],
+            body,
+        };
+        let printed = format!("{response:?}");
+        assert!(!printed.contains("authtoken"), "{printed}");
+        assert!(!printed.contains("eyJhbGciOi.session"), "{printed}");
+        assert!(printed.contains("req-7"), "{printed}");
+        assert!(
+            printed.contains(&response.body.len().to_string()),
+            "{printed}"
+        );
     }
 }

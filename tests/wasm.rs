@@ -439,6 +439,20 @@ fn item(folder: &str, data: &[u8]) -> JsValue {
 }
 
 #[wasm_bindgen_test]
+fn a_clients_debug_output_shows_its_options_but_not_its_token() {
+    let client = MailboxClient::new(obj(&[
+        ("token", JsValue::from_str("eyJ0eX.fixed-token.sig")),
+        (
+            "graphBaseUrl",
+            JsValue::from_str("https://graph.example.com"),
+        ),
+    ]));
+    let printed = format!("{client:?}");
+    assert!(!printed.contains("fixed-token"), "{printed}");
+    assert!(printed.contains("https://graph.example.com"), "{printed}");
+}
+
+#[wasm_bindgen_test]
 async fn a_client_imports_an_item_with_only_its_json_body() {
     let mailbox = unique_mailbox("import");
     let client = MailboxClient::new(options("t0k3n".into(), &[]));
@@ -565,12 +579,12 @@ async fn item_ids_with_a_lone_surrogate_are_refused_not_sent_as_another_id() {
 struct FetchReplaced(JsValue);
 
 impl FetchReplaced {
-    fn new(make: &Function) -> FetchReplaced {
+    fn new(make: &Function) -> Self {
         let global = js_sys::global();
         let original = get(&global, "fetch");
         let replacement = make.call1(&JsValue::NULL, &original).unwrap();
         Reflect::set(&global, &JsValue::from_str("fetch"), &replacement).unwrap();
-        FetchReplaced(original)
+        Self(original)
     }
 }
 

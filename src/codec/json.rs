@@ -13,20 +13,25 @@ const MAX_DEPTH: usize = 64;
 /// A parsed JSON value. Objects keep their members in source order, duplicates included.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
     /// The number's source text, validated against JSON's grammar.
     Number(String),
+    /// A string, its escapes decoded.
     String(String),
-    Array(Vec<Value>),
-    Object(Vec<(String, Value)>),
+    /// An array's elements, in order.
+    Array(Vec<Self>),
+    /// An object's members as (key, value) pairs, in source order; a repeated key appears twice.
+    Object(Vec<(String, Self)>),
 }
 
 impl Value {
     /// The member whose key equals `key` ignoring ASCII case (Graph spells `innerError` both ways).
     /// The first exact match wins over a case-insensitive one.
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        let Value::Object(members) = self else {
+    pub fn get(&self, key: &str) -> Option<&Self> {
+        let Self::Object(members) = self else {
             return None;
         };
         members
@@ -36,23 +41,25 @@ impl Value {
             .map(|(_, v)| v)
     }
 
+    /// The text of a string value; `None` for any other kind (a number is not read as a string).
     pub fn as_str(&self) -> Option<&str> {
         match self {
-            Value::String(s) => Some(s),
+            Self::String(s) => Some(s),
             _ => None,
         }
     }
 
-    pub fn as_array(&self) -> Option<&[Value]> {
+    /// The elements of an array value; `None` for any other kind.
+    pub fn as_array(&self) -> Option<&[Self]> {
         match self {
-            Value::Array(items) => Some(items),
+            Self::Array(items) => Some(items),
             _ => None,
         }
     }
 
     /// The string member `key` (case-insensitive), if present and a string.
     pub fn get_str(&self, key: &str) -> Option<&str> {
-        self.get(key).and_then(Value::as_str)
+        self.get(key).and_then(Self::as_str)
     }
 }
 

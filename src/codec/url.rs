@@ -12,22 +12,26 @@ use crate::codec::text::{find, head, tail};
 /// `https`, or `http` when the host is loopback (local development and the mock tenant).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
+    /// `http:`, admitted only for loopback hosts.
     Http,
+    /// `https:`.
     Https,
 }
 
 impl Scheme {
+    /// The port a URL of this scheme reaches when it names none: 80 or 443.
     pub fn default_port(self) -> u16 {
         match self {
-            Scheme::Http => 80,
-            Scheme::Https => 443,
+            Self::Http => 80,
+            Self::Https => 443,
         }
     }
 
+    /// The scheme's name as written before `://`, lower-case.
     pub fn as_str(self) -> &'static str {
         match self {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
+            Self::Http => "http",
+            Self::Https => "https",
         }
     }
 }
@@ -35,6 +39,7 @@ impl Scheme {
 /// The parts of an absolute http(s) URL that decide where it goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target<'a> {
+    /// Which scheme the URL names (any letter case in the source).
     pub scheme: Scheme,
     /// Lower-cased; IPv6 literals keep their brackets.
     pub host: String,
@@ -47,7 +52,11 @@ pub struct Target<'a> {
 /// Why a URL was refused; the URL itself is never repeated in messages because it may hold a credential.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UrlProblem {
+    /// Not an absolute `http://` or `https://` URL, or it holds whitespace, control characters or
+    /// backslashes.
     NotAbsoluteHttp,
+    /// The host or port is not one this crate can judge: userinfo, escapes, an IPv4 address in a
+    /// non-canonical form, a punycode label, an IPv6 literal other than `[::1]`, or a port outside 1-65535.
     BadAuthority,
     /// `http:` to a host that is not loopback.
     InsecureScheme,
@@ -187,16 +196,20 @@ pub fn parse_target(url: &str) -> Result<Target<'_>, UrlProblem> {
 /// One entry of `trustedImportHosts`: `host` (the scheme's default port only) or `host:port`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TrustedHost {
+    /// Lower-cased, as [`parse_authority`] reads it.
     pub host: String,
+    /// `None`: only the scheme's default port is admitted (443 for `https`).
     pub port: Option<u16>,
 }
 
 impl TrustedHost {
-    pub fn parse(entry: &str) -> Option<TrustedHost> {
+    /// Reads one entry; `None` when it is not a plain `host` or `host:port`.
+    pub fn parse(entry: &str) -> Option<Self> {
         let (host, port) = parse_authority(entry)?;
-        Some(TrustedHost { host, port })
+        Some(Self { host, port })
     }
 
+    /// Whether `target` goes to this host and port (a missing port meaning the target scheme's default).
     pub fn admits(&self, target: &Target) -> bool {
         self.host == target.host && self.port.unwrap_or(target.scheme.default_port()) == target.port
     }

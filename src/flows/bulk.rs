@@ -19,11 +19,14 @@ use crate::wire::import_host::{ImportItem, ImportedItem};
 
 /// Most posts a caller may ask to keep in flight (Exchange allows 4 per mailbox; more only earns 429s).
 pub const MAX_CONCURRENCY: usize = 16;
+/// Posts in flight when the caller gives no `concurrency`: Exchange's per-mailbox limit.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
 /// What the source gave next. Items and invalid entries may carry the id of the item they were copied
 /// from, which their result repeats.
+#[derive(Debug)]
 pub enum Pulled {
+    /// An item to post, and the id of the source item it was copied from (`None` outside copies).
     Item(ImportItem, Option<String>),
     /// An entry that is not a valid item (or could not be read from its source): it settles as failed
     /// without any request.
@@ -41,22 +44,29 @@ pub type NextItem<'a> = Pin<Box<dyn Future<Output = Pulled> + 'a>>;
 /// Taken as `dyn` so one importer serves every kind of source: each generic copy of the importer's state
 /// machine costs kilobytes of wasm, and a box per pull costs nothing next to a request.
 pub trait ItemSource {
+    /// The next entry; called again only after the previous pull has finished.
     fn next(&mut self) -> NextItem<'_>;
 }
 
+/// How an item settled, as `ItemResult.status` spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
+    /// The import host stored the item; `imported` holds its new id and change key.
     Imported,
+    /// The item was not imported; `error` says why.
     Failed,
+    /// A create was sent and no usable answer came back: the item may or may not exist; it is never
+    /// sent again.
     OutcomeUnknown,
 }
 
 impl Status {
+    /// The status as JavaScript sees it: `imported`, `failed` or `outcomeUnknown`.
     pub fn as_str(self) -> &'static str {
         match self {
-            Status::Imported => "imported",
-            Status::Failed => "failed",
-            Status::OutcomeUnknown => "outcomeUnknown",
+            Self::Imported => "imported",
+            Self::Failed => "failed",
+            Self::OutcomeUnknown => "outcomeUnknown",
         }
     }
 }
@@ -66,8 +76,11 @@ impl Status {
 pub struct ItemResult {
     /// Position in the input, from 0.
     pub index: u64,
+    /// How the item settled.
     pub status: Status,
+    /// The new item's id and change key; `Some` exactly when `status` is `Imported`.
     pub imported: Option<ImportedItem>,
+    /// Why the item failed or may not have landed; `None` when it was imported.
     pub error: Option<MailboxError>,
     /// For copies: the item in the source mailbox this one was made from.
     pub source_item_id: Option<String>,
@@ -76,24 +89,33 @@ pub struct ItemResult {
 /// Counts so far; `bytes` is the base64 `Data` of the items imported.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Progress {
+    /// How many items the run expects, when the caller said so (a length the source knew); `None`: unknown.
     pub total: Option<u64>,
+    /// Items settled so far, whatever their status.
     pub settled: u64,
+    /// Items imported so far.
     pub imported: u64,
+    /// Items that failed so far.
     pub failed: u64,
+    /// Items settled `outcomeUnknown` so far.
     pub outcome_unknown: u64,
+    /// Base64 characters of `Data` in the items imported so far.
     pub bytes: u64,
 }
 
 /// Told about every settled item, in settling order. Returning `false` (the caller's callback threw)
 /// stops the run from taking more items.
 pub trait Observer {
+    /// Called once per settled item with its result and the counts including it; `false` stops the run.
     fn settled(&mut self, result: &ItemResult, progress: &Progress) -> bool;
 }
 
 /// The outcome of a run: counts, and the results in input order when kept.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Report {
+    /// The final counts.
     pub progress: Progress,
+    /// One result per item taken, in input order; empty unless `keep_results` was set.
     pub results: Vec<ItemResult>,
 }
 
@@ -108,8 +130,12 @@ pub enum Stopped {
     ObserverFailed,
 }
 
+/// How a run of [`import_items`] is paced and what it keeps.
+#[derive(Debug)]
 pub struct BulkOptions {
+    /// Posts kept in flight at once; clamped to `1..=MAX_CONCURRENCY`.
     pub concurrency: usize,
+    /// Passed through into [`Progress::total`]; `None` when the source's length is not known.
     pub total: Option<u64>,
     /// Keep every result for the report (the caller may rely on `onResult` alone for huge runs).
     pub keep_results: bool,

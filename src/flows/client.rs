@@ -18,12 +18,13 @@ use alloc::vec;
 pub enum Failure {
     /// The caller's signal aborted; the binding rejects with `signal.reason`.
     Aborted,
+    /// The call failed; the error is what the caller is given.
     Error(MailboxError),
 }
 
 impl From<MailboxError> for Failure {
     fn from(error: MailboxError) -> Self {
-        Failure::Error(error)
+        Self::Error(error)
     }
 }
 
@@ -159,8 +160,11 @@ pub(crate) async fn after_failure<E: Effects>(
 /// A 2xx answer from Graph, with what the error for a body that turns out to be wrong needs.
 #[derive(Debug, Clone)]
 pub struct GraphAnswer {
+    /// The 2xx response, whose body the caller parses.
     pub response: HttpResponse,
+    /// HTTP attempts made for the call, retries and the token-refresh resend included.
     pub attempts: u32,
+    /// The `client-request-id` sent on the attempt that succeeded.
     pub client_request_id: String,
 }
 

@@ -37,10 +37,15 @@ pub const BATCH_BYTES: usize = 8 * 1024 * 1024;
 pub const FIRST_BATCH: usize = 4;
 
 /// What to copy and where to.
+#[derive(Debug)]
 pub struct CopyJob<'a> {
+    /// The mailbox the items are exported from.
     pub source_mailbox: &'a str,
+    /// The source items, in the order their results are reported; each at most once.
     pub item_ids: &'a [String],
+    /// The mailbox the copies are imported into.
     pub target_mailbox: &'a str,
+    /// The target folder every copy lands in.
     pub folder_id: &'a str,
 }
 
@@ -153,6 +158,17 @@ pub struct BatchExporter<'a, E: Effects> {
     mailbox: &'a str,
     largest_item: Option<usize>,
     lasting_failure: Option<MailboxError>,
+}
+
+// By hand: the host's effects are not `Debug`, and the options are the client's, printed there.
+impl<E: Effects> core::fmt::Debug for BatchExporter<'_, E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BatchExporter")
+            .field("mailbox", &self.mailbox)
+            .field("largest_item", &self.largest_item)
+            .field("lasting_failure", &self.lasting_failure)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a, E: Effects> BatchExporter<'a, E> {

@@ -14,27 +14,59 @@ use crate::transport::{Effects, HttpRequest, HttpResponse, Method, SendError};
 use crate::wire::protocol::code_for_status;
 use crate::wire::retry::{classify_status, retry_after_of, Class};
 
+/// `authorityHost` when none is given: the global cloud's Entra ID.
 pub const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
+/// `scope` when none is given: every application permission granted to the app on Graph.
 pub const DEFAULT_APP_SCOPE: &str = "https://graph.microsoft.com/.default";
 
 /// `clientCredentials` options as they arrive from JavaScript, checked for type, not yet for meaning.
-#[derive(Debug, Clone, Default)]
+/// `Debug` is written by hand so the secret can never be printed.
+#[derive(Clone, Default)]
 pub struct RawAppOptions {
+    /// `tenantId`: the directory's id or one of its domains (`contoso.onmicrosoft.com`).
     pub tenant_id: Option<String>,
+    /// `clientId`: the app registration's application id.
     pub client_id: Option<String>,
+    /// `clientSecret`: a credential, sent only in the token request's body and never printed.
     pub client_secret: Option<String>,
+    /// `authorityHost`; `None`: [`DEFAULT_AUTHORITY_HOST`].
     pub authority_host: Option<String>,
+    /// `scope`; `None`: [`DEFAULT_APP_SCOPE`].
     pub scope: Option<String>,
+    /// `renewBeforeMs`: how long before it expires a token is replaced, in milliseconds; `None`: 5 minutes.
     pub renew_before_ms: Option<f64>,
+    /// `timeoutMs` of each token request, in milliseconds; `None`: 30 s.
     pub timeout_ms: Option<f64>,
+}
+
+impl core::fmt::Debug for RawAppOptions {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RawAppOptions")
+            .field("tenant_id", &self.tenant_id)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<hidden>"),
+            )
+            .field("authority_host", &self.authority_host)
+            .field("scope", &self.scope)
+            .field("renew_before_ms", &self.renew_before_ms)
+            .field("timeout_ms", &self.timeout_ms)
+            .finish()
+    }
 }
 
 /// Validated client credentials. `Debug` is written by hand so the secret can never be printed.
 pub struct AppCredentials {
+    /// `{authorityHost}/{tenantId}/oauth2/v2.0/token`, where tokens are asked for.
     pub token_url: String,
+    /// The app registration's application id.
     pub client_id: String,
+    /// Private so that nothing but the token request's body reads it.
     client_secret: String,
+    /// The scope asked for, `{resource}/.default` for the client credentials grant.
     pub scope: String,
+    /// A cached token is replaced this long before it expires (at most half its lifetime), in milliseconds.
     pub renew_before_ms: u64,
     /// How the token endpoint is retried: `timeoutMs` per attempt, then Graph's defaults (3 retries,
     /// 1 s first backoff, waits of at most a minute).
@@ -63,7 +95,8 @@ fn required(value: Option<String>, name: &str) -> Result<String, MailboxError> {
 }
 
 impl AppCredentials {
-    pub fn from_raw(raw: RawAppOptions) -> Result<AppCredentials, MailboxError> {
+    /// Checks the options; the first bad one is an `invalidArgument` naming it (never quoting the secret).
+    pub fn from_raw(raw: RawAppOptions) -> Result<Self, MailboxError> {
         let tenant = required(raw.tenant_id, "tenantId")?;
         if tenant.contains(['/', '?', '#', '%', '\\', ' ']) || tenant == "." || tenant == ".." {
             return Err(option_error(
@@ -88,7 +121,7 @@ impl AppCredentials {
             timeout_ms: timeout(raw.timeout_ms)?,
             ..RetryPolicy::DEFAULT
         };
-        Ok(AppCredentials {
+        Ok(Self {
             token_url: [&authority, "/", &tenant, "/oauth2/v2.0/token"].concat(),
             client_id,
             client_secret,
@@ -118,13 +151,25 @@ impl AppCredentials {
     }
 }
 
-/// A token and when it stops working.
-#[derive(Debug, Clone, PartialEq)]
+/// A token and when it stops working. `Debug` is written by hand so the token can never be printed.
+#[derive(Clone, PartialEq)]
 pub struct AppToken {
+    /// The bearer token itself: a credential, never printed.
     pub access_token: String,
+    /// When it expires, in milliseconds since the epoch by the host's clock when it was received.
     pub expires_at_ms: f64,
     /// Its whole lifetime, so a short-lived token is not renewed on every call.
     pub lifetime_ms: f64,
+}
+
+impl core::fmt::Debug for AppToken {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("AppToken")
+            .field("access_token", &"<hidden>")
+            .field("expires_at_ms", &self.expires_at_ms)
+            .field("lifetime_ms", &self.lifetime_ms)
+            .finish()
+    }
 }
 
 impl AppToken {
@@ -289,9 +334,26 @@ pub struct AppTokenCache {
     pub requests: Cell<u64>,
 }
 
+// By hand: the cached token is a credential, so only where the cache stands is shown.
+impl core::fmt::Debug for AppTokenCache {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let state = match self.state.try_borrow().as_deref() {
+            Ok(CacheState::Empty) => "empty",
+            Ok(CacheState::Ready(_)) => "ready",
+            Ok(CacheState::Fetching { .. }) => "fetching",
+            Ok(CacheState::Failed { .. }) => "failed",
+            Err(_) => "<being changed>",
+        };
+        f.debug_struct("AppTokenCache")
+            .field("state", &state)
+            .field("requests", &self.requests.get())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for AppTokenCache {
     fn default() -> Self {
-        AppTokenCache {
+        Self {
             state: RefCell::new(CacheState::Empty),
             generations: Cell::new(0),
             requests: Cell::new(0),
@@ -427,6 +489,47 @@ mod tests {
             Some("grant_type=client_credentials&client_id=11111111-2222-3333-4444-555555555555&client_secret=s3cr3t~%2B%2F%26%3Dvalue&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default")
         );
         assert!(!format!("{credentials:?}").contains("s3cr3t"));
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn the_options_debug_output_hides_the_secret() {
+        let printed = format!("{:?}", raw());
+        assert!(!printed.contains("s3cr3t"), "{printed}");
+        assert!(printed.contains("contoso.onmicrosoft.com"), "{printed}");
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn the_credentials_debug_output_hides_the_secret() {
+        let printed = format!("{:?}", AppCredentials::from_raw(raw()).unwrap());
+        assert!(!printed.contains("s3cr3t"), "{printed}");
+        assert!(
+            printed.contains("11111111-2222-3333-4444-555555555555"),
+            "{printed}"
+        );
+    }
+
+    fn token() -> AppToken {
+        AppToken {
+            access_token: "eyJ0eX.secret-part.sig".into(),
+            expires_at_ms: 3_600_000.0,
+            lifetime_ms: 3_600_000.0,
+        }
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn a_tokens_debug_output_hides_the_token() {
+        let printed = format!("{:?}", token());
+        assert!(!printed.contains("secret-part"), "{printed}");
+        assert!(printed.contains("3600000"), "{printed}");
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn the_caches_debug_output_hides_its_token() {
+        let cache = AppTokenCache::default();
+        *cache.state.borrow_mut() = CacheState::Ready(token());
+        let printed = format!("{cache:?}");
+        assert!(!printed.contains("secret-part"), "{printed}");
+        assert!(printed.contains("ready"), "{printed}");
     }
 
     #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]

@@ -7,27 +7,40 @@ use core::future::{poll_fn, Future};
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
+/// The futures in flight, each boxed so that futures of different types share one set.
 pub struct Flights<'a, T> {
     futures: Vec<Pin<Box<dyn Future<Output = T> + 'a>>>,
 }
 
+// By hand: futures are not `Debug`; how many are in flight is what a reader needs.
+impl<T> core::fmt::Debug for Flights<'_, T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Flights")
+            .field("in_flight", &self.futures.len())
+            .finish()
+    }
+}
+
 impl<'a, T> Default for Flights<'a, T> {
     fn default() -> Self {
-        Flights {
+        Self {
             futures: Vec::new(),
         }
     }
 }
 
 impl<'a, T> Flights<'a, T> {
+    /// Puts `future` in flight; it is first polled by the next [`Self::poll_next`].
     pub fn push(&mut self, future: impl Future<Output = T> + 'a) {
         self.futures.push(Box::pin(future));
     }
 
+    /// How many futures are in flight.
     pub fn len(&self) -> usize {
         self.futures.len()
     }
 
+    /// Whether nothing is in flight.
     pub fn is_empty(&self) -> bool {
         self.futures.is_empty()
     }

@@ -42,21 +42,25 @@ pub async fn get_folder<E: Effects>(
 /// How `createFolder` found its folder.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FolderCreated {
+    /// The folder was created; Graph's answer to the create.
     Created(Value),
     /// The name was taken under the parent (or a create's answer was lost and the folder was there).
     Existing(Value),
 }
 
 impl FolderCreated {
+    /// The folder as Graph gave it, however it was found.
     pub fn folder(&self) -> &Value {
         match self {
-            FolderCreated::Created(folder) | FolderCreated::Existing(folder) => folder,
+            Self::Created(folder) | Self::Existing(folder) => folder,
         }
     }
 }
 
 /// A new folder's request, checked before anything is sent.
+#[derive(Debug)]
 pub struct NewFolder<'a> {
+    /// The new folder's name: not blank, no control characters, at most 255 characters.
     pub display_name: &'a str,
     /// Default `IPF.Note`.
     pub folder_type: Option<&'a str>,
@@ -65,6 +69,8 @@ pub struct NewFolder<'a> {
 }
 
 impl NewFolder<'_> {
+    /// Checks the mailbox id, the name, the type and the parent id; `invalidArgument` names the first bad
+    /// one.
     pub fn validate(&self, mailbox: &str) -> Result<(), MailboxError> {
         validate_mailbox_id(mailbox)?;
         validate_folder_name(self.display_name)?;
@@ -132,7 +138,9 @@ pub async fn create_folder<E: Effects>(
 /// A folder with the display names from the tree's root down to it (its own last).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FolderNode {
+    /// The folder as Graph listed it.
     pub folder: Value,
+    /// Display names from the first level below the root down to this folder, its own last.
     pub path: Vec<String>,
 }
 

@@ -84,6 +84,34 @@ pub struct SessionStore {
     posting: RefCell<Vec<(String, usize, Vec<Waker>)>>,
 }
 
+// By hand: a session's import URL is a credential, so each mailbox's session is shown by its state only.
+impl core::fmt::Debug for SessionStore {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut debug = f.debug_struct("SessionStore");
+        match self.slots.try_borrow() {
+            Ok(slots) => {
+                let sessions: Vec<(&str, &str)> = slots
+                    .0
+                    .iter()
+                    .map(|(mailbox, slot)| {
+                        let state = match slot {
+                            Slot::Creating { .. } => "creating",
+                            Slot::Ready(_) => "ready",
+                            Slot::Failed { .. } => "failed",
+                        };
+                        (mailbox.as_str(), state)
+                    })
+                    .collect();
+                debug.field("sessions", &sessions)
+            }
+            Err(_) => debug.field("sessions", &"<being changed>"),
+        };
+        debug
+            .field("created", &self.created.get())
+            .finish_non_exhaustive()
+    }
+}
+
 /// A place among a mailbox's posts in flight; dropping it frees the place and wakes the waiting tasks.
 struct PostPermit<'a> {
     store: &'a SessionStore,
@@ -299,7 +327,12 @@ pub enum ItemError {
     Aborted,
     /// No session could be had for `target` (the mailbox, or the archive a 409 named); every item for
     /// that target fails the same way.
-    NoSession { target: String, error: MailboxError },
+    NoSession {
+        /// The mailbox the item was posted to: the one asked for, or the archive a 409 named.
+        target: String,
+        /// Why no session could be had.
+        error: MailboxError,
+    },
     /// This item failed (or, code `outcomeUnknown`, may have been imported).
     Failed(MailboxError),
 }
@@ -307,8 +340,8 @@ pub enum ItemError {
 impl From<ItemError> for Failure {
     fn from(error: ItemError) -> Self {
         match error {
-            ItemError::Aborted => Failure::Aborted,
-            ItemError::NoSession { error, .. } | ItemError::Failed(error) => Failure::Error(error),
+            ItemError::Aborted => Self::Aborted,
+            ItemError::NoSession { error, .. } | ItemError::Failed(error) => Self::Error(error),
         }
     }
 }
@@ -467,5 +500,30 @@ pub async fn import_item<E: Effects>(
             | ImportAnswer::Unreadable(error)
             | ImportAnswer::Final(error) => return Err(fail(error)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn the_stores_debug_output_names_mailboxes_but_not_their_import_urls() {
+        let store = SessionStore::default();
+        let session = ImportSession {
+            import_url: "https://outlook.office365.com/api/v1.0/Mailboxes('MBX:a@b')/importItem?authtoken=eyJhbGciOi.session".into(),
+            expiration_date_time: "2030-01-01T00:00:00Z".into(),
+            expires_at_ms: 1_893_456_000_000,
+        };
+        store
+            .slots
+            .borrow_mut()
+            .insert("MBX:a@b", Slot::Ready(session));
+        let printed = format!("{store:?}");
+        assert!(!printed.contains("authtoken"), "{printed}");
+        assert!(!printed.contains("eyJhbGciOi.session"), "{printed}");
+        assert!(printed.contains("MBX:a@b"), "{printed}");
+        assert!(printed.contains("ready"), "{printed}");
     }
 }

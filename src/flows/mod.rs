@@ -22,9 +22,22 @@ use crate::flows::importer::SessionStore;
 /// validated once, and the client's import sessions (one per target mailbox). Cheap to copy, so each floor
 /// (copy -> bulk -> importer) passes it down whole instead of the three parts.
 pub struct Client<'a, E> {
+    /// The host's fetch, timers, token and clock.
     pub effects: &'a E,
+    /// The client's options, validated once.
     pub config: &'a ClientConfig,
+    /// The client's import sessions, shared by every call of the client.
     pub sessions: &'a SessionStore,
+}
+
+// By hand: the host's effects need not be `Debug`.
+impl<E> core::fmt::Debug for Client<'_, E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", self.config)
+            .field("sessions", self.sessions)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<E> Clone for Client<'_, E> {

@@ -178,6 +178,7 @@ pub(super) fn read_member(
         .ok_or_else(must)
 }
 
+#[derive(Debug)]
 pub(super) struct ClientState {
     pub(super) config: ClientConfig,
     pub(super) effects: JsEffects,
@@ -186,6 +187,7 @@ pub(super) struct ClientState {
 
 /// `new MailboxClient(options)`.
 #[wasm_bindgen(js_name = MailboxClient, skip_typescript)]
+#[derive(Debug)]
 pub struct MailboxClient {
     /// Shared with every call under way, so `free()` during a call cannot pull state from under it.
     state: Result<Rc<ClientState>, MailboxError>,
@@ -193,8 +195,10 @@ pub struct MailboxClient {
 
 #[wasm_bindgen(js_class = MailboxClient)]
 impl MailboxClient {
+    /// Reads and checks `options` once; bad options make every later call reject with the same error rather
+    /// than the constructor throw.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> MailboxClient {
+    pub fn new(options: JsValue) -> Self {
         let state = prepare(&options).map(|(config, effects)| {
             Rc::new(ClientState {
                 config,
@@ -202,13 +206,14 @@ impl MailboxClient {
                 sessions: SessionStore::default(),
             })
         });
-        MailboxClient { state }
+        Self { state }
     }
 
     pub(super) fn state(&self) -> Result<Rc<ClientState>, JsValue> {
         self.state.clone().map_err(reject)
     }
 
+    /// `createImportSession(mailboxId)`: a new `MailboxItemImportSession`, not one of the client's own.
     #[wasm_bindgen(js_name = createImportSession)]
     pub fn create_import_session(&self, mailbox_id: JsValue) -> Promise {
         let state = self.state();
@@ -222,6 +227,7 @@ impl MailboxClient {
         })
     }
 
+    /// `importItem(mailboxId, item)`: one item through the client's session for the mailbox.
     #[wasm_bindgen(js_name = importItem)]
     pub fn import_item(&self, mailbox_id: JsValue, item: JsValue) -> Promise {
         let state = self.state();
@@ -244,6 +250,7 @@ impl MailboxClient {
         })
     }
 
+    /// `importItems(mailboxId, items, options?)`: every item of an iterable or async iterable, pulled lazily.
     #[wasm_bindgen(js_name = importItems)]
     pub fn import_items(&self, mailbox_id: JsValue, items: JsValue, options: JsValue) -> Promise {
         let state = self.state();
@@ -276,6 +283,7 @@ impl MailboxClient {
         })
     }
 
+    /// `resolveMailbox(user)`: the user's primary and archive mailbox ids.
     #[wasm_bindgen(js_name = resolveMailbox)]
     pub fn resolve_mailbox(&self, user: JsValue) -> Promise {
         let state = self.state();
@@ -293,6 +301,7 @@ impl MailboxClient {
         })
     }
 
+    /// `listFolders(mailboxId, options?)`: one level of folders, every page.
     #[wasm_bindgen(js_name = listFolders)]
     pub fn list_folders(&self, mailbox_id: JsValue, options: JsValue) -> Promise {
         let state = self.state();
@@ -312,6 +321,7 @@ impl MailboxClient {
         })
     }
 
+    /// `listItems(mailboxId, folderId)`: the folder's items, every page.
     #[wasm_bindgen(js_name = listItems)]
     pub fn list_items(&self, mailbox_id: JsValue, folder_id: JsValue) -> Promise {
         let state = self.state();
@@ -328,6 +338,7 @@ impl MailboxClient {
         })
     }
 
+    /// `exportItems(mailboxId, itemIds)`: each item's FastTransfer stream as base64, in the order asked.
     #[wasm_bindgen(js_name = exportItems)]
     pub fn export_items(&self, mailbox_id: JsValue, item_ids: JsValue) -> Promise {
         let state = self.state();
@@ -342,6 +353,7 @@ impl MailboxClient {
         })
     }
 
+    /// `copyItems(source, target, options?)`: items exported from one mailbox into another's folder.
     #[wasm_bindgen(js_name = copyItems)]
     pub fn copy_items(&self, source: JsValue, target: JsValue, options: JsValue) -> Promise {
         let state = self.state();
@@ -451,8 +463,8 @@ struct BulkRun {
 }
 
 impl BulkRun {
-    fn new(state: &ClientState, bulk: JsBulkOptions, total: Option<u64>) -> BulkRun {
-        BulkRun {
+    fn new(state: &ClientState, bulk: JsBulkOptions, total: Option<u64>) -> Self {
+        Self {
             effects: state.effects.for_run(bulk.signal.clone()),
             observer: JsObserver {
                 on_result: bulk.on_result,

@@ -17,6 +17,7 @@ use crate::wire::import_host::ImportedItem;
 use crate::wire::pages::ExportedItem;
 use crate::wire::protocol::ImportSession;
 
+/// Sets `target[key]`; a setter that throws is ignored (objects set here are the crate's own).
 pub fn set(target: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(target, &JsValue::from_str(key), value);
 }
@@ -33,6 +34,7 @@ fn set_number(target: &Object, key: &str, value: Option<f64>) {
     }
 }
 
+/// `source[key]` (inherited properties included), `None` when absent, `undefined`, `null`, or a getter threw.
 pub fn get(source: &JsValue, key: &str) -> Option<JsValue> {
     Reflect::get(source, &JsValue::from_str(key))
         .ok()
@@ -121,6 +123,7 @@ struct SessionView<'a> {
     expiration_date_time: &'a str,
 }
 
+/// `{ importUrl, expirationDateTime }`: a `MailboxItemImportSession`, exactly Graph's two fields.
 pub fn session_object(session: &ImportSession) -> JsValue {
     to_js(&SessionView {
         import_url: &session.import_url,
@@ -135,6 +138,7 @@ struct ImportedView<'a> {
     change_key: &'a str,
 }
 
+/// `{ itemId, changeKey }`: an `ImportedItem`.
 pub fn imported_object(item: &ImportedItem) -> JsValue {
     to_js(&ImportedView {
         item_id: &item.item_id,
@@ -173,6 +177,7 @@ impl<'a> ResultView<'a> {
     }
 }
 
+/// An `ItemResult`: `{ index, status, itemId?, changeKey?, sourceItemId?, error? }`.
 pub fn result_object(result: &ItemResult) -> JsValue {
     to_js(&ResultView::of(result))
 }
@@ -185,6 +190,7 @@ struct MailboxesView<'a> {
     in_place_archive_mailbox_id: Option<&'a str>,
 }
 
+/// `resolveMailbox`'s answer: `{ primaryMailboxId, inPlaceArchiveMailboxId? }`.
 pub fn mailboxes_object(mailboxes: &UserMailboxes) -> JsValue {
     to_js(&MailboxesView {
         primary_mailbox_id: &mailboxes.primary_mailbox_id,
@@ -226,6 +232,7 @@ struct ExportedView<'a> {
     error: Option<ExportErrorView<'a>>,
 }
 
+/// `exportItems`' answer: `{ itemId, changeKey?, data?, error? }` per id, in the order asked.
 pub fn exported_array(items: &[ExportedItem]) -> JsValue {
     let views: Vec<ExportedView> = items
         .iter()
@@ -254,6 +261,7 @@ struct ProgressView {
     bytes: f64,
 }
 
+/// A `Progress`: `{ total?, settled, imported, failed, outcomeUnknown, bytes }`.
 pub fn progress_object(progress: &Progress) -> JsValue {
     to_js(&ProgressView {
         total: progress.total.map(|n| n as f64),
@@ -274,6 +282,7 @@ struct ReportView<'a> {
     results: Vec<ResultView<'a>>,
 }
 
+/// An `ImportReport`: `{ imported, failed, outcomeUnknown, results }`.
 pub fn report_object(report: &Report) -> JsValue {
     to_js(&ReportView {
         imported: report.progress.imported as f64,

@@ -15,7 +15,10 @@ use crate::transport::{
     Aborted, Effects, HttpRequest, HttpResponse, SendError, TokenError, TokenRequest,
 };
 
+/// The effects of one client or call (and of each bulk run): where tokens come from and which signals
+/// abort or stop its work.
 pub struct JsEffects {
+    /// Where the access token for Graph comes from.
     pub token: TokenSource,
     /// The caller's signal from `ClientOptions`: aborts everything.
     pub signal: Option<AbortSignal>,
@@ -25,9 +28,23 @@ pub struct JsEffects {
     pub provider_error: RefCell<Option<JsValue>>,
 }
 
+// By hand: what a token provider threw may quote a credential, so only whether there is one is shown.
+impl core::fmt::Debug for JsEffects {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let provider_threw = self.provider_error.try_borrow().is_ok_and(|e| e.is_some());
+        f.debug_struct("JsEffects")
+            .field("token", &self.token)
+            .field("signal", &self.signal)
+            .field("stop", &self.stop)
+            .field("provider_threw", &provider_threw)
+            .finish()
+    }
+}
+
 impl JsEffects {
+    /// Effects for a client or a standalone call: `signal` aborts everything it does.
     pub fn new(token: TokenSource, signal: Option<AbortSignal>) -> Self {
-        JsEffects {
+        Self {
             token,
             signal,
             stop: None,
@@ -41,7 +58,7 @@ impl JsEffects {
             TokenSource::Fixed(token) => TokenSource::Fixed(token.clone()),
             TokenSource::Provider(provider) => TokenSource::Provider(provider.clone()),
         };
-        JsEffects {
+        Self {
             token,
             signal: self.signal.clone(),
             stop,
@@ -154,5 +171,30 @@ impl Effects for JsEffects {
             .into_iter()
             .flatten()
             .any(AbortSignal::aborted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn a_fixed_tokens_debug_output_hides_the_token() {
+        let printed = format!("{:?}", TokenSource::Fixed("eyJ0eX.fixed-token.sig".into()));
+        assert!(!printed.contains("fixed-token"), "{printed}");
+        assert!(printed.contains("Fixed"), "{printed}");
+    }
+
+    #[wasm_bindgen_test]
+    fn the_effects_debug_output_hides_the_token_and_what_the_provider_threw() {
+        let effects = JsEffects::new(TokenSource::Fixed("eyJ0eX.fixed-token.sig".into()), None);
+        let thrown = js_sys::Error::new("refresh token rt-secret-value was revoked");
+        *effects.provider_error.borrow_mut() = Some(thrown.into());
+        let printed = format!("{effects:?}");
+        assert!(!printed.contains("fixed-token"), "{printed}");
+        assert!(!printed.contains("rt-secret-value"), "{printed}");
+        assert!(printed.contains("provider_threw: true"), "{printed}");
     }
 }

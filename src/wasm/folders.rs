@@ -80,6 +80,7 @@ fn options_object(options: &JsValue) -> Result<JsValue, MailboxError> {
 
 #[wasm_bindgen(js_class = MailboxClient)]
 impl MailboxClient {
+    /// `createFolder(mailboxId, folder)`: the new folder, or the existing one when the name is taken.
     #[wasm_bindgen(js_name = createFolder)]
     pub fn create_folder(&self, mailbox_id: JsValue, folder: JsValue) -> Promise {
         let state = self.state();
@@ -108,6 +109,7 @@ impl MailboxClient {
         })
     }
 
+    /// `listFolderTree(mailboxId, options?)`: every folder below the root, parents first, each with its path.
     #[wasm_bindgen(js_name = listFolderTree)]
     pub fn list_folder_tree(&self, mailbox_id: JsValue, options: JsValue) -> Promise {
         let state = self.state();
@@ -142,6 +144,7 @@ impl MailboxClient {
         })
     }
 
+    /// `listItemChanges(mailboxId, folderId, options?)`: one items/delta round, and the link to the next.
     #[wasm_bindgen(js_name = listItemChanges)]
     pub fn list_item_changes(
         &self,
@@ -183,6 +186,7 @@ impl MailboxClient {
         })
     }
 
+    /// `copyFolders(source, target, options?)`: one pass of a folder tree's copy, and the state for the next.
     #[wasm_bindgen(js_name = copyFolders)]
     pub fn copy_folders(&self, source: JsValue, target: JsValue, options: JsValue) -> Promise {
         let state = self.state();
@@ -277,11 +281,7 @@ struct CopyArgs {
 }
 
 impl CopyArgs {
-    fn read(
-        source: &JsValue,
-        target: &JsValue,
-        options: &JsValue,
-    ) -> Result<CopyArgs, MailboxError> {
+    fn read(source: &JsValue, target: &JsValue, options: &JsValue) -> Result<Self, MailboxError> {
         if !source.is_object() || !target.is_object() {
             return Err(MailboxError::invalid_argument(
                 "source and target must be objects: { mailboxId, folderId? } and { mailboxId, parentFolderId? }",
@@ -305,7 +305,7 @@ impl CopyArgs {
                 Some(CopyState::from_json(&text)?)
             }
         };
-        Ok(CopyArgs {
+        Ok(Self {
             source_mailbox: read_member(source, "mailboxId", "source.mailboxId")?,
             source_folder: optional_member(source, "folderId", "source.folderId")?,
             target_mailbox: read_member(target, "mailboxId", "target.mailboxId")?,
@@ -401,7 +401,7 @@ struct JsItemStore {
 }
 
 impl JsItemStore {
-    fn read(store: &JsValue) -> Result<JsItemStore, MailboxError> {
+    fn read(store: &JsValue) -> Result<Self, MailboxError> {
         let method = |name: &str| {
             js_sys::Reflect::get(store, &JsValue::from_str(name))
                 .ok()
@@ -409,7 +409,7 @@ impl JsItemStore {
                 .map(JsCast::unchecked_into::<Function>)
         };
         match (store.is_object(), method("get"), method("set")) {
-            (true, Some(get), Some(set)) => Ok(JsItemStore {
+            (true, Some(get), Some(set)) => Ok(Self {
                 store: store.clone(),
                 get,
                 set,

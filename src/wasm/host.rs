@@ -25,10 +25,12 @@ extern "C" {
     fn get_random_values(buf: &mut [u8]);
 }
 
+/// Fills `buf` from `crypto.getRandomValues`.
 pub fn fill_random(buf: &mut [u8]) {
     get_random_values(buf);
 }
 
+/// `Date.now()`: milliseconds since the epoch.
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
@@ -43,7 +45,7 @@ struct AbortListener {
 impl AbortListener {
     fn new(signal: &AbortSignal, callback: Function) -> Self {
         let _ = signal.add_event_listener_with_callback("abort", &callback);
-        AbortListener {
+        Self {
             signal: signal.clone(),
             callback,
         }

@@ -90,6 +90,7 @@ pub fn is_options_object(value: &JsValue) -> bool {
 }
 
 /// Why an array could not be read.
+#[derive(Debug)]
 pub enum ListProblem {
     /// Not an array, an entry that is not a valid string, or more than the most entries allowed.
     Wrong,
@@ -126,16 +127,31 @@ pub fn string_list(value: &JsValue, max: u32) -> Result<Vec<String>, ListProblem
         .collect()
 }
 
-/// Where tokens come from.
+/// Where tokens come from. `Debug` is written by hand so a fixed token can never be printed.
 pub enum TokenSource {
+    /// `token` given as a string: sent as it is, never refreshed. A credential.
     Fixed(String),
+    /// `token` given as a function, called with `{ scopes, forceRefresh }` before each Graph request.
     Provider(Function),
 }
 
+impl core::fmt::Debug for TokenSource {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Fixed(_) => "Fixed(<hidden>)",
+            Self::Provider(_) => "Provider",
+        })
+    }
+}
+
 /// Everything a call needs from its options object.
+#[derive(Debug)]
 pub struct JsOptions {
+    /// The options `ClientConfig` is made from, read for type only.
     pub raw: RawOptions,
+    /// `token`: where the access token for Graph comes from.
     pub token: TokenSource,
+    /// `signal`: aborts every call made with these options, waits included.
     pub signal: Option<AbortSignal>,
 }
 
@@ -195,6 +211,7 @@ fn signal_field(options: &JsValue) -> Result<Option<AbortSignal>, MailboxError> 
     }
 }
 
+/// Reads `ClientOptions` (own properties only) for type; `invalidArgument` names the first wrong one.
 pub fn read_options(options: &JsValue) -> Result<JsOptions, MailboxError> {
     if !is_options_object(options) {
         return Err(MailboxError::invalid_argument(
@@ -244,11 +261,18 @@ pub fn read_options(options: &JsValue) -> Result<JsOptions, MailboxError> {
 }
 
 /// `importItems`' options.
+#[derive(Debug)]
 pub struct JsBulkOptions {
+    /// `concurrency`: posts in flight at once, 1 to 16 (default 4).
     pub concurrency: usize,
+    /// `signal`: stops the run (no new items, no retries); posts under way settle and are reported.
     pub signal: Option<AbortSignal>,
+    /// `onResult`, called with each item's result as it settles.
     pub on_result: Option<Function>,
+    /// `onProgress`, called with the counts after each item settles.
     pub on_progress: Option<Function>,
+    /// `keepResults` (default true): keep every result for the report; false for huge runs that rely on
+    /// `onResult`.
     pub keep_results: bool,
 }
 
@@ -261,6 +285,7 @@ fn function_field(options: &JsValue, name: &str) -> Result<Option<Function>, Mai
         .transpose()
 }
 
+/// Reads `BulkOptions` (absent means all defaults); `invalidArgument` names the first bad one.
 pub fn read_bulk_options(options: &JsValue) -> Result<JsBulkOptions, MailboxError> {
     if options.is_undefined() || options.is_null() {
         return read_bulk_options(&js_sys::Object::new());

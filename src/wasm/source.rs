@@ -48,6 +48,7 @@ fn new_byte_view(
 }
 
 /// Pulls one entry at a time from `items[Symbol.asyncIterator]()` or `items[Symbol.iterator]()`.
+#[derive(Debug)]
 pub struct JsItems {
     iterator: JsValue,
     next: Function,
@@ -60,7 +61,9 @@ pub struct JsItems {
 }
 
 impl JsItems {
-    pub fn new(items: &JsValue, stop: Vec<AbortSignal>) -> Result<JsItems, MailboxError> {
+    /// Starts iterating `items` (async iterator first); `invalidArgument` when it is not iterable. `stop`
+    /// ends a pull still waiting on the iterator.
+    pub fn new(items: &JsValue, stop: Vec<AbortSignal>) -> Result<Self, MailboxError> {
         let not_iterable = || {
             MailboxError::invalid_argument(
                 "items must be an iterable or an async iterable of items",
@@ -81,7 +84,7 @@ impl JsItems {
             .ok()
             .filter(|n| n.is_function())
             .ok_or_else(not_iterable)?;
-        Ok(JsItems {
+        Ok(Self {
             iterator,
             next: next.unchecked_into(),
             stop,
@@ -167,9 +170,13 @@ impl JsItems {
 
 /// Calls `onResult(result)` then `onProgress(progress)` as each item settles. A callback that throws
 /// stops the run; what it threw is what the run rejects with.
+#[derive(Debug)]
 pub struct JsObserver {
+    /// `onResult`, if the caller gave one.
     pub on_result: Option<Function>,
+    /// `onProgress`, if the caller gave one.
     pub on_progress: Option<Function>,
+    /// What a callback threw, for the run to reject with.
     pub thrown: Option<JsValue>,
 }
 

@@ -159,7 +159,9 @@ pub struct DeltaPage {
     pub changed: Vec<Value>,
     /// Ids of entries removed since the last round.
     pub removed: Vec<String>,
+    /// The next page of the round, if there is one; `None` on the round's last page.
     pub next_link: Option<String>,
+    /// Where the next round starts; Graph sends it on the round's last page only.
     pub delta_link: Option<String>,
 }
 

@@ -16,7 +16,9 @@ use crate::wire::protocol::{validate_mailbox_id, ImportSession};
 /// `create` makes a new item; `update` replaces one, guarded by its change key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
+    /// Make a new item in the folder; not safe to send twice.
     Create,
+    /// Replace the item `itemId`, if its change key is still `changeKey`; safe to send again.
     Update,
 }
 
@@ -24,12 +26,15 @@ pub enum Mode {
 /// inside a built import body (bytes from JavaScript are encoded straight into one).
 #[derive(Clone, PartialEq, Eq)]
 pub enum ItemData {
+    /// The stream in standard base64, as the caller gave it.
     Base64(String),
     /// The whole import body, built from this item's fields by [`import_body_with`] when the item was read
     /// (from JavaScript memory, chunk by chunk, so a large item is never held in wasm twice), and the length
     /// of its base64 `Data`.
     Prepared {
+        /// The whole JSON body to post, shared with every retry of the post.
         body: Rc<String>,
+        /// Characters of base64 in its `Data`.
         data_len: usize,
     },
 }
@@ -37,8 +42,8 @@ pub enum ItemData {
 impl core::fmt::Debug for ItemData {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
-            ItemData::Base64(text) => write!(f, "Base64({} chars)", text.len()),
-            ItemData::Prepared { data_len, .. } => write!(f, "Prepared({data_len} chars)"),
+            Self::Base64(text) => write!(f, "Base64({} chars)", text.len()),
+            Self::Prepared { data_len, .. } => write!(f, "Prepared({data_len} chars)"),
         }
     }
 }
@@ -46,10 +51,15 @@ impl core::fmt::Debug for ItemData {
 /// One item to import, as the caller described it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportItem {
+    /// The target folder's id.
     pub folder_id: String,
+    /// The item's FastTransfer stream.
     pub data: ItemData,
+    /// Create a new item or update an existing one.
     pub mode: Mode,
+    /// For `update` only: the item to replace.
     pub item_id: Option<String>,
+    /// For `update` only: the change key the item must still have.
     pub change_key: Option<String>,
 }
 
@@ -66,7 +76,9 @@ impl ImportItem {
 /// What the import host answered for an imported item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportedItem {
+    /// The new (or updated) item's id in the target mailbox.
     pub item_id: String,
+    /// Its change key after the import: what a later update must name.
     pub change_key: String,
 }
 
@@ -197,6 +209,7 @@ pub fn needs_renewal(session: &ImportSession, now_ms: f64, margin_ms: u64) -> bo
 /// What an answer from the import host means.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImportAnswer {
+    /// 2xx naming the item: imported.
     Imported(ImportedItem),
     /// 401, 403 or 404: the session expired or was deleted (its status is not documented).
     SessionRejected(MailboxError),
@@ -387,6 +400,24 @@ mod tests {
         let mut text = Vec::new();
         base64::encode_into(&mut text, bytes);
         ItemData::Base64(String::from_utf8(text).unwrap())
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn an_items_debug_output_gives_its_datas_length_not_the_data() {
+        let printed = format!(
+            "{:?}",
+            item(Mode::Create, ItemData::Base64("U2VjcmV0IG1haWw=".into()))
+        );
+        assert!(!printed.contains("U2VjcmV0IG1haWw="), "{printed}");
+        assert!(printed.contains("16 chars"), "{printed}");
+        assert!(printed.contains("AAMkAD"), "{printed}");
+
+        let body = Rc::new(String::from(
+            r#"{"FolderId":"f","Mode":"create","Data":"U2VjcmV0IG1haWw="}"#,
+        ));
+        let printed = format!("{:?}", ItemData::Prepared { body, data_len: 16 });
+        assert!(!printed.contains("U2VjcmV0IG1haWw="), "{printed}");
+        assert!(printed.contains("16 chars"), "{printed}");
     }
 
     fn item(mode: Mode, data: ItemData) -> ImportItem {

@@ -97,7 +97,9 @@ pub fn prepare_next_page(config: &ClientConfig, link: String) -> Result<GraphCal
 /// A user's mailboxes, from `/users/{user}/settings/exchange`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserMailboxes {
+    /// `primaryMailboxId`: the user's mailbox, always present.
     pub primary_mailbox_id: String,
+    /// `inPlaceArchiveMailboxId`; `None` when the user has no archive (or Graph left it out or empty).
     pub in_place_archive_mailbox_id: Option<String>,
 }
 
@@ -163,7 +165,9 @@ pub fn prepare_export_batch(url: String, ids: &[String]) -> GraphCall {
 /// One page of a collection: its values and, when there is more, the link to the next page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
+    /// The page's `value` array, as Graph sent it.
     pub values: Vec<Value>,
+    /// `@odata.nextLink`; `None` on the last page (or a delta page, which ends with a deltaLink instead).
     pub next_link: Option<String>,
 }
 
@@ -221,7 +225,9 @@ pub fn export_body(ids: &[&str]) -> String {
 /// One exported item, or why it could not be exported.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportedItem {
+    /// The `itemId` the answer names: one of the ids asked for.
     pub item_id: String,
+    /// The item's change key at export; `None` when Graph sent none (as for an item that failed).
     pub change_key: Option<String>,
     /// The FastTransfer stream, base64, exactly as Graph sent it (it goes into an import body untouched).
     pub data: Option<String>,

@@ -57,8 +57,11 @@ pub fn create_import_session_url(config: &ClientConfig, mailbox_id: &str) -> Str
 /// one Graph loop ([`crate::flows::client::send_to_graph`]) sends.
 #[derive(Debug, Clone)]
 pub struct GraphCall {
+    /// `GET` or `POST`.
     pub method: Method,
+    /// The absolute URL, under the Graph root: the token is sent with it.
     pub url: String,
+    /// The JSON body of a `POST`; `None` for a GET and a bodiless POST (createImportSession).
     pub body: Option<Rc<String>>,
     /// Whether sending it twice is harmless, so that a network failure or timeout may be retried.
     pub safe_to_retry: bool,
@@ -196,13 +199,30 @@ pub fn code_for_status(status: u16) -> ErrorCode {
 
 /// Graph's error body: the outer `code` and `message`, and the innermost (most specific) `code` found by
 /// following nested `innerError`s (any letter case). `None` for bodies that are not Graph's shape.
+/// Its `Debug` gives the message's length only: it is the server's text, not yet [`redact`]ed.
 pub struct GraphErrorBody {
+    /// `error.code`, the outer (most general) code.
     pub code: Option<String>,
+    /// The `code` of the deepest `innerError` that has one, else `error.code`: what `graphCode` reports.
     pub innermost_code: Option<String>,
+    /// `error.message`, as the server wrote it; it may quote a credential, so it is redacted before use.
     pub message: Option<String>,
+    /// The `request-id` of the deepest `innerError` that has one, for when the response lacks the header.
     pub request_id: Option<String>,
 }
 
+impl core::fmt::Debug for GraphErrorBody {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("GraphErrorBody")
+            .field("code", &self.code)
+            .field("innermost_code", &self.innermost_code)
+            .field("message_len", &self.message.as_ref().map(String::len))
+            .field("request_id", &self.request_id)
+            .finish()
+    }
+}
+
+/// Reads Graph's `{"error": {...}}` body; `None` when the body is not JSON or has no `error` member.
 pub fn parse_graph_error_body(body: &str) -> Option<GraphErrorBody> {
     let root = json::parse(body)?;
     let error = root.get("error")?;
@@ -309,7 +329,27 @@ mod tests {
         );
         assert_eq!(session.expiration_date_time, "2024-10-17T19:00:48.1052906Z");
         assert_eq!(session.expires_at_ms, 1_729_191_648_105);
-        assert!(!format!("{session:?}").contains("authtoken"));
+        let printed = format!("{session:?}");
+        assert!(!printed.contains("authtoken"), "{printed}");
+        assert!(
+            !printed.contains("eyJhbGciOiJSUzI1NiIsImtpZCI6IjFTeXQ1b"),
+            "{printed}"
+        );
+        assert!(
+            printed.contains("2024-10-17T19:00:48.1052906Z"),
+            "{printed}"
+        );
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn an_error_bodys_debug_output_leaves_out_the_servers_message() {
+        let body = parse_graph_error_body(
+            r#"{"error":{"code":"InvalidAuthenticationToken","message":"Token eyJ0eX.abc.def is expired"}}"#,
+        )
+        .unwrap();
+        let printed = format!("{body:?}");
+        assert!(!printed.contains("eyJ0eX.abc.def"), "{printed}");
+        assert!(printed.contains("InvalidAuthenticationToken"), "{printed}");
     }
 
     #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]

@@ -26,6 +26,7 @@ pub enum Class {
     Final,
 }
 
+/// Which class an HTTP status falls in, for Graph and the token endpoint alike.
 pub fn classify_status(status: u16) -> Class {
     match status {
         200..=299 => Class::Success,
@@ -42,6 +43,7 @@ pub fn classify_status(status: u16) -> Class {
 pub enum Decision {
     /// Wait this many milliseconds, then try again.
     Wait(u64),
+    /// Do not try again, for this reason.
     GiveUp(GiveUp),
 }
 
@@ -52,9 +54,12 @@ pub enum GiveUp {
     Final,
     /// Every retry the policy allows was used.
     RetriesSpent,
-    /// The service asked for a longer wait than the policy's cap (this many milliseconds, at most
-    /// [`MAX_RETRY_AFTER_MS`]): the caller may schedule the work again after it.
-    TooLong { retry_after_ms: u64 },
+    /// The service asked for a longer wait than the policy's cap: the caller may schedule the work again
+    /// after it.
+    TooLong {
+        /// The wait asked for, in milliseconds, at most [`MAX_RETRY_AFTER_MS`].
+        retry_after_ms: u64,
+    },
 }
 
 /// The longest `retryAfterMs` ever reported: a day. Beyond it a server's figure is no plan a caller can
@@ -72,9 +77,9 @@ impl GiveUp {
     /// wait was longer than the policy would wait.
     pub fn annotate(self, error: &mut MailboxError, retry_after: Option<u64>, too_long_note: &str) {
         match self {
-            GiveUp::Final => {}
-            GiveUp::RetriesSpent => error.retry_after_ms = reportable_retry_after(retry_after),
-            GiveUp::TooLong { retry_after_ms } => {
+            Self::Final => {}
+            Self::RetriesSpent => error.retry_after_ms = reportable_retry_after(retry_after),
+            Self::TooLong { retry_after_ms } => {
                 error.retry_after_ms = reportable_retry_after(Some(retry_after_ms));
                 error.message.push_str(too_long_note);
             }

@@ -76,8 +76,8 @@ pub fn root_of(mailbox: &str) -> String {
 }
 
 impl World {
-    pub fn new() -> Rc<RefCell<World>> {
-        Rc::new(RefCell::new(World {
+    pub fn new() -> Rc<RefCell<Self>> {
+        Rc::new(RefCell::new(Self {
             seq: 0,
             folders: Vec::new(),
             items: Vec::new(),
@@ -191,7 +191,7 @@ impl World {
             .find(|f| f.mailbox == mailbox && self.path(&f.id) == path)
     }
 
-    pub fn responder(world: &Rc<RefCell<World>>) -> Responder {
+    pub fn responder(world: &Rc<RefCell<Self>>) -> Responder {
         let world = world.clone();
         Box::new(move |request, now| world.borrow_mut().answer(request, now))
     }

@@ -69,7 +69,7 @@ pub struct ScriptedHost {
 
 impl ScriptedHost {
     pub fn new(answers: Vec<Result<HttpResponse, SendError>>) -> Self {
-        ScriptedHost {
+        Self {
             answers: RefCell::new(answers.into()),
             sent: RefCell::default(),
             timeouts: RefCell::default(),

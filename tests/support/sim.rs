@@ -125,7 +125,7 @@ impl SimHost {
     pub fn new(latency_ms: f64, responder: Responder) -> Self {
         let clock = Clock::default();
         clock.now.set(START_MS);
-        SimHost {
+        Self {
             clock,
             latency_ms,
             responder: RefCell::new(responder),
@@ -304,8 +304,8 @@ pub enum Fault {
 }
 
 impl Tenant {
-    pub fn new(lifetime_ms: f64) -> Rc<RefCell<Tenant>> {
-        Rc::new(RefCell::new(Tenant {
+    pub fn new(lifetime_ms: f64) -> Rc<RefCell<Self>> {
+        Rc::new(RefCell::new(Self {
             lifetime_ms,
             sessions: BTreeMap::new(),
             items: Vec::new(),
@@ -321,7 +321,7 @@ impl Tenant {
         }))
     }
 
-    pub fn responder(tenant: &Rc<RefCell<Tenant>>) -> Responder {
+    pub fn responder(tenant: &Rc<RefCell<Self>>) -> Responder {
         let tenant = tenant.clone();
         Box::new(move |request, now| tenant.borrow_mut().answer(request, now))
     }
@@ -362,7 +362,7 @@ impl Tenant {
         let index = self.posts;
         self.posts += 1;
         let fault = (self.fault)(index, request);
-        let store = |this: &mut Tenant| -> Result<HttpResponse, SendError> {
+        let store = |this: &mut Self| -> Result<HttpResponse, SendError> {
             let Some((mailbox, expires)) = this.sessions.get(&token).cloned() else {
                 return json_response(401, r#"{"Message":"Invalid or expired session."}"#);
             };

@@ -21,8 +21,11 @@ use crate::transport::Effects;
 use crate::wire::import_host::{ImportItem, ItemData, Mode};
 use crate::wire::pages::ExportedItem;
 
+/// A folder's planned items as a source for the bulk importer, exported batch by batch as it pulls them.
 pub struct PlannedSource<'a, E: Effects> {
+    /// The folder of the target mailbox every item is imported into.
     pub target_folder: &'a str,
+    /// The pass's plan for the folder, in order; item `i` of it is the importer's item `i`.
     pub planned: &'a [Planned],
     next: usize,
     ready: VecDeque<Pulled>,
@@ -37,7 +40,24 @@ pub struct PlannedSource<'a, E: Effects> {
     pub announced: Option<String>,
 }
 
+// By hand: the caller's store is not `Debug`. Items ready to hand over are counted, not printed.
+impl<E: Effects> core::fmt::Debug for PlannedSource<'_, E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PlannedSource")
+            .field("target_folder", &self.target_folder)
+            .field("planned", &self.planned.len())
+            .field("next", &self.next)
+            .field("ready", &self.ready.len())
+            .field("exporter", &self.exporter)
+            .field("write_ahead", &self.write_ahead.is_some())
+            .field("announced", &self.announced)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'a, E: Effects> PlannedSource<'a, E> {
+    /// A source over `planned`, exported from `mailbox` and imported into `target_folder`; resets
+    /// `exported_keys` to the plan's change keys.
     pub fn new(
         effects: &'a E,
         config: &'a ClientConfig,
@@ -51,7 +71,7 @@ impl<'a, E: Effects> PlannedSource<'a, E> {
             .iter()
             .map(|p| p.source_change_key.clone())
             .collect();
-        PlannedSource {
+        Self {
             target_folder,
             planned,
             next: 0,

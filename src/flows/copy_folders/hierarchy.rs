@@ -14,7 +14,9 @@ use crate::flows::copy_folders::state::{CopyState, FolderEntry};
 pub struct Scope<'a> {
     /// The source folder's own id (a subtree); `None`: the whole mailbox.
     pub subtree_root: Option<&'a str>,
+    /// Take the folders below the subtree's root too (`includeSubfolders`, default true).
     pub include_subfolders: bool,
+    /// Take search folders too; they are skipped by default, their items living in other folders.
     pub include_search_folders: bool,
 }
 

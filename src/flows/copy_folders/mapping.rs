@@ -18,11 +18,18 @@ pub const DEFAULT_FOLDER_TYPE: &str = "IPF.Note";
 /// A source folder, as far as the copy cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFolder {
+    /// Its id in the source mailbox.
     pub id: String,
+    /// Its parent's id; `None` when Graph gave none.
     pub parent_id: Option<String>,
+    /// Its name: matched without regard to case among the mapped parent's children, and given to the
+    /// folder created when none matches.
     pub display_name: String,
+    /// Its type (`IPF.Note`, `IPF.Contact`...), [`DEFAULT_FOLDER_TYPE`] when Graph gave none.
     pub folder_type: String,
+    /// `inbox`, `sentitems`...: it maps to the target's folder of that name and is never created.
     pub well_known_name: Option<String>,
+    /// Whether it is a search folder, which copies skip unless asked.
     pub search_folder: bool,
 }
 
@@ -39,9 +46,9 @@ fn is_search_folder(folder: &Value) -> bool {
 
 impl SourceFolder {
     /// `None` for an entry without an id.
-    pub fn from_graph(folder: &Value) -> Option<SourceFolder> {
+    pub fn from_graph(folder: &Value) -> Option<Self> {
         let id = folder.get_str("id").filter(|id| !id.is_empty())?;
-        Some(SourceFolder {
+        Some(Self {
             id: id.into(),
             parent_id: folder
                 .get_str("parentFolderId")
@@ -94,7 +101,9 @@ pub enum Mapping {
     WellKnown(String),
     /// Create it under the mapped parent.
     Create {
+        /// The source folder's name.
         display_name: String,
+        /// The source folder's type.
         folder_type: String,
     },
 }

@@ -10,7 +10,9 @@ use crate::flows::copy_folders::state::CopiedItem;
 /// A changed or new item of the round.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
+    /// The item's id in the source mailbox.
     pub source_id: String,
+    /// Its change key as the round listed it; `None` when the listing had none.
     pub source_change_key: Option<String>,
 }
 
@@ -58,7 +60,12 @@ pub enum Decision {
     /// No copy is known: import it as a new item.
     Create,
     /// Its copy is known and the source changed: import it over the copy.
-    Update { item_id: String, change_key: String },
+    Update {
+        /// The copy's id in the target mailbox.
+        item_id: String,
+        /// The copy's change key, which guards the update.
+        change_key: String,
+    },
     /// Its copy is known and the source has not changed since (a round seen again after a stop).
     Unchanged,
     /// An earlier create never answered; it is not sent again unless asked (it may exist already).
@@ -100,7 +107,9 @@ pub fn decide(
 /// One item to export and import.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Planned {
+    /// The item's id in the source mailbox: what is exported, and the result's `sourceItemId`.
     pub source_id: String,
+    /// Its change key as the round listed it, until the export says what was actually copied.
     pub source_change_key: Option<String>,
     /// `None`: create; else the copy to update (its item id and change key).
     pub update: Option<(String, String)>,
@@ -112,12 +121,16 @@ pub struct Planned {
 /// A folder's plan for this pass.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
+    /// The items to export and import, in the round's order.
     pub items: Vec<Planned>,
+    /// Items whose copy is already up to date: nothing to send.
     pub unchanged: u64,
+    /// Items left `outcomeUnknown` by an earlier pass and not sent again (no `retryOutcomeUnknown`).
     pub left_unknown: u64,
 }
 
 impl Plan {
+    /// Adds `change` to the plan as `decision` says, or counts it when nothing is to be sent.
     pub fn add(&mut self, change: Change, decision: Decision) {
         let (update, write_ahead) = match decision {
             Decision::Create => (None, true),

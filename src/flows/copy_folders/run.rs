@@ -46,19 +46,46 @@ pub const STATE_EVERY: usize = 100;
 /// What to copy, where to, and how.
 #[derive(Clone, Copy)]
 pub struct CopyFoldersJob<'a> {
+    /// The mailbox copied from.
     pub source_mailbox: &'a str,
     /// `None`: the whole mailbox.
     pub source_folder: Option<&'a str>,
+    /// The mailbox copied into.
     pub target_mailbox: &'a str,
     /// `None`: the target's top level.
     pub target_parent: Option<&'a str>,
+    /// Copy the folders below `source_folder` too (`includeSubfolders`, default true).
     pub include_subfolders: bool,
+    /// List and copy hidden folders too (`includeHidden`, default false); a change from the state's
+    /// setting starts a whole folders round.
     pub include_hidden: bool,
+    /// Copy search folders too; skipped by default, since their items live in other folders.
     pub include_search_folders: bool,
+    /// `receivedSince` (ISO 8601 with a zone): a folder's first round lists only items received at or after
+    /// it; later passes go on from the folder's deltaLink. `None`: every item.
     pub received_since: Option<&'a str>,
+    /// Send again the creates an earlier pass left `outcomeUnknown` (`retryOutcomeUnknown`, default false).
     pub retry_outcome_unknown: bool,
     /// Where items are recorded as they settle; `None`: in the state.
     pub item_store: Option<&'a dyn ItemStore>,
+}
+
+// By hand: the caller's item store is not `Debug`; whether there is one is shown.
+impl core::fmt::Debug for CopyFoldersJob<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("CopyFoldersJob")
+            .field("source_mailbox", &self.source_mailbox)
+            .field("source_folder", &self.source_folder)
+            .field("target_mailbox", &self.target_mailbox)
+            .field("target_parent", &self.target_parent)
+            .field("include_subfolders", &self.include_subfolders)
+            .field("include_hidden", &self.include_hidden)
+            .field("include_search_folders", &self.include_search_folders)
+            .field("received_since", &self.received_since)
+            .field("retry_outcome_unknown", &self.retry_outcome_unknown)
+            .field("item_store", &self.item_store.is_some())
+            .finish()
+    }
 }
 
 impl CopyFoldersJob<'_> {
@@ -102,21 +129,27 @@ impl CopyFoldersJob<'_> {
     }
 }
 
+/// What happened to a folder, as `onFolder`'s `action` spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FolderAction {
+    /// The target folder was created.
     Created,
+    /// An existing target folder (same well-known name, or same name under the mapped parent) is used.
     Reused,
+    /// The folder's items were copied for this pass.
     Done,
+    /// The folder could not be mapped or read; its items (and its subtree) are not copied in this pass.
     Failed,
 }
 
 impl FolderAction {
+    /// The action as JavaScript sees it: `created`, `reused`, `done` or `failed`.
     pub fn as_str(self) -> &'static str {
         match self {
-            FolderAction::Created => "created",
-            FolderAction::Reused => "reused",
-            FolderAction::Done => "done",
-            FolderAction::Failed => "failed",
+            Self::Created => "created",
+            Self::Reused => "reused",
+            Self::Done => "done",
+            Self::Failed => "failed",
         }
     }
 }
@@ -124,37 +157,50 @@ impl FolderAction {
 /// What `onFolder` is told.
 #[derive(Debug, Clone)]
 pub struct FolderEvent<'a> {
+    /// The folder's id in the source mailbox.
     pub source_folder_id: &'a str,
+    /// Display names from the copy's top folder down to this one, its own last.
     pub path: &'a [String],
+    /// The folder it maps to in the target; `None` when the folder failed.
     pub target_folder_id: Option<&'a str>,
+    /// What happened to it.
     pub action: FolderAction,
+    /// Why it failed; `None` unless `action` is `Failed`.
     pub error: Option<&'a MailboxError>,
 }
 
 /// The caller's callbacks: `onResult`/`onProgress` (as [`Observer`]), `onFolder`, and `onState`, which may
 /// be asynchronous. `false` means the callback threw: the pass stops.
 pub trait CopyObserver: Observer {
+    /// `onFolder`: a folder was mapped, copied, or failed.
     fn folder(&mut self, event: &FolderEvent<'_>) -> bool;
     /// The state as JSON text (what `CopyState::to_json` writes).
     fn state(&mut self, state_json: String) -> Pin<Box<dyn Future<Output = bool> + '_>>;
 }
 
+/// How many folders the pass created, reused and failed (`folders` in the report).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct FolderCounts {
+    /// Folders created in the target.
     pub created: u64,
+    /// Source folders mapped to a folder the target already had.
     pub reused: u64,
+    /// Folders that could not be mapped or read.
     pub failed: u64,
 }
 
+/// What a pass of `copyFolders` did, and the state to pass to the next one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CopyFoldersReport {
     /// Counts and, when kept, one result per item settled in this pass (by index), with sourceItemId.
     pub report: Report,
+    /// What the pass did with the folders.
     pub folders: FolderCounts,
     /// Items imported over their known copies because the source changed.
     pub updated: u64,
     /// Items the source removed since the last pass (counted, never deleted from the target).
     pub removed_in_source: u64,
+    /// The state after the pass; pass it to the next run to copy only what changed.
     pub state: CopyState,
 }
 

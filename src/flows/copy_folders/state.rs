@@ -21,6 +21,7 @@ use crate::codec::json::{self, Value};
 use crate::error::MailboxError;
 use crate::flows::copy_folders::mapping::DEFAULT_FOLDER_TYPE;
 
+/// The `version` written into every state; a state of another version is refused.
 pub const STATE_VERSION: u32 = 1;
 
 /// How a copied item stands.
@@ -29,8 +30,11 @@ pub enum CopiedItem {
     /// Its copy exists in the target: the copy's id and change key (for update-mode imports), and the
     /// source's change key when it was copied (to tell a changed item from one seen again).
     Imported {
+        /// The copy's id in the target mailbox.
         item_id: String,
+        /// The copy's change key as the import host last gave it.
         change_key: String,
+        /// The source item's change key when it was copied; `None` when Graph listed none.
         source_change_key: Option<String>,
     },
     /// A create was sent and no answer came back: a copy may or may not exist.
@@ -43,12 +47,15 @@ pub type ItemMap = BTreeMap<String, CopiedItem>;
 /// One source folder of the copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FolderEntry {
+    /// The folder's id in the source mailbox.
     pub source_id: String,
     /// Its parent in the source; the copy's top folders are those whose parent is not in the copy.
     pub parent_id: Option<String>,
+    /// Its name: what a mapping matches, and what a target folder created for it is called.
     pub display_name: String,
     /// What a mapping needs again when an earlier pass could not map the folder.
     pub folder_type: String,
+    /// Its `wellKnownName` (`inbox`...), which maps it to the target's folder of that name.
     pub well_known_name: Option<String>,
     /// The folder it maps to in the target, once mapped.
     pub target_id: Option<String>,
@@ -65,14 +72,19 @@ pub struct FolderEntry {
 /// Everything a later pass needs. JSON-able through [`CopyState::to_json`] and [`CopyState::from_json`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CopyState {
+    /// The mailbox copied from; a run with another is refused.
     pub source_mailbox: String,
     /// The source folder as the caller named it (`None`: the whole mailbox).
     pub source_folder: Option<String>,
+    /// The mailbox copied into; a run with another is refused.
     pub target_mailbox: String,
+    /// The target folder the copy goes under (`None`: the target's top level); a run with another is refused.
     pub target_parent: Option<String>,
+    /// Whether the folder rounds listed hidden folders; a run that asks otherwise starts a whole round.
     pub include_hidden: bool,
     /// The source folder's own id (a subtree) or the id of the folders' common parent (a whole mailbox).
     pub root_id: Option<String>,
+    /// Where the next folders/delta round starts; `None` until a round was read to its end.
     pub folders_delta_link: Option<String>,
     /// Parents before children.
     pub folders: Vec<FolderEntry>,
@@ -105,14 +117,14 @@ impl CopyState {
         target_mailbox: &str,
         target_parent: Option<&str>,
         items_in_store: bool,
-    ) -> CopyState {
-        CopyState {
+    ) -> Self {
+        Self {
             source_mailbox: source_mailbox.into(),
             source_folder: source_folder.map(Into::into),
             target_mailbox: target_mailbox.into(),
             target_parent: target_parent.map(Into::into),
             items: (!items_in_store).then(ItemMap::new),
-            ..CopyState::default()
+            ..Self::default()
         }
     }
 
@@ -137,6 +149,7 @@ impl CopyState {
         Ok(())
     }
 
+    /// The state as versioned JSON text, the shape in this module's docs; [`Self::from_json`] reads it back.
     pub fn to_json(&self) -> String {
         self.to_json_with(self.items.as_ref())
     }
@@ -197,7 +210,7 @@ impl CopyState {
     }
 
     /// Reads a state written by [`CopyState::to_json`]. Anything else is `invalidArgument`.
-    pub fn from_json(text: &str) -> Result<CopyState, MailboxError> {
+    pub fn from_json(text: &str) -> Result<Self, MailboxError> {
         let root = json::parse(text).ok_or_else(|| bad_state("not JSON"))?;
         match root.get("version") {
             Some(Value::Number(n)) if n == "1" => {}
@@ -256,7 +269,7 @@ impl CopyState {
             (None, Some(Value::Bool(true))) => None,
             _ => return Err(bad_state("no items")),
         };
-        Ok(CopyState {
+        Ok(Self {
             source_mailbox,
             source_folder: text_at(source.get("folderId"), "source.folderId")?,
             target_mailbox,

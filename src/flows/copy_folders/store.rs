@@ -18,10 +18,12 @@ use crate::flows::copy_folders::state::{CopiedItem, ItemMap};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreFailed;
 
+/// What an [`ItemStore`] call gives: a boxed future of its answer or [`StoreFailed`].
 pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreFailed>> + 'a>>;
 
 /// An async map from source item id to how its copy stands.
 pub trait ItemStore {
+    /// How the copy of `source_id` stands; `None` when no copy is recorded.
     fn get<'a>(&'a self, source_id: &'a str) -> StoreFuture<'a, Option<CopiedItem>>;
     /// Starts recording at once (the copy calls it before a create is sent and the moment an item
     /// settles) and completes when the record is kept; the copy waits for every record before it reports
@@ -32,6 +34,7 @@ pub trait ItemStore {
 /// The item map kept in the state.
 #[derive(Debug, Default)]
 pub struct MemoryItems {
+    /// Source item id -> how its copy stands; the state's `items` when the run ends.
     pub map: RefCell<ItemMap>,
 }
 
