@@ -25,15 +25,22 @@ const COMPATIBILITY_DATE = /^compatibility_date = "([^"]+)"/m.exec(readFileSync(
 
 let mock;
 let miniflare;
+let distDir;
 const logLines = [];
 
 before(async () => {
   checkPrerequisites();
-  const dir = tempDir("entra-dist");
+  const dir = (distDir = tempDir("entra-dist"));
   const run = runWrangler(["deploy", "--dry-run", "--env", "app-only", "--outdir", dir]);
   assert.equal(run.status, 0, `wrangler deploy --dry-run failed:\n${run.stdout}\n${run.stderr}`);
   mock = await startMockTenant({ seed: "demo", apps: { [CLIENT_ID]: CLIENT_SECRET }, entraTenantId: TENANT_GUID, apiAudience: AUDIENCE });
-  miniflare = new Miniflare({
+  miniflare = startWorker(dir);
+  await miniflare.ready;
+}, { timeout: 120_000 });
+
+/** The app-only Worker in workerd, signing in portal users; `withRelayKey` false leaves RELAY_API_KEY unset. */
+function startWorker(dir, { withRelayKey = true, overrides = {} } = {}) {
+  const worker = new Miniflare({
     modules: true,
     modulesRules: [
       { type: "ESModule", include: ["**/*.js"] },
@@ -55,18 +62,19 @@ before(async () => {
       ENTRA_CLIENT_ID: CLIENT_ID,
       ENTRA_CLIENT_SECRET: CLIENT_SECRET,
       ENTRA_AUTHORITY_HOST: mock.loginUrl,
-      RELAY_API_KEY: API_KEY,
+      ...(withRelayKey ? { RELAY_API_KEY: API_KEY } : {}),
       PORTAL_TENANT_ID: TENANT_GUID,
       PORTAL_AUDIENCE: AUDIENCE,
       // The production issuer (the tokens carry it); only the keys come from loopback.
       PORTAL_JWKS_URL: mock.jwksUri,
+      ...overrides,
     },
     handleRuntimeStdio(stdout, stderr) {
       for (const stream of [stdout, stderr]) createInterface({ input: stream }).on("line", (line) => logLines.push(line));
     },
   });
-  await miniflare.ready;
-}, { timeout: 120_000 });
+  return worker;
+}
 
 after(async () => {
   try {
@@ -76,7 +84,7 @@ after(async () => {
   }
 });
 
-async function call(path, { method = "GET", token, key, body } = {}) {
+async function call(path, { method = "GET", token, key, body, worker = miniflare } = {}) {
   const headers = { origin: ORIGIN };
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   if (key !== undefined) headers["x-api-key"] = key;
@@ -85,7 +93,7 @@ async function call(path, { method = "GET", token, key, body } = {}) {
     headers["content-type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const r = await miniflare.dispatchFetch(`http://relay.test${path}`, init);
+  const r = await worker.dispatchFetch(`http://relay.test${path}`, init);
   const text = await r.text();
   return { status: r.status, headers: r.headers, text, body: text ? JSON.parse(text) : null };
 }
@@ -163,4 +171,35 @@ test("the tenant's keys are fetched once and cached across requests", async () =
   // Every token of this file carries the current kid: one fetch of the JWKS served them all.
   assert.equal(mock.state.stats.discovery.jwks, 1);
   assert.equal(mock.state.stats.discovery.openidConfiguration, 0);
+});
+
+test("without a relay key, a Worker that signs in portal users serves them and refuses every X-Api-Key", async () => {
+  const keyless = startWorker(distDir, { withRelayKey: false });
+  try {
+    await keyless.ready;
+    const list = await call("/jobs", { worker: keyless, token: mock.mintAccessToken() });
+    assert.equal(list.status, 200, list.text);
+    assert.deepEqual(list.body.jobs, []);
+    for (const key of [API_KEY, "", "x".repeat(40)]) {
+      const r = await call("/jobs", { worker: keyless, key });
+      assert.equal(r.status, 401, r.text);
+      assert.equal(r.body.error.code, "unauthorized");
+      assert.match(r.body.error.message, /no relay key: sign in/);
+    }
+    assert.equal((await call("/jobs", { worker: keyless })).status, 401);
+    // Without portal sign-in either, nobody could call it: that is a misconfiguration, said as such.
+    const closed = startWorker(distDir, { withRelayKey: false, overrides: { PORTAL_TENANT_ID: "", PORTAL_AUDIENCE: "" } });
+    try {
+      const r = await call("/jobs", { worker: closed, key: API_KEY });
+      assert.equal(r.status, 500, r.text);
+      assert.equal(r.body.error.code, "workerMisconfigured");
+      // The answer says only that; the operator's log names the setting.
+      assert.doesNotMatch(r.text, /RELAY_API_KEY/);
+      assert.match(await logOf(r.body.error.requestId), /RELAY_API_KEY: required in app-only mode unless portal users sign in/);
+    } finally {
+      await closed.dispose();
+    }
+  } finally {
+    await keyless.dispose();
+  }
 });

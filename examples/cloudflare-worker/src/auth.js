@@ -32,6 +32,14 @@ export function delegatedToken(request) {
 /** Refuses the request unless its X-Api-Key equals one of `keys` (compared in constant time). */
 export async function requireApiKey(request, keys) {
   const given = request.headers.get("x-api-key");
+  if (keys.length === 0) {
+    throw new WorkerError(
+      401,
+      "unauthorized",
+      "This Worker has no relay key: sign in, and send your Entra ID access token for it as Authorization: Bearer <token>.",
+      { "www-authenticate": 'Bearer realm="graph-mailbox-import"' },
+    );
+  }
   if (given === null || given === "") {
     throw new WorkerError(401, "unauthorized", "This Worker needs its relay key in the X-Api-Key header.");
   }

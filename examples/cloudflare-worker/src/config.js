@@ -107,7 +107,12 @@ function parse(env) {
       }
       apiKeys.push(key);
     }
-    if (!env.RELAY_API_KEY) problems.push("RELAY_API_KEY: required in app-only mode (a secret: wrangler secret put)");
+    // Servers prove themselves with the relay key; a Worker that signs in portal users (PORTAL_* set) may do
+    // without one, and then takes no X-Api-Key at all.
+    const signsInPortalUsers = Boolean(env.PORTAL_TENANT_ID || env.PORTAL_AUDIENCE);
+    if (!env.RELAY_API_KEY && !signsInPortalUsers) {
+      problems.push("RELAY_API_KEY: required in app-only mode unless portal users sign in (PORTAL_TENANT_ID, PORTAL_AUDIENCE); a secret: wrangler secret put");
+    }
   }
 
   if (problems.length) return { problems };
