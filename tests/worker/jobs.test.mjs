@@ -322,6 +322,10 @@ describe("cancel", { skip }, () => {
     }).catch((e) => {
       if (!e.started) throw e;
     });
+    // A running job is not deleted: it is cancelled first.
+    const early = await worker.call(0, `/jobs/${id}`, { method: "DELETE" });
+    assert.equal(early.status, 409, early.text);
+    assert.equal(early.body.error.code, "jobBusy");
     const cancelledAt = Date.now();
     const c = await worker.call(0, `/jobs/${id}/cancel`, { method: "POST" });
     assert.equal(c.status, 200, c.text);
@@ -333,5 +337,47 @@ describe("cancel", { skip }, () => {
     assert.ok(job.imported < 400);
     // The items it did import are each there once.
     assert.deepEqual(mock.state.duplicateData(target), []);
+  });
+});
+
+describe("delete", { skip }, () => {
+  const source = mailbox("source-delete");
+  const target = mailbox("target-delete");
+  let worker;
+
+  before(async () => {
+    const seed = chainSeed(source, "Delete", [5]);
+    seed.spec.mailboxes[target] = { folders: [] };
+    mock.state.seed(seed.spec);
+    worker = await startJobsWorker({ dist, mock, persistDir: tempDir("do-delete") });
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await worker?.dispose();
+  });
+
+  test("a finished job is deleted with its state and item map: 204, then 404 everywhere, gone from the list", { timeout: 60_000 }, async () => {
+    const body = { source: { mailboxId: source }, target: { mailboxId: target } };
+    const first = await worker.call(0, "/jobs", { method: "POST", body });
+    assert.equal(first.status, 202, first.text);
+    const id = first.body.id;
+    assert.equal((await waitForJob(() => worker, id, { timeoutMs: 30_000 })).status, "done");
+
+    const deleted = await worker.call(0, `/jobs/${id}`, { method: "DELETE" });
+    assert.equal(deleted.status, 204, deleted.text);
+    assert.equal(deleted.text, "");
+    for (const [path, method] of [[`/jobs/${id}`, "GET"], [`/jobs/${id}`, "DELETE"], [`/jobs/${id}/run`, "POST"], [`/jobs/${id}/cancel`, "POST"]]) {
+      const r = await worker.call(0, path, { method });
+      assert.equal(r.status, 404, `${method} ${path}: ${r.text}`);
+      assert.equal(r.body.error.code, "notFound");
+    }
+    assert.ok(!(await worker.call(0, "/jobs")).body.jobs.some((job) => job.id === id));
+    // The copies stay in the target. The item map went with the job: a new job for the same folders knows
+    // none of them and copies every item again (the README says so).
+    assert.equal(mock.state.itemsFor(target).length, 5);
+    const second = await worker.call(0, "/jobs", { method: "POST", body });
+    const again = await waitForJob(() => worker, second.body.id, { timeoutMs: 30_000 });
+    assert.equal(again.status, "done");
+    assert.equal(again.imported, 5);
   });
 });

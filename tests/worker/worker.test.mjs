@@ -500,6 +500,7 @@ describe("origins, methods, routes and bodies", () => {
       assert.equal(ok.status, 204);
       assert.equal(ok.headers.get("access-control-allow-origin"), ORIGIN);
       assert.match(ok.headers.get("access-control-allow-methods"), /POST/);
+      assert.match(ok.headers.get("access-control-allow-methods"), /DELETE/, "jobs are deleted from the portal");
       assert.match(ok.headers.get("access-control-allow-headers"), /x-api-key/);
       assert.match(ok.headers.get("access-control-allow-headers"), /authorization/);
       assert.equal(ok.headers.get("access-control-allow-credentials"), null);

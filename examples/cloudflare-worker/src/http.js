@@ -53,6 +53,8 @@ export function errorResponse(status, error, requestId, headers = {}) {
 // CORS: only origins on the ALLOWED_ORIGINS list, echoed one at a time; never "*".
 
 export const ALLOWED_METHODS = "POST, OPTIONS";
+/** What a preflight allows: the relay routes' POST, and DELETE for jobs (GET needs no preflight's leave). */
+export const PREFLIGHT_METHODS = "POST, DELETE, OPTIONS";
 export const ALLOWED_HEADERS = "authorization, content-type, x-api-key";
 
 /** The CORS headers of an answer to `origin` (an allowed origin, or null for a request without Origin). */
@@ -72,7 +74,7 @@ export function preflight(origin, requestId) {
     headers: {
       "request-id": requestId,
       "access-control-allow-origin": origin,
-      "access-control-allow-methods": ALLOWED_METHODS,
+      "access-control-allow-methods": PREFLIGHT_METHODS,
       "access-control-allow-headers": ALLOWED_HEADERS,
       "access-control-max-age": "600",
       vary: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",

@@ -13,6 +13,11 @@ export class JobDirectory extends DurableObject {
     await this.ctx.storage.put({ [`job:${id}`]: { id, targetMailboxId, createdAt }, [`order:${createdAt}:${id}`]: id });
   }
 
+  /** Forgets a job (DELETE /jobs/{id}): both of its keys, in one transaction. */
+  async remove({ id, createdAt }) {
+    await this.ctx.storage.delete([`job:${id}`, `order:${createdAt}:${id}`]);
+  }
+
   async find(id) {
     return (await this.ctx.storage.get(`job:${id}`)) ?? null;
   }

@@ -164,6 +164,20 @@ export class JobStore {
     };
   }
 
+  /**
+   * Everything kept for a job: its record, state, in-flight list and item map. The item map has a key per
+   * copied item, so it goes a page at a time (a storage delete takes at most 128 keys).
+   */
+  async deleteJob(jobId) {
+    const prefix = `${ITEM}${jobId}:`;
+    for (;;) {
+      const keys = [...(await this.storage.list({ prefix, limit: 1024 })).keys()];
+      if (keys.length === 0) break;
+      for (let at = 0; at < keys.length; at += 128) await this.storage.delete(keys.slice(at, at + 128));
+    }
+    await this.storage.delete([JOB + jobId, STATE + jobId, INFLIGHT + jobId]);
+  }
+
   /** After a clean end of a chunk (every post settled): nothing is in flight. */
   endChunk(jobId) {
     return this.storage.delete(INFLIGHT + jobId);

@@ -115,6 +115,18 @@ export class MailboxJobs extends DurableObject {
     return { job: jobView(job) };
   }
 
+  /**
+   * Deletes a finished job and what was kept for it. `{ deleted: true }`, `{ busy: job }` while it is queued or
+   * running, or null when unknown.
+   */
+  async deleteJob(id) {
+    const job = await this.store.getJob(id);
+    if (!job) return null;
+    if (!FINISHED.has(job.status) || this.running?.jobId === id) return { busy: jobView(job) };
+    await this.store.deleteJob(id);
+    return { deleted: true };
+  }
+
   // -------------------------------------------------------------------------------------------------------
   // Scheduling
 

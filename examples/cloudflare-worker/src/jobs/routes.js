@@ -6,6 +6,7 @@
 //   GET  /jobs/{id}            progress: status, per-folder counts, totals, times     -> 200
 //   POST /jobs/{id}/cancel     stops it (posts in flight settle)                      -> 200
 //   POST /jobs/{id}/run        the next incremental pass from the stored state        -> 202 (409 while busy)
+//   DELETE /jobs/{id}          a finished job and all it kept (state, item map)       -> 204 (409 while busy)
 //
 // The caller has been authenticated by the Worker (a portal user's Entra ID token or the relay key); jobs
 // run app-only, so TOKEN_MODE must be "app-only".
@@ -16,7 +17,7 @@ import { checkJobRequest, jobIdFromPath } from "./job-request.js";
 
 export const JOB_ROUTES = [
   { name: "jobs", pattern: /^\/jobs\/?$/, methods: ["GET", "POST"], handle: jobsCollection },
-  { name: "job", pattern: /^\/jobs\/([^/]+)$/, methods: ["GET"], handle: getJob },
+  { name: "job", pattern: /^\/jobs\/([^/]+)$/, methods: ["GET", "DELETE"], handle: jobResource },
   { name: "job-cancel", pattern: /^\/jobs\/([^/]+)\/cancel$/, methods: ["POST"], handle: cancelJob },
   { name: "job-run", pattern: /^\/jobs\/([^/]+)\/run$/, methods: ["POST"], handle: runJob },
 ];
@@ -106,6 +107,10 @@ async function listJobs({ env, url, requestId }) {
   return json(200, { jobs, next: page.next }, requestId);
 }
 
+async function jobResource(ctx) {
+  return ctx.request.method === "DELETE" ? deleteJob(ctx) : getJob(ctx);
+}
+
 /** GET /jobs/{id} */
 async function getJob({ env, id, requestId }) {
   const entry = await findJob(env, id);
@@ -133,6 +138,23 @@ async function runJob({ env, id, requestId, log }) {
     throw new WorkerError(409, "jobBusy", `The job is ${outcome.busy.status}; run it again once it has finished.`);
   }
   return json(202, outcome.job, requestId, { location: `/jobs/${id}` });
+}
+
+/**
+ * DELETE /jobs/{id}: a finished job goes with everything its mailbox's object kept for it (its record, its
+ * CopyState and its item map): 204. 409 while it is queued or running (cancel it first). The job's copies stay
+ * in the target; without the item map, a later job for the same folders copies every item again.
+ */
+async function deleteJob({ env, id, requestId, log }) {
+  const entry = await findJob(env, id);
+  const outcome = await mailboxObject(env, entry.targetMailboxId).deleteJob(id);
+  log.job = id;
+  if (outcome?.busy) {
+    throw new WorkerError(409, "jobBusy", `The job is ${outcome.busy.status}; cancel it, then delete it once it has stopped.`);
+  }
+  // The mailbox's part first: a directory entry left by a failure here points at nothing and reads as 404.
+  await directory(env).remove(entry);
+  return new Response(null, { status: 204, headers: { "request-id": requestId } });
 }
 
 /** Runs a jobs route: method check, job id from the path, then the handler. */
