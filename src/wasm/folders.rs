@@ -16,9 +16,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use super::api::{promise, read_mailbox_id, read_member, reject, MailboxClient};
+use super::api::MailboxClient;
+use super::arguments::{read_mailbox_id, read_member};
 use super::convert::{get, json_values, rejection, report_object, set, to_js_error};
 use super::options::read_bulk_options;
+use super::promise::{promise, reject};
 use super::source::JsObserver;
 use crate::codec::json::{self, Value};
 use crate::error::MailboxError;

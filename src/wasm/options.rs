@@ -312,3 +312,22 @@ pub fn read_app_options(
         timeout_ms: number_field(options, "timeoutMs")?,
     })
 }
+
+/// `listFolders`' options `{ parentFolderId?, includeHidden? }`: the parent whose children to list (the
+/// mailbox's top level when absent), and whether hidden folders are listed.
+pub fn read_folder_options(options: &JsValue) -> Result<(Option<String>, bool), MailboxError> {
+    if options.is_undefined() || options.is_null() {
+        return Ok((None, false));
+    }
+    if !is_options_object(options) {
+        return Err(MailboxError::invalid_argument("options must be an object"));
+    }
+    let parent = string_field(options, "parentFolderId")?;
+    let include_hidden = match field(options, "includeHidden")? {
+        None => false,
+        Some(flag) => flag
+            .as_bool()
+            .ok_or_else(|| type_error("includeHidden", "a boolean"))?,
+    };
+    Ok((parent, include_hidden))
+}
