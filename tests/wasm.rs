@@ -561,6 +561,97 @@ async fn item_ids_with_a_lone_surrogate_are_refused_not_sent_as_another_id() {
     );
 }
 
+/// The message of what `promise` rejects with, after checking it is an `invalidArgument`.
+async fn invalid_argument_message(promise: Promise) -> String {
+    let error = JsFuture::from(promise).await.unwrap_err();
+    let message = get_str(&error, "message").unwrap_or_default();
+    assert_eq!(
+        get_str(&error, "code").as_deref(),
+        Some("invalidArgument"),
+        "{message}"
+    );
+    message
+}
+
+#[wasm_bindgen_test]
+async fn each_id_argument_is_named_in_its_error() {
+    let mailbox = unique_mailbox("ids");
+    let client = MailboxClient::new(options("t0k3n".into(), &[]));
+    let at = || JsValue::from_str(&mailbox);
+    let number = || JsValue::from_f64(42.0);
+    let too_long = || JsValue::from_str(&"A".repeat(70_000));
+    let must = " must be a string of valid Unicode text, at most 65536 characters";
+    let cases: Vec<(Promise, String)> = vec![
+        (
+            client.list_items(number(), JsValue::from_str("AAMkInbox")),
+            ["mailboxId", must].concat(),
+        ),
+        (
+            client.list_items(at(), number()),
+            ["folderId", must].concat(),
+        ),
+        (
+            client.list_items(at(), too_long()),
+            ["folderId", must].concat(),
+        ),
+        (
+            client.list_item_changes(at(), number(), JsValue::UNDEFINED),
+            ["folderId", must].concat(),
+        ),
+        (
+            client.list_item_changes(at(), too_long(), JsValue::UNDEFINED),
+            ["folderId", must].concat(),
+        ),
+        (
+            client.resolve_mailbox(number()),
+            "user must be a user id or user principal name (a string)".into(),
+        ),
+        (
+            client.export_items(at(), number()),
+            "itemIds must be an array of strings of valid Unicode text".into(),
+        ),
+    ];
+    for (promise, expected) in cases {
+        assert_eq!(invalid_argument_message(promise).await, expected);
+    }
+    assert!(requests_for(&mailbox).await.is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn folder_calls_read_only_own_options_and_report_a_getter_that_throws() {
+    let mailbox = unique_mailbox("ownopts");
+    let client = MailboxClient::new(options("t0k3n".into(), &[]));
+    // A prototype's members are not options: a polluted prototype changes nothing.
+    let prototype: Object = obj(&[("rootFolderId", JsValue::from_f64(42.0))]).unchecked_into();
+    let inherited: Object = Object::create(&prototype);
+    let tree =
+        JsFuture::from(client.list_folder_tree(JsValue::from_str(&mailbox), inherited.into()))
+            .await
+            .unwrap();
+    assert!(Array::is_array(&tree));
+    // A getter that throws is named, not taken for an absent option.
+    let throwing = Object::new();
+    let descriptor = obj(&[(
+        "get",
+        Function::new_no_args("throw new Error('trap')").into(),
+    )]);
+    Object::define_property(
+        &throwing,
+        &JsValue::from_str("deltaLink"),
+        &descriptor.unchecked_into(),
+    );
+    let message = invalid_argument_message(client.list_item_changes(
+        JsValue::from_str(&mailbox),
+        JsValue::from_str("AAMkInbox"),
+        throwing.into(),
+    ))
+    .await;
+    assert_eq!(
+        message,
+        "options.deltaLink could not be read: reading it threw"
+    );
+}
+
 /// Replaces `globalThis.fetch` with `make(original)` until the returned guard is dropped.
 struct FetchReplaced(JsValue);
 

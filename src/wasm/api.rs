@@ -9,7 +9,9 @@ use alloc::vec::Vec;
 use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
 
-use super::arguments::{read_mailbox_id, read_member, read_string_array};
+use super::arguments::{
+    read_folder_id, read_mailbox_id, read_member, read_string_array, read_user,
+};
 use super::bulk_run::BulkRun;
 use super::convert::{
     exported_array, imported_object, json_values, mailboxes_object, rejection, session_object,
@@ -202,11 +204,7 @@ impl MailboxClient {
         let state = self.state();
         promise(async move {
             let state = state?;
-            let user = read_mailbox_id(&user).map_err(|_| {
-                reject(MailboxError::invalid_argument(
-                    "user must be a user id or user principal name (a string)",
-                ))
-            })?;
+            let user = read_user(&user).map_err(reject)?;
             resolve_mailbox(&state.effects, &state.config, &user)
                 .await
                 .map(|mailboxes| mailboxes_object(&mailboxes))
@@ -239,11 +237,7 @@ impl MailboxClient {
         promise(async move {
             let state = state?;
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
-            let folder_id = read_mailbox_id(&folder_id).map_err(|_| {
-                reject(MailboxError::invalid_argument(
-                    "folderId must be a string of valid Unicode text",
-                ))
-            })?;
+            let folder_id = read_folder_id(&folder_id).map_err(reject)?;
             let listed = list_items(&state.effects, &state.config, &mailbox_id, &folder_id).await;
             state.json_or_reject(listed)
         })

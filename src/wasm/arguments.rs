@@ -10,12 +10,26 @@ use wasm_bindgen::prelude::*;
 use super::options::{own_str, string_list, text, ListProblem};
 use crate::error::MailboxError;
 
-/// A mailbox id from JavaScript: a string of valid Unicode (a lone surrogate would silently become U+FFFD).
+/// An id argument named `name` in its error: a string of valid Unicode (a lone surrogate would silently
+/// become U+FFFD, another id) of at most 65536 characters. What makes an id valid is checked by the core.
+fn read_id(value: &JsValue, name: &str) -> Result<String, MailboxError> {
+    text(value).ok_or_else(|| must_be_text(name))
+}
+
+/// `mailboxId`.
 pub(super) fn read_mailbox_id(value: &JsValue) -> Result<String, MailboxError> {
+    read_id(value, "mailboxId")
+}
+
+/// `folderId` (listItems, listItemChanges).
+pub(super) fn read_folder_id(value: &JsValue) -> Result<String, MailboxError> {
+    read_id(value, "folderId")
+}
+
+/// resolveMailbox's `user`: a user id or user principal name.
+pub(super) fn read_user(value: &JsValue) -> Result<String, MailboxError> {
     text(value).ok_or_else(|| {
-        MailboxError::invalid_argument(
-            "mailboxId must be a string of valid Unicode text, at most 65536 characters",
-        )
+        MailboxError::invalid_argument("user must be a user id or user principal name (a string)")
     })
 }
 
@@ -39,19 +53,29 @@ pub(super) fn read_string_array(value: &JsValue, name: &str) -> Result<Vec<Strin
 
 /// A string member of an argument object (own properties only), named in the error as `what`.
 pub(super) fn read_member(value: &JsValue, key: &str, what: &str) -> Result<String, MailboxError> {
-    let must = || {
-        MailboxError::invalid_argument(
-            [
-                what,
-                " must be a string of valid Unicode text, at most 65536 characters",
-            ]
-            .concat(),
-        )
-    };
+    read_optional_member(value, key, what)?.ok_or_else(|| must_be_text(what))
+}
+
+/// [`read_member`] for a member that may be absent (undefined or null).
+pub(super) fn read_optional_member(
+    value: &JsValue,
+    key: &str,
+    what: &str,
+) -> Result<Option<String>, MailboxError> {
     own_str(value, key)
         .map_err(|_| {
             MailboxError::invalid_argument([what, " could not be read: reading it threw"].concat())
         })?
-        .and_then(|v| text(&v))
-        .ok_or_else(must)
+        .map(|member| text(&member).ok_or_else(|| must_be_text(what)))
+        .transpose()
+}
+
+fn must_be_text(what: &str) -> MailboxError {
+    MailboxError::invalid_argument(
+        [
+            what,
+            " must be a string of valid Unicode text, at most 65536 characters",
+        ]
+        .concat(),
+    )
 }

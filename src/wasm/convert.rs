@@ -33,12 +33,6 @@ fn set_number(target: &Object, key: &str, value: Option<f64>) {
     }
 }
 
-pub fn get(source: &JsValue, key: &str) -> Option<JsValue> {
-    Reflect::get(source, &JsValue::from_str(key))
-        .ok()
-        .filter(|value| !value.is_undefined() && !value.is_null())
-}
-
 /// A `MailboxError` as a real JavaScript `Error` with its documented fields.
 pub fn to_js_error(error: &MailboxError, cause: Option<JsValue>) -> JsValue {
     let js_error = js_sys::Error::new(&error.message);
