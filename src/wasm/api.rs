@@ -4,7 +4,6 @@
 
 use alloc::rc::Rc;
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
@@ -14,7 +13,7 @@ use super::arguments::{
 };
 use super::bulk_run::BulkRun;
 use super::convert::{
-    exported_array, imported_object, json_values, mailboxes_object, rejection, session_object,
+    exported_array, imported_object, mailboxes_object, rejection, session_object, JsListing,
 };
 use super::effects::JsEffects;
 use super::options::{
@@ -30,8 +29,9 @@ use crate::flows::client::{self, Failure};
 use crate::flows::copy::{copy_items, CopyJob};
 use crate::flows::entra::{AppCredentials, AppTokenCache};
 use crate::flows::importer::{import_item, SessionStore};
-use crate::flows::reader::{export_items, list_folders, list_items, resolve_mailbox};
+use crate::flows::reader::{export_items, list_pages, resolve_mailbox};
 use crate::flows::Client;
+use crate::wire::pages::{prepare_list_folders, prepare_list_items};
 
 /// Options read and validated, with effects bound to them.
 fn prepare(options: &JsValue) -> Result<(ClientConfig, JsEffects), MailboxError> {
@@ -219,15 +219,19 @@ impl MailboxClient {
             let state = state?;
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
             let (parent, include_hidden) = read_folder_options(&options).map_err(reject)?;
-            let listed = list_folders(
-                &state.effects,
+            let mut listing = JsListing::default();
+            let first = prepare_list_folders(
                 &state.config,
                 &mailbox_id,
                 parent.as_deref(),
                 include_hidden,
             )
+            .map_err(reject)?;
+            let listed = list_pages(&state.effects, &state.config, first, &mut |page| {
+                listing.push(page)
+            })
             .await;
-            state.json_or_reject(listed)
+            state.listing_or_reject(listed, listing)
         })
     }
 
@@ -238,8 +242,14 @@ impl MailboxClient {
             let state = state?;
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
             let folder_id = read_folder_id(&folder_id).map_err(reject)?;
-            let listed = list_items(&state.effects, &state.config, &mailbox_id, &folder_id).await;
-            state.json_or_reject(listed)
+            let mut listing = JsListing::default();
+            let first =
+                prepare_list_items(&state.config, &mailbox_id, &folder_id).map_err(reject)?;
+            let listed = list_pages(&state.effects, &state.config, first, &mut |page| {
+                listing.push(page)
+            })
+            .await;
+            state.listing_or_reject(listed, listing)
         })
     }
 
@@ -252,7 +262,7 @@ impl MailboxClient {
             let ids = read_string_array(&item_ids, "itemIds").map_err(reject)?;
             export_items(&state.effects, &state.config, &mailbox_id, &ids)
                 .await
-                .map(|items| exported_array(&items))
+                .map(exported_array)
                 .map_err(|failure| state.effects.reject(failure))
         })
     }
@@ -303,13 +313,14 @@ impl MailboxClient {
 }
 
 impl ClientState {
-    /// A listed collection as an array of Graph's objects, or what the call rejects with.
-    fn json_or_reject(
+    /// A listing gathered page by page, or what the call rejects with.
+    fn listing_or_reject(
         &self,
-        listed: Result<Vec<crate::codec::json::Value>, Failure>,
+        listed: Result<(), Failure>,
+        listing: JsListing,
     ) -> Result<JsValue, JsValue> {
         listed
-            .map(|values| json_values(&values))
+            .map(|()| listing.into_array())
             .map_err(|failure| self.effects.reject(failure))
     }
 }

@@ -5,8 +5,9 @@
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::ops::Range;
 
-use crate::codec::json::{self, Value};
+use crate::codec::json::{self, Parts, Value};
 use crate::codec::text::find;
 use crate::codec::url::percent_encode;
 use crate::config::ClientConfig;
@@ -160,10 +161,11 @@ pub fn prepare_export_batch(url: String, ids: &[String]) -> GraphCall {
     }
 }
 
-/// One page of a collection: its values and, when there is more, the link to the next page.
-#[derive(Debug, Clone, PartialEq)]
+/// One page of a collection: where its `value` array lies in the body (checked JSON, left as Graph wrote
+/// it: a listing hands it on without building it) and, when there is more, the link to the next page.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
-    pub values: Vec<Value>,
+    pub values: Range<usize>,
     pub next_link: Option<String>,
 }
 
@@ -174,22 +176,41 @@ fn invalid(message: &str) -> MailboxError {
 /// Reads `{"value": [...], "@odata.nextLink"?: "..."}`. A delta page ends with `@odata.deltaLink`
 /// instead, which is not followed.
 pub fn parse_page(body: &str) -> Result<Page, MailboxError> {
-    let root =
-        json::parse(body).ok_or_else(|| invalid("Graph answered with a page that is not JSON"))?;
-    let values = match root.get("value") {
-        Some(Value::Array(values)) => values.clone(),
-        _ => return Err(invalid("Graph's page has no value array")),
+    let members = match json::parts(body) {
+        None => return Err(not_json()),
+        Some(Parts::Object(members)) => members,
+        Some(_) => return Err(no_values()),
     };
-    let next_link = match root.get("@odata.nextLink") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(link)) => Some(link.clone()),
-        Some(_) => {
-            return Err(invalid(
-                "Graph's page has an @odata.nextLink that is not a string",
-            ))
-        }
-    };
-    Ok(Page { values, next_link })
+    let values = json::member(&members, "value")
+        .filter(|at| body.as_bytes().get(at.start) == Some(&b'['))
+        .ok_or_else(no_values)?
+        .clone();
+    let link = json::member(&members, "@odata.nextLink")
+        .and_then(|at| body.get(at.clone()))
+        .and_then(json::parse);
+    Ok(Page {
+        values,
+        next_link: next_link(link)?,
+    })
+}
+
+fn not_json() -> MailboxError {
+    invalid("Graph answered with a page that is not JSON")
+}
+
+fn no_values() -> MailboxError {
+    invalid("Graph's page has no value array")
+}
+
+/// A page's `@odata.nextLink`: absent, `null`, or a string.
+fn next_link(link: Option<Value>) -> Result<Option<String>, MailboxError> {
+    match link {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(link)) => Ok(Some(link)),
+        Some(_) => Err(invalid(
+            "Graph's page has an @odata.nextLink that is not a string",
+        )),
+    }
 }
 
 /// The next page may be fetched with the token only from under the Graph root; anything else is refused
@@ -247,28 +268,43 @@ impl ExportedItem {
 }
 
 /// Reads exportItems' `{"value": [{itemId, changeKey, data, error?}]}`. The error object is matched
-/// without regard to the case of its key (one docs example spells it `Error`).
+/// without regard to the case of its key (one docs example spells it `Error`). Each item's `data` is
+/// decoded once and moved out of the parsed body, never copied again.
 pub fn parse_export(body: &str) -> Result<Vec<ExportedItem>, MailboxError> {
-    let page = parse_page(body)?;
-    page.values
-        .iter()
-        .map(|value| {
-            let item_id = value
-                .get_str("itemId")
-                .ok_or_else(|| invalid("an exportItems result has no itemId"))?;
-            let error = value.get("error").and_then(|e| {
-                let code = e.get_str("code").unwrap_or_default();
-                let message = e.get_str("message").unwrap_or_default();
-                (!code.is_empty() || !message.is_empty()).then(|| (code.into(), message.into()))
-            });
-            Ok(ExportedItem {
-                item_id: item_id.into(),
-                change_key: value.get_str("changeKey").map(Into::into),
-                data: value.get_str("data").map(Into::into),
-                error,
-            })
-        })
-        .collect()
+    let Value::Object(mut members) = json::parse(body).ok_or_else(not_json)? else {
+        return Err(no_values());
+    };
+    let Some(Value::Array(values)) = json::take_member(&mut members, "value") else {
+        return Err(no_values());
+    };
+    next_link(json::take_member(&mut members, "@odata.nextLink"))?;
+    values.into_iter().map(exported_item).collect()
+}
+
+/// One element of exportItems' `value`, its strings moved out.
+fn exported_item(value: Value) -> Result<ExportedItem, MailboxError> {
+    let mut members = match value {
+        Value::Object(members) => members,
+        _ => Vec::new(),
+    };
+    let mut string = |key| match json::take_member(&mut members, key) {
+        Some(Value::String(text)) => Some(text),
+        _ => None,
+    };
+    let item_id = string("itemId").ok_or_else(|| invalid("an exportItems result has no itemId"))?;
+    let change_key = string("changeKey");
+    let data = string("data");
+    let error = json::member(&members, "error").and_then(|e| {
+        let code = e.get_str("code").unwrap_or_default();
+        let message = e.get_str("message").unwrap_or_default();
+        (!code.is_empty() || !message.is_empty()).then(|| (code.into(), message.into()))
+    });
+    Ok(ExportedItem {
+        item_id,
+        change_key,
+        data,
+        error,
+    })
 }
 
 #[cfg(test)]
@@ -307,8 +343,9 @@ mod tests {
 
     #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn pages_and_next_links() {
-        let page = parse_page(r#"{"value":[{"id":"1"},{"id":"2"}],"@odata.nextLink":"https://graph.microsoft.com/v1.0/x?$skiptoken=2"}"#).unwrap();
-        assert_eq!(page.values.len(), 2);
+        let body = r#"{"value": [{"id":"1"},{"id":"2"}] ,"@odata.nextLink":"https://graph.microsoft.com/v1.0/x?$skiptoken=2"}"#;
+        let page = parse_page(body).unwrap();
+        assert_eq!(&body[page.values], r#"[{"id":"1"},{"id":"2"}]"#);
         assert_eq!(
             page.next_link.as_deref(),
             Some("https://graph.microsoft.com/v1.0/x?$skiptoken=2")
@@ -322,6 +359,8 @@ mod tests {
             "{}",
             r#"{"value":{}}"#,
             r#"{"value":[],"@odata.nextLink":3}"#,
+            r#"{"value":[1,]}"#,
+            r#"[{"value":[]}]"#,
         ] {
             assert_eq!(
                 parse_page(bad).unwrap_err().code,
