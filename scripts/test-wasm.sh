@@ -26,6 +26,7 @@ run "Node"
 # usize, the shipped allocator, the shipped code paths.
 echo "== the core's tests on wasm32 (Node)"
 cargo test --target wasm32-unknown-unknown --lib \
-  --test create_import_session --test import_items --test reading --test copy_items --test app_tokens
+  --test create_import_session --test import_items --test reading --test copy_items --test app_tokens \
+  --test copy_folders
 run "Chromium (page)" WASM_BINDGEN_USE_BROWSER=1
 run "Chromium (dedicated worker)" WASM_BINDGEN_USE_DEDICATED_WORKER=1

@@ -18,8 +18,9 @@
 //! ## Layout
 //! Layers as folders; each uses only the ones below it:
 //! ```text
-//! wasm/    the JavaScript boundary: fetch, timers and crypto as effects, options read off JS objects,
-//!          the exported API. The only module that names wasm_bindgen, js_sys or web_sys.
+//! wasm/    the JavaScript boundary: fetch, timers and crypto as effects, options and arguments read off
+//!          JS objects, values out, the exported API (api, bulk_run, folders). The only module that names
+//!          wasm_bindgen, js_sys or web_sys.
 //! flows/   calls run over the host effects: client (the one Graph loop), importer, bulk, copy, reader,
 //!          entra, flights
 //! wire/    each call's wire format, pure: protocol (Graph), import_host, pages (reads), retry

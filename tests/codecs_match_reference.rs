@@ -3,7 +3,8 @@
 //! linked into the package (they are native dev-dependencies only).
 //!
 //! - JSON reader and writer against `serde_json`: the same texts accepted, the same values read, and what
-//!   the writer writes reads back as what was written.
+//!   the writer writes reads back as what was written; an object's members as ranges of the text
+//!   (`json::parts`, what listings hand on unread) against the reader's own values.
 //! - HTTP dates against `httpdate`, ISO 8601 date-times against `chrono`'s RFC 3339 parser.
 //! - base64 against the `base64` crate's standard engine.
 //! - URL decisions against the `url` crate (the WHATWG URL Standard that `fetch` follows): wherever our
@@ -178,6 +179,27 @@ proptest! {
             (Some(value), Ok(expected)) => prop_assert_eq!(&as_serde(value), expected),
             (None, Err(_)) => {}
             _ => prop_assert!(false, "acceptance differs on {:?}: ours {:?}, serde_json {:?}", text, ours.is_some(), reference.map(|_| ())),
+        }
+    }
+
+    #[test]
+    fn json_parts_accept_what_the_reader_accepts_and_hold_its_values(text in json_text()) {
+        prop_assume!(nesting(&text) < 60);
+        let whole = json::parse(&text);
+        let parts = json::parts(&text);
+        prop_assert_eq!(whole.is_some(), parts.is_some(), "acceptance differs on {:?}", text);
+        let part = |at: std::ops::Range<usize>| json::parse(&text[at]).expect("a part of an accepted text reads alone");
+        match (whole, parts) {
+            (Some(json::Value::Object(members)), Some(json::Parts::Object(spans))) => {
+                prop_assert_eq!(members.len(), spans.len());
+                for ((key, value), (span_key, at)) in members.into_iter().zip(spans) {
+                    prop_assert_eq!(key, span_key);
+                    prop_assert_eq!(value, part(at));
+                }
+            }
+            (Some(whole), Some(json::Parts::Other)) => prop_assert!(!matches!(whole, json::Value::Object(_))),
+            (None, None) => {}
+            (whole, parts) => prop_assert!(false, "shapes differ on {:?}: {:?} and {:?}", text, whole, parts),
         }
     }
 

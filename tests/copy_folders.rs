@@ -1,10 +1,10 @@
-//! copyFolders, createFolder, listFolderTree and listItemChanges through the core, natively, on the
-//! simulated clock against a scripted tenant with folder trees and delta rounds: the folder mapping, a
-//! first pass, a pass with no changes (delta requests only), a pass after adds, changes and removals
-//! (exact creates and updates), folders that fail alone, foreign states refused, and runs stopped at
-//! random points (abort, a throwing onState, a hard crash with an item store) resumed exactly once.
+//! copyFolders, createFolder, listFolderTree and listItemChanges through the core, natively and on wasm32
+//! in Node (scripts/test-wasm.sh), on the simulated clock against a scripted tenant with folder trees and
+//! delta rounds: the folder mapping, a first pass, a pass with no changes (delta requests only), a pass
+//! after adds, changes and removals (exact creates and updates), folders that fail alone, foreign states
+//! refused, and runs stopped at random points (abort, a throwing onState, a hard crash with an item
+//! store) resumed exactly once.
 
-#![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::result_large_err)]
 
 #[path = "support/sim.rs"]
@@ -194,7 +194,7 @@ fn first_pass() -> (Rc<RefCell<World>>, SimHost, CopyFoldersReport, Calls) {
     (world, host, report, calls)
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn pass_one_maps_well_known_folders_creates_the_rest_and_copies_every_item_once() {
     let (world, host, report, calls) = first_pass();
     assert_eq!(
@@ -276,7 +276,7 @@ fn pass_one_maps_well_known_folders_creates_the_rest_and_copies_every_item_once(
     assert_eq!(report.state.items.as_ref().unwrap().len(), 120);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn pass_two_without_changes_only_asks_for_deltas() {
     let (world, host, first, _) = first_pass();
     let before = host.seen.borrow().len();
@@ -299,7 +299,7 @@ fn pass_two_without_changes_only_asks_for_deltas() {
     assert_eq!(world.borrow().live_items(TARGET).len(), 120);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn pass_three_creates_the_new_updates_the_changed_and_counts_the_removed() {
     let (world, host, first, _) = first_pass();
     let state = first.state.clone();
@@ -389,7 +389,7 @@ fn pass_three_creates_the_new_updates_the_changed_and_counts_the_removed() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn expired_delta_links_start_whole_rounds_that_copy_only_what_is_new() {
     let (world, host, first, _) = first_pass();
     let folder = first.state.folders[0].source_id.clone();
@@ -438,7 +438,7 @@ fn item_rounds(host: &SimHost, from: usize) -> Vec<String> {
         .collect()
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_run_resumed_within_a_round_goes_on_from_the_page_it_reached() {
     let (world, host) = one_big_folder();
     let mut state = None;
@@ -485,7 +485,7 @@ fn a_run_resumed_within_a_round_goes_on_from_the_page_it_reached() {
     assert_exactly_once(&world.borrow());
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn an_expired_next_link_starts_the_round_again() {
     let (world, host) = one_big_folder();
     let mut calls = Calls {
@@ -518,7 +518,7 @@ fn an_expired_next_link_starts_the_round_again() {
 
 /// A page with an item that failed is passed (the round goes on), but the round's end keeps no
 /// deltaLink, so the next pass lists the item again and copies it.
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_round_with_a_failed_item_ends_without_a_delta_link() {
     let (world, host) = one_big_folder();
     world.borrow_mut().post_fault = Box::new(|n| {
@@ -542,7 +542,7 @@ fn a_round_with_a_failed_item_ends_without_a_delta_link() {
     assert_exactly_once(&world.borrow());
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_second_copy_without_state_creates_no_folder_twice() {
     let (world, host, _, _) = first_pass();
     let folders_before = world.borrow().folders.len();
@@ -569,7 +569,7 @@ fn a_second_copy_without_state_creates_no_folder_twice() {
     assert_eq!(creates, 9, "only pass 1 created folders");
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_folder_that_cannot_be_created_or_read_fails_alone() {
     let (world, folders) = scenario();
     world.borrow_mut().refuse_create.insert("Projects".into());
@@ -610,7 +610,7 @@ fn a_folder_that_cannot_be_created_or_read_fails_alone() {
     assert_copied_once(&world.borrow(), &again.state);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_state_for_another_pair_is_refused_before_any_request() {
     let (world, host, first, _) = first_pass();
     let seen = host.seen.borrow().len();
@@ -646,7 +646,7 @@ fn a_state_for_another_pair_is_refused_before_any_request() {
     drop(world);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_subtree_copies_the_folder_itself_under_the_target_parent() {
     let (world, _) = scenario();
     let parent = world
@@ -722,7 +722,7 @@ fn assert_exactly_once(world: &World) {
     assert_eq!(target, source);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn twenty_stopped_runs_resumed_from_their_last_state_copy_every_item_exactly_once() {
     let (world, _) = scenario();
     // Every 23rd post is stored and its answer lost: outcomeUnknown, never sent again.
@@ -791,7 +791,7 @@ fn run_or_crash<F: Future>(host: &SimHost, future: F, ms: f64) -> Option<F::Outp
 
 /// A hard crash: posts the tenant has acted on lose their answers with the process (the sim acts on
 /// arrival), the state is the last one `onState` was given, the store keeps what was set.
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn with_an_item_store_a_hard_crash_repeats_nothing() {
     let (world, _) = scenario();
     let host = host(&world);
@@ -884,7 +884,7 @@ fn post_source_id(world: &World, post: &sim::Seen) -> String {
 
 /// Write-ahead costs one record per create and nothing else: each create is recorded outcomeUnknown
 /// before its post leaves, then imported as it settles; an update only as it settles.
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn a_store_records_each_create_before_its_post_leaves() {
     type SetCall = (String, Option<CopiedItem>, usize);
     #[derive(Clone)]
@@ -949,7 +949,7 @@ fn a_store_records_each_create_before_its_post_leaves() {
     assert!(matches!(&log[0], (id, Some(CopiedItem::Imported { .. }), _) if *id == changed));
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn an_aborted_run_reports_its_state_once_more_after_in_flight_posts_settle() {
     let (world, _) = scenario();
     let host = host(&world);
@@ -970,7 +970,7 @@ fn an_aborted_run_reports_its_state_once_more_after_in_flight_posts_settle() {
     assert_eq!(world.borrow().live_items(TARGET).len(), imported);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn create_folder_gives_the_existing_folder_when_the_name_is_taken() {
     let (world, _) = scenario();
     let host = host(&world);
@@ -1027,7 +1027,7 @@ fn create_folder_gives_the_existing_folder_when_the_name_is_taken() {
     assert_eq!(host.seen.borrow().len(), seen);
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn the_folder_tree_lists_parents_before_children_with_paths() {
     let (world, _) = scenario();
     let host = host(&world);
@@ -1065,7 +1065,7 @@ fn the_folder_tree_lists_parents_before_children_with_paths() {
     );
 }
 
-#[test]
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn item_changes_are_one_delta_round() {
     let (world, folders) = scenario();
     let host = host(&world);

@@ -7,7 +7,9 @@ mod support;
 
 use graph_mailbox_import::config::{ClientConfig, RawOptions};
 use graph_mailbox_import::flows::client::Failure;
-use graph_mailbox_import::flows::reader::{export_items, list_all, resolve_mailbox, UserMailboxes};
+use graph_mailbox_import::flows::reader::{
+    export_items, list_all, list_pages, resolve_mailbox, UserMailboxes,
+};
 use graph_mailbox_import::transport::Method;
 use graph_mailbox_import::wire::protocol::GraphCall;
 use graph_mailbox_import::ErrorCode;
@@ -51,6 +53,38 @@ fn collections_are_read_page_by_page_on_the_graph_root() {
     assert!(sent.iter().all(
         |r| r.method == Method::Get && r.header("authorization") == Some("Bearer fixed-token")
     ));
+}
+
+#[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+fn each_page_is_handed_on_as_the_text_graph_sent() {
+    let first = format!("{ROOT}/admin/exchange/mailboxes/MBX%3Aa%40b/folders/inbox/items");
+    let second = format!("{first}?$skiptoken=2");
+    // Whitespace, escapes, a number's own spelling and a repeated key: all kept as written, for
+    // JavaScript's JSON.parse to read as it reads Graph's answer.
+    let page_one = r#"[ {"id":"1","subject":"caf\u00e9 \"quoted\"","size":1.50E3} ,
+        {"id":"2","id":"2b","categories":[]}]"#;
+    let page_two = r#"[{"id":"3","hasAttachments":false,"flag":null}]"#;
+    let host = ScriptedHost::new(vec![
+        response(
+            200,
+            &[],
+            &format!(
+                r#"{{"@odata.context":"x","value": {page_one} ,"@odata.nextLink":"{second}"}}"#
+            ),
+        ),
+        response(200, &[], &format!(r#"{{"value":{page_two}}}"#)),
+    ]);
+    let mut pages: Vec<String> = Vec::new();
+    block_on(list_pages(
+        &host,
+        &config(),
+        GraphCall::get(first.clone()),
+        &mut |page| pages.push(page.into()),
+    ))
+    .unwrap();
+    assert_eq!(pages, [page_one, page_two]);
+    let urls: Vec<String> = host.sent.borrow().iter().map(|r| r.url.clone()).collect();
+    assert_eq!(urls, [first, second]);
 }
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
@@ -312,7 +346,8 @@ fn export_arguments_are_checked_before_any_request() {
 
 #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
 fn list_ids_are_checked_before_any_request() {
-    use graph_mailbox_import::flows::reader::{list_folders, list_items};
+    use graph_mailbox_import::flows::reader::list_folders;
+    use graph_mailbox_import::wire::pages::{prepare_list_folders, prepare_list_items};
     let host = ScriptedHost::new(vec![]);
     let config = config();
     assert_eq!(
@@ -329,8 +364,25 @@ fn list_ids_are_checked_before_any_request() {
         ))),
         ErrorCode::InvalidArgument
     );
+    // listItems and listFolders prepare their first call before any page is read.
+    let refused = |prepared: Result<GraphCall, graph_mailbox_import::MailboxError>| {
+        prepared.map(|_| ()).unwrap_err().code
+    };
     assert_eq!(
-        code(block_on(list_items(&host, &config, "MBX:a@b", ""))),
+        refused(prepare_list_items(&config, "MBX:a@b", "")),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        refused(prepare_list_items(&config, "", "inbox")),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        refused(prepare_list_folders(
+            &config,
+            "MBX:a@b",
+            Some("a\u{1}b"),
+            false
+        )),
         ErrorCode::InvalidArgument
     );
     assert!(host.sent.borrow().is_empty(), "nothing was sent");

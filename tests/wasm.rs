@@ -530,6 +530,84 @@ async fn a_client_imports_an_async_generator_through_throttling_in_input_order()
 }
 
 #[wasm_bindgen_test]
+async fn listings_over_several_pages_and_exports_return_what_was_imported() {
+    let mailbox = unique_mailbox("listing");
+    let client = MailboxClient::new(options("t0k3n".into(), &[]));
+    let at = || JsValue::from_str(&mailbox);
+    // 23 items: three of the mock's pages of 10, joined into one array.
+    let items: Array = (0..23)
+        .map(|i| item("AAMkInbox", format!("message {i}").as_bytes()))
+        .collect();
+    let report = JsFuture::from(client.import_items(at(), items.into(), JsValue::UNDEFINED))
+        .await
+        .unwrap();
+    let results: Array = get(&report, "results").unchecked_into();
+    let imported: Vec<String> = results
+        .iter()
+        .filter_map(|r| get_str(&r, "itemId"))
+        .collect();
+    assert_eq!(imported.len(), 23);
+
+    let listed = JsFuture::from(client.list_items(at(), JsValue::from_str("AAMkInbox")))
+        .await
+        .unwrap();
+    assert!(Array::is_array(&listed));
+    let listed: Array = listed.unchecked_into();
+    let ids: Vec<String> = listed.iter().filter_map(|i| get_str(&i, "id")).collect();
+    let encoded: String = js_sys::encode_uri_component(&mailbox).into();
+    let stored = mock_json("GET", &["/_mock/items?mailbox=", &encoded].concat(), None).await;
+    let stored: Array = get(&stored, "items").unchecked_into();
+    let stored: Vec<String> = stored
+        .iter()
+        .filter_map(|i| get_str(&i, "itemId"))
+        .collect();
+    assert_eq!(ids, stored, "every page, in the mailbox's order");
+    let mut sorted = ids.clone();
+    sorted.sort();
+    let mut expected = imported.clone();
+    expected.sort();
+    assert_eq!(sorted, expected);
+    let first = listed.get(0);
+    assert!(get(&first, "changeKey").is_string());
+    assert!(Array::is_array(&get(&first, "categories")));
+    assert_eq!(
+        get(&first, "size").as_f64(),
+        Some(9.0),
+        "numbers as numbers"
+    );
+    let pages = requests_for(&mailbox)
+        .await
+        .into_iter()
+        .filter(|r| get_str(r, "route").as_deref() == Some("items"))
+        .count();
+    assert_eq!(pages, 3);
+
+    let ids: Array = imported.iter().map(|id| JsValue::from_str(id)).collect();
+    let exported = JsFuture::from(client.export_items(at(), ids.into()))
+        .await
+        .unwrap();
+    let exported: Array = exported.unchecked_into();
+    assert_eq!(exported.length(), 23);
+    for (i, entry) in exported.iter().enumerate() {
+        assert_eq!(
+            get_str(&entry, "itemId").as_deref(),
+            Some(imported[i].as_str())
+        );
+        let mut sent = Vec::new();
+        graph_mailbox_import::codec::base64::encode_into(
+            &mut sent,
+            format!("message {i}").as_bytes(),
+        );
+        assert_eq!(
+            get_str(&entry, "data").map(String::into_bytes),
+            Some(sent),
+            "the base64 as it was imported"
+        );
+        assert!(get(&entry, "error").is_undefined());
+    }
+}
+
+#[wasm_bindgen_test]
 async fn item_ids_with_a_lone_surrogate_are_refused_not_sent_as_another_id() {
     // "A\uD800B": converting it to Rust would silently make it "A\u{FFFD}B", a different id.
     let lone: JsValue = js_sys::JsString::from_char_code(&[0x41, 0xD800, 0x42]).into();
@@ -572,6 +650,97 @@ async fn item_ids_with_a_lone_surrogate_are_refused_not_sent_as_another_id() {
     assert!(
         requests_for(&mailbox).await.is_empty(),
         "nothing was sent, not even a session request"
+    );
+}
+
+/// The message of what `promise` rejects with, after checking it is an `invalidArgument`.
+async fn invalid_argument_message(promise: Promise) -> String {
+    let error = JsFuture::from(promise).await.unwrap_err();
+    let message = get_str(&error, "message").unwrap_or_default();
+    assert_eq!(
+        get_str(&error, "code").as_deref(),
+        Some("invalidArgument"),
+        "{message}"
+    );
+    message
+}
+
+#[wasm_bindgen_test]
+async fn each_id_argument_is_named_in_its_error() {
+    let mailbox = unique_mailbox("ids");
+    let client = MailboxClient::new(options("t0k3n".into(), &[]));
+    let at = || JsValue::from_str(&mailbox);
+    let number = || JsValue::from_f64(42.0);
+    let too_long = || JsValue::from_str(&"A".repeat(70_000));
+    let must = " must be a string of valid Unicode text, at most 65536 characters";
+    let cases: Vec<(Promise, String)> = vec![
+        (
+            client.list_items(number(), JsValue::from_str("AAMkInbox")),
+            ["mailboxId", must].concat(),
+        ),
+        (
+            client.list_items(at(), number()),
+            ["folderId", must].concat(),
+        ),
+        (
+            client.list_items(at(), too_long()),
+            ["folderId", must].concat(),
+        ),
+        (
+            client.list_item_changes(at(), number(), JsValue::UNDEFINED),
+            ["folderId", must].concat(),
+        ),
+        (
+            client.list_item_changes(at(), too_long(), JsValue::UNDEFINED),
+            ["folderId", must].concat(),
+        ),
+        (
+            client.resolve_mailbox(number()),
+            "user must be a user id or user principal name (a string)".into(),
+        ),
+        (
+            client.export_items(at(), number()),
+            "itemIds must be an array of strings of valid Unicode text".into(),
+        ),
+    ];
+    for (promise, expected) in cases {
+        assert_eq!(invalid_argument_message(promise).await, expected);
+    }
+    assert!(requests_for(&mailbox).await.is_empty());
+}
+
+#[wasm_bindgen_test]
+async fn folder_calls_read_only_own_options_and_report_a_getter_that_throws() {
+    let mailbox = unique_mailbox("ownopts");
+    let client = MailboxClient::new(options("t0k3n".into(), &[]));
+    // A prototype's members are not options: a polluted prototype changes nothing.
+    let prototype: Object = obj(&[("rootFolderId", JsValue::from_f64(42.0))]).unchecked_into();
+    let inherited: Object = Object::create(&prototype);
+    let tree =
+        JsFuture::from(client.list_folder_tree(JsValue::from_str(&mailbox), inherited.into()))
+            .await
+            .unwrap();
+    assert!(Array::is_array(&tree));
+    // A getter that throws is named, not taken for an absent option.
+    let throwing = Object::new();
+    let descriptor = obj(&[(
+        "get",
+        Function::new_no_args("throw new Error('trap')").into(),
+    )]);
+    Object::define_property(
+        &throwing,
+        &JsValue::from_str("deltaLink"),
+        &descriptor.unchecked_into(),
+    );
+    let message = invalid_argument_message(client.list_item_changes(
+        JsValue::from_str(&mailbox),
+        JsValue::from_str("AAMkInbox"),
+        throwing.into(),
+    ))
+    .await;
+    assert_eq!(
+        message,
+        "options.deltaLink could not be read: reading it threw"
     );
 }
 

@@ -3,10 +3,13 @@
 //! Why not serde_json: every byte of it ships in the wasm, and this crate reads a handful of documented
 //! response shapes and writes one request body. The reader keeps numbers as their source text (no float
 //! parsing code is linked) and bounds nesting so hostile bodies cannot exhaust the stack; it never panics,
-//! whatever the input (property-tested in `tests/parsers_never_panic.rs`).
+//! whatever the input (property-tested in `tests/parsers_never_panic.rs`). [`parts`] checks a whole text
+//! but builds only its first level, leaving each part as a range of the text: a page of a listing is
+//! handed on as Graph wrote it, and an export's 8 MB of base64 is decoded once, not copied through a tree.
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::ops::Range;
 /// Deepest nesting accepted; Graph's bodies are a few levels deep.
 const MAX_DEPTH: usize = 64;
 
@@ -27,18 +30,37 @@ pub enum Value {
     Object(Vec<(String, Self)>),
 }
 
-impl Value {
-    /// The member whose key equals `key` ignoring ASCII case (Graph spells `innerError` both ways).
-    /// The first exact match wins over a case-insensitive one.
-    pub fn get(&self, key: &str) -> Option<&Self> {
-        let Self::Object(members) = self else {
-            return None;
-        };
+/// Where in `members` the member whose key equals `key` ignoring ASCII case is (Graph spells
+/// `innerError` both ways). The first exact match wins over a case-insensitive one.
+pub fn member_at<T>(members: &[(String, T)], key: &str) -> Option<usize> {
+    members.iter().position(|(k, _)| k == key).or_else(|| {
         members
             .iter()
-            .find(|(k, _)| k == key)
-            .or_else(|| members.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)))
-            .map(|(_, v)| v)
+            .position(|(k, _)| k.eq_ignore_ascii_case(key))
+    })
+}
+
+/// The member `key` of `members`, as [`member_at`] finds it.
+pub fn member<'a, T>(members: &'a [(String, T)], key: &str) -> Option<&'a T> {
+    members.get(member_at(members, key)?).map(|(_, v)| v)
+}
+
+/// The member `key` of `members` ([`member_at`]) moved out, `null` left in its place: a large string is
+/// taken from a parsed body without a copy.
+pub fn take_member(members: &mut [(String, Value)], key: &str) -> Option<Value> {
+    let at = member_at(members, key)?;
+    members
+        .get_mut(at)
+        .map(|(_, v)| core::mem::replace(v, Value::Null))
+}
+
+impl Value {
+    /// The member `key`, as [`member`] finds it.
+    pub fn get(&self, key: &str) -> Option<&Self> {
+        match self {
+            Self::Object(members) => member(members, key),
+            _ => None,
+        }
     }
 
     /// The text of a string value; `None` for any other kind (a number is not read as a string).
@@ -65,22 +87,74 @@ impl Value {
 
 /// Parses a whole JSON text (surrounding whitespace allowed). `None` for anything that is not JSON.
 pub fn parse(text: &str) -> Option<Value> {
-    let mut reader = Reader {
-        bytes: text.as_bytes(),
-        pos: 0,
-    };
-    reader.skip_whitespace();
+    let mut reader = Reader::new(text);
     let value = reader.value(0)?;
-    reader.skip_whitespace();
-    (reader.pos == reader.bytes.len()).then_some(value)
+    reader.end().then_some(value)
+}
+
+/// A JSON text's first level, each part left unread as the byte range of its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parts {
+    /// An object's members in source order, duplicates included: (key, where its value is).
+    Object(Vec<(String, Range<usize>)>),
+    /// An array, a string, a number, `true`, `false` or `null`.
+    Other,
+}
+
+/// Checks a whole JSON text as [`parse`] does (the same texts are accepted) and, for an object, gives its
+/// members with each value as a range of `text`, checked but not built. `None` for anything that is not
+/// JSON.
+pub fn parts(text: &str) -> Option<Parts> {
+    let mut reader = Reader::new(text);
+    let parts = if reader.peek()? == b'{' {
+        let mut members = Vec::new();
+        reader.members(|reader, key| {
+            members.push((key, reader.skip(1)?));
+            Some(())
+        })?;
+        Parts::Object(members)
+    } else {
+        reader.skip(0)?;
+        Parts::Other
+    };
+    reader.end().then_some(parts)
 }
 
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// False while a value is only checked and stepped over: no string, number or container is built.
+    build: bool,
 }
 
 impl Reader<'_> {
+    /// A reader at the first non-whitespace byte of `text`.
+    fn new(text: &str) -> Reader<'_> {
+        let mut reader = Reader {
+            bytes: text.as_bytes(),
+            pos: 0,
+            build: true,
+        };
+        reader.skip_whitespace();
+        reader
+    }
+
+    /// Whether only whitespace is left.
+    fn end(&mut self) -> bool {
+        self.skip_whitespace();
+        self.pos == self.bytes.len()
+    }
+
+    /// Checks the value at the reader without building it; where it was.
+    fn skip(&mut self, depth: usize) -> Option<Range<usize>> {
+        let start = self.pos;
+        self.build = false;
+        let checked = self.value(depth);
+        self.build = true;
+        checked?;
+        Some(start..self.pos)
+    }
+
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
@@ -124,12 +198,24 @@ impl Reader<'_> {
     }
 
     fn object(&mut self, depth: usize) -> Option<Value> {
-        self.pos += 1; // '{'
         let mut members = Vec::new();
+        self.members(|reader, key| {
+            let value = reader.value(depth + 1)?;
+            if reader.build {
+                members.push((key, value));
+            }
+            Some(())
+        })?;
+        Some(Value::Object(members))
+    }
+
+    /// Steps through an object (the reader at its `{`), reading each key and `member` each value.
+    fn members(&mut self, mut member: impl FnMut(&mut Self, String) -> Option<()>) -> Option<()> {
+        self.pos += 1; // '{'
         self.skip_whitespace();
         if self.peek()? == b'}' {
             self.pos += 1;
-            return Some(Value::Object(members));
+            return Some(());
         }
         loop {
             self.skip_whitespace();
@@ -142,12 +228,11 @@ impl Reader<'_> {
                 return None;
             }
             self.skip_whitespace();
-            let value = self.value(depth + 1)?;
-            members.push((key, value));
+            member(self, key)?;
             self.skip_whitespace();
             match self.next()? {
                 b',' => continue,
-                b'}' => return Some(Value::Object(members)),
+                b'}' => return Some(()),
                 _ => return None,
             }
         }
@@ -163,7 +248,10 @@ impl Reader<'_> {
         }
         loop {
             self.skip_whitespace();
-            items.push(self.value(depth + 1)?);
+            let value = self.value(depth + 1)?;
+            if self.build {
+                items.push(value);
+            }
             self.skip_whitespace();
             match self.next()? {
                 b',' => continue,
@@ -208,6 +296,9 @@ impl Reader<'_> {
                 return None;
             }
         }
+        if !self.build {
+            return Some(Value::Null);
+        }
         // The slice is ASCII digits and signs only, so it is valid UTF-8.
         let text = core::str::from_utf8(&self.bytes[start..self.pos]).ok()?;
         Some(Value::Number(String::from(text)))
@@ -226,16 +317,18 @@ impl Reader<'_> {
         self.pos += 1; // opening quote
         let mut out = String::new();
         loop {
-            // Copy the run of plain characters in one step; the input is a &str, so any run that stops at
-            // an ASCII quote or backslash ends on a character boundary.
-            let run_start = self.pos;
-            while let Some(byte) = self.peek() {
-                if byte == b'"' || byte == b'\\' || byte < 0x20 {
-                    break;
-                }
-                self.pos += 1;
+            // Copy the run of plain characters in one step, found in one pass over the slice rather than a
+            // checked step per byte (an export's data is megabytes); the input is a &str, so any run that
+            // stops at an ASCII quote or backslash ends on a character boundary.
+            let rest = self.bytes.get(self.pos..).unwrap_or_default();
+            let run = rest
+                .iter()
+                .position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20)
+                .unwrap_or(rest.len());
+            if self.build {
+                out.push_str(core::str::from_utf8(rest.get(..run)?).ok()?);
             }
-            out.push_str(core::str::from_utf8(&self.bytes[run_start..self.pos]).ok()?);
+            self.pos += run;
             match self.next()? {
                 b'"' => return Some(out),
                 b'\\' => {}
@@ -253,7 +346,9 @@ impl Reader<'_> {
                 b'u' => self.unicode_escape()?,
                 _ => return None,
             };
-            out.push(escaped);
+            if self.build {
+                out.push(escaped);
+            }
         }
     }
 
@@ -414,6 +509,57 @@ mod tests {
         assert_eq!(value.get("innerError"), Some(&Value::Number("2".into())));
         assert_eq!(value.get("INNERERROR"), Some(&Value::Number("1".into())));
         assert_eq!(value.get("missing"), None);
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn parts_are_ranges_of_the_text_checked_but_not_built() {
+        let text = r#" {"value": [ {"id":"a\"1"}, 2.5e1 ,"x"] , "n":null, "value":{} } "#;
+        let Some(Parts::Object(members)) = parts(text) else {
+            panic!("an object");
+        };
+        let keys: Vec<&str> = members.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, ["value", "n", "value"]);
+        assert_eq!(
+            &text[members[0].1.clone()],
+            r#"[ {"id":"a\"1"}, 2.5e1 ,"x"]"#
+        );
+        assert_eq!(&text[members[1].1.clone()], "null");
+        assert_eq!(&text[members[2].1.clone()], "{}");
+        assert_eq!(member(&members, "VALUE"), Some(&members[0].1));
+        for other in [" \"s\" ", "[]", "[{}, 1]", "-0.5", "null"] {
+            assert_eq!(parts(other), Some(Parts::Other), "{other}");
+        }
+        assert_eq!(parts("{}"), Some(Parts::Object(vec![])));
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn parts_refuse_what_parse_refuses_inside_the_parts_too() {
+        for bad in [
+            "",
+            "{",
+            r#"{"value":[1,]}"#,
+            r#"{"value":["raw
+control"]}"#,
+            r#"{"value":["\x"]}"#,
+            r#"{"value":[01]}"#,
+            r#"[{"a" 1}]"#,
+            "[1] x",
+            "nul",
+        ] {
+            assert_eq!(parts(bad), None, "{bad:?}");
+            assert_eq!(parse(bad), None, "{bad:?}");
+        }
+        // Nesting is bounded at the same depth, inside a part as in the whole.
+        for levels in MAX_DEPTH..MAX_DEPTH + 3 {
+            let nested = format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+            assert_eq!(
+                parts(&nested).is_some(),
+                parse(&nested).is_some(),
+                "{levels}"
+            );
+        }
+        let deep = "[".repeat(MAX_DEPTH + 2) + &"]".repeat(MAX_DEPTH + 2);
+        assert_eq!(parts(&deep), None);
     }
 
     #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]

@@ -1,10 +1,11 @@
-//! Reading mailboxes through the Graph loop: whole collections page by page, a user's mailbox ids, and
-//! exports in batches (`resolveMailbox`, `listFolders`, `listItems` and `exportItems` in JavaScript).
+//! Reading mailboxes through the Graph loop: whole collections page by page (`listFolders` and
+//! `listItems` in JavaScript run [`list_pages`] from the call [`crate::wire::pages`] prepares), a user's
+//! mailbox ids, and exports in batches (`resolveMailbox`, `exportItems`).
 
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::codec::json::Value;
+use crate::codec::json::{self, Value};
 use crate::config::ClientConfig;
 use crate::error::{ErrorCode, MailboxError};
 use crate::flows::client::{send_to_graph, Failure};
@@ -13,30 +14,32 @@ use crate::transport::Effects;
 pub use crate::wire::pages::UserMailboxes;
 use crate::wire::pages::{
     export_url, parse_export, parse_page, parse_user_mailboxes, prepare_export_batch,
-    prepare_list_folders, prepare_list_items, prepare_next_page, prepare_resolve_mailbox,
-    validate_export, ExportedItem, EXPORT_BATCH,
+    prepare_list_folders, prepare_next_page, prepare_resolve_mailbox, validate_export,
+    ExportedItem, EXPORT_BATCH,
 };
 use crate::wire::protocol::GraphCall;
 
 /// Export batches in flight at once: Exchange's per-mailbox limit.
 const EXPORTS_IN_FLIGHT: usize = 4;
 
-/// Every value of a collection from its first page on, following `@odata.nextLink` while it stays under
-/// the Graph root.
-pub async fn list_all<E: Effects>(
+/// Every page of a collection from the first on, following `@odata.nextLink` while it stays under the
+/// Graph root. Each page's `value` array goes to `on_page` as the JSON text Graph sent (checked, not
+/// built), so a listing reaches JavaScript without a copy of its values in between.
+pub async fn list_pages<E: Effects>(
     effects: &E,
     config: &ClientConfig,
     first: GraphCall,
-) -> Result<Vec<Value>, Failure> {
-    let mut values = Vec::new();
+    on_page: &mut dyn FnMut(&str),
+) -> Result<(), Failure> {
     let mut call = first;
     loop {
         let url = call.url.clone();
         let answer = send_to_graph(effects, config, call).await?;
-        let page = parse_page(&answer.response.body).map_err(|e| answer.fail(e))?;
-        values.extend(page.values);
+        let body = &answer.response.body;
+        let page = parse_page(body).map_err(|e| answer.fail(e))?;
+        on_page(body.get(page.values).unwrap_or("[]"));
         match page.next_link {
-            None => return Ok(values),
+            None => return Ok(()),
             Some(link) if link == url => {
                 let error = MailboxError::new(
                     ErrorCode::InvalidResponse,
@@ -49,6 +52,22 @@ pub async fn list_all<E: Effects>(
     }
 }
 
+/// Every value of a collection from its first page on, as [`list_pages`] reads them.
+pub async fn list_all<E: Effects>(
+    effects: &E,
+    config: &ClientConfig,
+    first: GraphCall,
+) -> Result<Vec<Value>, Failure> {
+    let mut values = Vec::new();
+    list_pages(effects, config, first, &mut |page| {
+        if let Some(Value::Array(page)) = json::parse(page) {
+            values.extend(page);
+        }
+    })
+    .await?;
+    Ok(values)
+}
+
 /// Top-level folders of `mailbox`, or the children of `parent`: every page. Ids are checked before any request.
 pub async fn list_folders<E: Effects>(
     effects: &E,
@@ -58,17 +77,6 @@ pub async fn list_folders<E: Effects>(
     include_hidden: bool,
 ) -> Result<Vec<Value>, Failure> {
     let first = prepare_list_folders(config, mailbox, parent, include_hidden)?;
-    list_all(effects, config, first).await
-}
-
-/// Every item of a folder: every page. Ids are checked before any request.
-pub async fn list_items<E: Effects>(
-    effects: &E,
-    config: &ClientConfig,
-    mailbox: &str,
-    folder: &str,
-) -> Result<Vec<Value>, Failure> {
-    let first = prepare_list_items(config, mailbox, folder)?;
     list_all(effects, config, first).await
 }
 

@@ -2,67 +2,42 @@
 //! are written by hand in pkg/index.d.ts). Every export returns a promise and never throws: bad input
 //! rejects with `invalidArgument`.
 
-use alloc::boxed::Box;
 use alloc::rc::Rc;
-use alloc::vec::Vec;
-use core::future::Future;
-use core::pin::Pin;
+use alloc::string::String;
 
 use js_sys::{Promise, Reflect};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
-use web_sys::AbortSignal;
 
+use super::arguments::{
+    read_folder_id, read_mailbox_id, read_member, read_string_array, read_user,
+};
+use super::bulk_run::BulkRun;
 use super::convert::{
-    exported_array, imported_object, json_values, mailboxes_object, rejection, report_object,
-    session_object, to_js_error,
+    exported_array, imported_object, mailboxes_object, rejection, session_object, JsListing,
 };
 use super::effects::JsEffects;
 use super::options::{
-    array_length, is_array, own_str, read_app_options, read_bulk_options, read_options, text,
-    JsBulkOptions, ListProblem, TokenSource,
+    array_length, is_array, own_str, read_app_options, read_bulk_options, read_folder_options,
+    read_options, TokenSource,
 };
-use super::source::{read_item, JsItems, JsObserver};
+use super::promise::{promise, reject};
+use super::source::{read_item, JsItems};
 use crate::config::ClientConfig;
 use crate::error::MailboxError;
-use crate::flows::bulk::{import_items, BulkOptions, Report, Stopped};
+use crate::flows::bulk::import_items;
 use crate::flows::client::{self, Failure};
 use crate::flows::copy::{copy_items, CopyJob};
 use crate::flows::entra::{AppCredentials, AppTokenCache};
 use crate::flows::importer::{import_item, SessionStore};
-use crate::flows::reader::{export_items, list_folders, list_items, resolve_mailbox};
+use crate::flows::reader::{export_items, list_pages, resolve_mailbox};
 use crate::flows::Client;
-
-/// A mailbox id from JavaScript: a string of valid Unicode (a lone surrogate would silently become U+FFFD).
-pub(super) fn read_mailbox_id(value: &JsValue) -> Result<alloc::string::String, MailboxError> {
-    text(value).ok_or_else(|| {
-        MailboxError::invalid_argument(
-            "mailboxId must be a string of valid Unicode text, at most 65536 characters",
-        )
-    })
-}
+use crate::wire::pages::{prepare_list_folders, prepare_list_items};
 
 /// Options read and validated, with effects bound to them.
 fn prepare(options: &JsValue) -> Result<(ClientConfig, JsEffects), MailboxError> {
     let options = read_options(options)?;
     let config = ClientConfig::from_raw(options.raw)?;
     Ok((config, JsEffects::new(options.token, options.signal)))
-}
-
-/// A promise for `future`. Boxed, so wasm-bindgen-futures' task and promise machinery is compiled once
-/// rather than once per export (each copy inlined the export's whole body): kilobytes of wasm.
-pub(super) fn promise(future: impl Future<Output = Result<JsValue, JsValue>> + 'static) -> Promise {
-    future_to_promise_boxed(Box::pin(future))
-}
-
-fn future_to_promise_boxed(
-    future: Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>,
-) -> Promise {
-    future_to_promise(future)
-}
-
-pub(super) fn reject(error: MailboxError) -> JsValue {
-    to_js_error(&error, None)
 }
 
 /// `createImportSession(mailboxId, options)`.
@@ -76,14 +51,6 @@ pub fn create_import_session(mailbox_id: JsValue, options: JsValue) -> Promise {
             .map(|session| session_object(&session))
             .map_err(|failure| effects.reject(failure))
     })
-}
-
-impl JsEffects {
-    /// What a call of this client rejects with.
-    pub(super) fn reject(&self, failure: Failure) -> JsValue {
-        let cause = self.provider_error.borrow_mut().take();
-        rejection(failure, &[self.signal.as_ref()], cause)
-    }
 }
 
 /// `clientCredentials(options)`: a provider function over one shared token cache. Bad options make every
@@ -101,7 +68,7 @@ pub fn client_credentials(options: JsValue) -> JsValue {
             Rc::new(AppTokens {
                 credentials,
                 cache: AppTokenCache::default(),
-                effects: JsEffects::new(TokenSource::Fixed(alloc::string::String::new()), None),
+                effects: JsEffects::new(TokenSource::Fixed(String::new()), None),
             })
         });
     let provider = Closure::<dyn Fn(JsValue) -> Promise>::new(move |request: JsValue| {
@@ -134,50 +101,7 @@ pub fn is_mailbox_error(value: JsValue) -> bool {
         && Reflect::get(&value, &JsValue::from_str("code")).is_ok_and(|c| c.is_string())
 }
 
-/// Most ids one call takes (a copy's `source.itemIds`, an export's `itemIds`).
-const MAX_IDS: u32 = 10_000_000;
-
-/// An array of strings from JavaScript (item ids), each of valid Unicode; own entries only.
-fn read_string_array(
-    value: &JsValue,
-    name: &str,
-) -> Result<Vec<alloc::string::String>, MailboxError> {
-    let wrong = || {
-        MailboxError::invalid_argument(
-            [name, " must be an array of strings of valid Unicode text"].concat(),
-        )
-    };
-    let threw =
-        || MailboxError::invalid_argument([name, " could not be read: reading it threw"].concat());
-    super::options::string_list(value, MAX_IDS).map_err(|problem| match problem {
-        ListProblem::Wrong => wrong(),
-        ListProblem::Threw => threw(),
-    })
-}
-
-/// A string member of an argument object (own properties only), named in the error as `what`.
-pub(super) fn read_member(
-    value: &JsValue,
-    key: &str,
-    what: &str,
-) -> Result<alloc::string::String, MailboxError> {
-    let must = || {
-        MailboxError::invalid_argument(
-            [
-                what,
-                " must be a string of valid Unicode text, at most 65536 characters",
-            ]
-            .concat(),
-        )
-    };
-    own_str(value, key)
-        .map_err(|_| {
-            MailboxError::invalid_argument([what, " could not be read: reading it threw"].concat())
-        })?
-        .and_then(|v| text(&v))
-        .ok_or_else(must)
-}
-
+/// What a `MailboxClient` holds: its options, effects and import sessions.
 #[derive(Debug)]
 pub(super) struct ClientState {
     pub(super) config: ClientConfig,
@@ -258,13 +182,12 @@ impl MailboxClient {
             let state = state?;
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
             let bulk = read_bulk_options(&options).map_err(reject)?;
-            let stop_signals = state.stop_signals(&bulk);
-            let mut source = JsItems::new(&items, stop_signals).map_err(reject)?;
             let total = is_array(&items)
                 .then(|| array_length(&items, u32::MAX).ok())
                 .flatten()
                 .map(u64::from);
             let mut run = BulkRun::new(&state, bulk, total);
+            let mut source = JsItems::new(&items, run.stop_signals(&state)).map_err(reject)?;
             let outcome = import_items(
                 Client {
                     effects: &run.effects,
@@ -289,11 +212,7 @@ impl MailboxClient {
         let state = self.state();
         promise(async move {
             let state = state?;
-            let user = read_mailbox_id(&user).map_err(|_| {
-                reject(MailboxError::invalid_argument(
-                    "user must be a user id or user principal name (a string)",
-                ))
-            })?;
+            let user = read_user(&user).map_err(reject)?;
             resolve_mailbox(&state.effects, &state.config, &user)
                 .await
                 .map(|mailboxes| mailboxes_object(&mailboxes))
@@ -309,15 +228,19 @@ impl MailboxClient {
             let state = state?;
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
             let (parent, include_hidden) = read_folder_options(&options).map_err(reject)?;
-            let listed = list_folders(
-                &state.effects,
+            let mut listing = JsListing::default();
+            let first = prepare_list_folders(
                 &state.config,
                 &mailbox_id,
                 parent.as_deref(),
                 include_hidden,
             )
+            .map_err(reject)?;
+            let listed = list_pages(&state.effects, &state.config, first, &mut |page| {
+                listing.push(page)
+            })
             .await;
-            state.json_or_reject(listed)
+            state.listing_or_reject(listed, listing)
         })
     }
 
@@ -328,13 +251,15 @@ impl MailboxClient {
         promise(async move {
             let state = state?;
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
-            let folder_id = read_mailbox_id(&folder_id).map_err(|_| {
-                reject(MailboxError::invalid_argument(
-                    "folderId must be a string of valid Unicode text",
-                ))
-            })?;
-            let listed = list_items(&state.effects, &state.config, &mailbox_id, &folder_id).await;
-            state.json_or_reject(listed)
+            let folder_id = read_folder_id(&folder_id).map_err(reject)?;
+            let mut listing = JsListing::default();
+            let first =
+                prepare_list_items(&state.config, &mailbox_id, &folder_id).map_err(reject)?;
+            let listed = list_pages(&state.effects, &state.config, first, &mut |page| {
+                listing.push(page)
+            })
+            .await;
+            state.listing_or_reject(listed, listing)
         })
     }
 
@@ -348,7 +273,7 @@ impl MailboxClient {
             let ids = read_string_array(&item_ids, "itemIds").map_err(reject)?;
             export_items(&state.effects, &state.config, &mailbox_id, &ids)
                 .await
-                .map(|items| exported_array(&items))
+                .map(exported_array)
                 .map_err(|failure| state.effects.reject(failure))
         })
     }
@@ -399,105 +324,15 @@ impl MailboxClient {
     }
 }
 
-/// `{ parentFolderId?, includeHidden? }` of listFolders.
-fn read_folder_options(
-    options: &JsValue,
-) -> Result<(Option<alloc::string::String>, bool), MailboxError> {
-    if options.is_undefined() || options.is_null() {
-        return Ok((None, false));
-    }
-    if !super::options::is_options_object(options) {
-        return Err(MailboxError::invalid_argument("options must be an object"));
-    }
-    let threw = |name: &str| {
-        MailboxError::invalid_argument(
-            ["options.", name, " could not be read: reading it threw"].concat(),
-        )
-    };
-    let parent = match own_str(options, "parentFolderId").map_err(|_| threw("parentFolderId"))? {
-        None => None,
-        Some(_) => Some(read_member(
-            options,
-            "parentFolderId",
-            "options.parentFolderId",
-        )?),
-    };
-    let include_hidden =
-        match own_str(options, "includeHidden").map_err(|_| threw("includeHidden"))? {
-            None => false,
-            Some(flag) => flag.as_bool().ok_or_else(|| {
-                MailboxError::invalid_argument("options.includeHidden must be a boolean")
-            })?,
-        };
-    Ok((parent, include_hidden))
-}
-
 impl ClientState {
-    /// The signals that stop a bulk run: its own and the client's.
-    pub(super) fn stop_signals(&self, bulk: &JsBulkOptions) -> Vec<AbortSignal> {
-        bulk.signal
-            .iter()
-            .chain(self.effects.signal.iter())
-            .cloned()
-            .collect()
-    }
-
-    /// A listed collection as an array of Graph's objects, or what the call rejects with.
-    fn json_or_reject(
+    /// A listing gathered page by page, or what the call rejects with.
+    fn listing_or_reject(
         &self,
-        listed: Result<Vec<crate::codec::json::Value>, Failure>,
+        listed: Result<(), Failure>,
+        listing: JsListing,
     ) -> Result<JsValue, JsValue> {
         listed
-            .map(|values| json_values(&values))
+            .map(|()| listing.into_array())
             .map_err(|failure| self.effects.reject(failure))
-    }
-}
-
-/// What importItems and copyItems share: the run's effects (which its signal can stop), the caller's
-/// callbacks, and how a stopped run rejects.
-struct BulkRun {
-    effects: JsEffects,
-    observer: JsObserver,
-    options: BulkOptions,
-    signal: Option<AbortSignal>,
-}
-
-impl BulkRun {
-    fn new(state: &ClientState, bulk: JsBulkOptions, total: Option<u64>) -> Self {
-        Self {
-            effects: state.effects.for_run(bulk.signal.clone()),
-            observer: JsObserver {
-                on_result: bulk.on_result,
-                on_progress: bulk.on_progress,
-                thrown: None,
-            },
-            options: BulkOptions {
-                concurrency: bulk.concurrency,
-                total,
-                keep_results: bulk.keep_results,
-            },
-            signal: bulk.signal,
-        }
-    }
-
-    /// The report, or what the run rejects with: the abort reason, or what the source or a callback threw.
-    fn finish(
-        self,
-        state: &ClientState,
-        outcome: Result<Report, (Stopped, Report)>,
-        source_thrown: Option<JsValue>,
-    ) -> Result<JsValue, JsValue> {
-        match outcome {
-            Ok(report) => Ok(report_object(&report)),
-            Err((Stopped::Aborted, _)) => Err(rejection(
-                Failure::Aborted,
-                &[self.signal.as_ref(), state.effects.signal.as_ref()],
-                None,
-            )),
-            Err((Stopped::SourceFailed, _)) => Err(source_thrown.unwrap_or(JsValue::UNDEFINED)),
-            Err((Stopped::ObserverFailed, _)) => {
-                Err(self.observer.thrown.unwrap_or(JsValue::UNDEFINED))
-            }
-        }
     }
 }

@@ -34,13 +34,6 @@ fn set_number(target: &Object, key: &str, value: Option<f64>) {
     }
 }
 
-/// `source[key]` (inherited properties included), `None` when absent, `undefined`, `null`, or a getter threw.
-pub fn get(source: &JsValue, key: &str) -> Option<JsValue> {
-    Reflect::get(source, &JsValue::from_str(key))
-        .ok()
-        .filter(|value| !value.is_undefined() && !value.is_null())
-}
-
 /// A `MailboxError` as a real JavaScript `Error` with its documented fields.
 pub fn to_js_error(error: &MailboxError, cause: Option<JsValue>) -> JsValue {
     let js_error = js_sys::Error::new(&error.message);
@@ -198,9 +191,10 @@ pub fn mailboxes_object(mailboxes: &UserMailboxes) -> JsValue {
     })
 }
 
-/// Graph's folders and items, whose shape is Graph's and not ours, as one JavaScript array: written back
-/// to JSON and parsed by the engine in one call, which is smaller and faster than building each object
-/// member by member across the boundary.
+/// Values the core read and changed (a folder tree's folders, each with its path added), whose shape is
+/// Graph's and not ours, as one JavaScript array: written back to JSON and parsed by the engine in one
+/// call, which is smaller and faster than building each object member by member across the boundary.
+/// (Listings that change nothing skip the tree: [`JsListing`].)
 pub fn json_values(values: &[Value]) -> JsValue {
     let mut text = String::from("[");
     for (i, value) in values.iter().enumerate() {
@@ -211,6 +205,30 @@ pub fn json_values(values: &[Value]) -> JsValue {
     }
     text.push(']');
     js_sys::JSON::parse(&text).unwrap_or_else(|_| Array::new().into())
+}
+
+/// A listing's pages gathered into one JavaScript array. Each page's `value` array is parsed by the
+/// engine from the text Graph sent, once: nothing of it is built or copied in wasm on the way. (So a
+/// lone surrogate escape in a name arrives as `JSON.parse` reads it, not as the core's U+FFFD.)
+#[derive(Debug, Default)]
+pub struct JsListing {
+    pages: Vec<JsValue>,
+}
+
+impl JsListing {
+    /// Adds a page's `value` array, given as its JSON text (checked by the core).
+    pub fn push(&mut self, page: &str) {
+        self.pages
+            .push(js_sys::JSON::parse(page).unwrap_or_else(|_| Array::new().into()));
+    }
+
+    /// Every page's values, in order: the one page as it is, or the pages joined by `flat()`.
+    pub fn into_array(mut self) -> JsValue {
+        if self.pages.len() == 1 {
+            return self.pages.pop().unwrap_or_default();
+        }
+        self.pages.iter().collect::<Array>().flat(1).into()
+    }
 }
 
 #[derive(Serialize)]
@@ -232,11 +250,12 @@ struct ExportedView<'a> {
     error: Option<ExportErrorView<'a>>,
 }
 
-/// `exportItems`' answer: `{ itemId, changeKey?, data?, error? }` per id, in the order asked.
-pub fn exported_array(items: &[ExportedItem]) -> JsValue {
-    let views: Vec<ExportedView> = items
-        .iter()
-        .map(|item| ExportedView {
+/// Exported items as JavaScript objects, each item freed as soon as it is out: its `data` is copied once,
+/// from the string the export was decoded into, into a JavaScript string.
+pub fn exported_array(items: Vec<ExportedItem>) -> JsValue {
+    let array = Array::new();
+    for item in items {
+        let view = ExportedView {
             item_id: &item.item_id,
             change_key: item.change_key.as_deref(),
             data: item.data.as_deref(),
@@ -244,9 +263,10 @@ pub fn exported_array(items: &[ExportedItem]) -> JsValue {
                 .error
                 .as_ref()
                 .map(|(code, message)| ExportErrorView { code, message }),
-        })
-        .collect();
-    to_js(&views)
+        };
+        array.push(&to_js(&view));
+    }
+    array.into()
 }
 
 #[derive(Serialize)]

@@ -16,9 +16,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use super::api::{promise, read_mailbox_id, read_member, reject, MailboxClient};
-use super::convert::{get, json_values, rejection, report_object, set, to_js_error};
-use super::options::read_bulk_options;
+use super::api::MailboxClient;
+use super::arguments::{read_folder_id, read_mailbox_id, read_member, read_optional_member};
+use super::convert::{json_values, rejection, report_object, set, to_js_error};
+use super::options::{field, flag_field, function_field, own_str, read_bulk_options, string_field};
+use super::promise::{promise, reject};
 use super::source::JsObserver;
 use crate::codec::json::{self, Value};
 use crate::error::MailboxError;
@@ -38,33 +40,6 @@ fn json_object(value: &Value) -> JsValue {
     let mut text = String::new();
     json::write_value(&mut text, value);
     js_sys::JSON::parse(&text).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// An optional string member, named in errors as `what`.
-fn optional_member(value: &JsValue, key: &str, what: &str) -> Result<Option<String>, MailboxError> {
-    match get(value, key) {
-        None => Ok(None),
-        Some(_) => read_member(value, key, what).map(Some),
-    }
-}
-
-fn optional_flag(value: &JsValue, key: &str, default: bool) -> Result<bool, MailboxError> {
-    match get(value, key) {
-        None => Ok(default),
-        Some(flag) => flag.as_bool().ok_or_else(|| {
-            MailboxError::invalid_argument(["options.", key, " must be a boolean"].concat())
-        }),
-    }
-}
-
-fn optional_function(value: &JsValue, key: &str) -> Result<Option<Function>, MailboxError> {
-    match get(value, key) {
-        None => Ok(None),
-        Some(f) if f.is_function() => Ok(Some(f.unchecked_into())),
-        Some(_) => Err(MailboxError::invalid_argument(
-            ["options.", key, " must be a function"].concat(),
-        )),
-    }
 }
 
 /// An options argument: absent, or an object.
@@ -94,8 +69,9 @@ impl MailboxClient {
             }
             let display_name =
                 read_member(&folder, "displayName", "folder.displayName").map_err(reject)?;
-            let folder_type = optional_member(&folder, "type", "folder.type").map_err(reject)?;
-            let parent = optional_member(&folder, "parentFolderId", "folder.parentFolderId")
+            let folder_type =
+                read_optional_member(&folder, "type", "folder.type").map_err(reject)?;
+            let parent = read_optional_member(&folder, "parentFolderId", "folder.parentFolderId")
                 .map_err(reject)?;
             let new = NewFolder {
                 display_name: &display_name,
@@ -117,9 +93,10 @@ impl MailboxClient {
             let state = state?;
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
             let options = options_object(&options).map_err(reject)?;
-            let root = optional_member(&options, "rootFolderId", "options.rootFolderId")
-                .map_err(reject)?;
-            let include_hidden = optional_flag(&options, "includeHidden", false).map_err(reject)?;
+            let root = string_field(&options, "rootFolderId").map_err(reject)?;
+            let include_hidden = flag_field(&options, "includeHidden")
+                .map_err(reject)?
+                .unwrap_or(false);
             let nodes = list_folder_tree(
                 &state.effects,
                 &state.config,
@@ -156,16 +133,10 @@ impl MailboxClient {
         promise(async move {
             let state = state?;
             let mailbox_id = read_mailbox_id(&mailbox_id).map_err(reject)?;
-            let folder_id = read_mailbox_id(&folder_id).map_err(|_| {
-                reject(MailboxError::invalid_argument(
-                    "folderId must be a string of valid Unicode text",
-                ))
-            })?;
+            let folder_id = read_folder_id(&folder_id).map_err(reject)?;
             let options = options_object(&options).map_err(reject)?;
-            let delta_link =
-                optional_member(&options, "deltaLink", "options.deltaLink").map_err(reject)?;
-            let since = optional_member(&options, "receivedSince", "options.receivedSince")
-                .map_err(reject)?;
+            let delta_link = string_field(&options, "deltaLink").map_err(reject)?;
+            let since = string_field(&options, "receivedSince").map_err(reject)?;
             let changes = list_item_changes(
                 &state.effects,
                 &state.config,
@@ -288,7 +259,7 @@ impl CopyArgs {
             ));
         }
         let options = options_object(options)?;
-        let state = match get(&options, "state") {
+        let state = match field(&options, "state")? {
             None => None,
             Some(value) => {
                 let text = match value.as_string() {
@@ -307,18 +278,18 @@ impl CopyArgs {
         };
         Ok(Self {
             source_mailbox: read_member(source, "mailboxId", "source.mailboxId")?,
-            source_folder: optional_member(source, "folderId", "source.folderId")?,
+            source_folder: read_optional_member(source, "folderId", "source.folderId")?,
             target_mailbox: read_member(target, "mailboxId", "target.mailboxId")?,
-            target_parent: optional_member(target, "parentFolderId", "target.parentFolderId")?,
-            include_subfolders: optional_flag(&options, "includeSubfolders", true)?,
-            include_hidden: optional_flag(&options, "includeHidden", false)?,
-            include_search_folders: optional_flag(&options, "includeSearchFolders", false)?,
-            received_since: optional_member(&options, "receivedSince", "options.receivedSince")?,
-            retry_outcome_unknown: optional_flag(&options, "retryOutcomeUnknown", false)?,
+            target_parent: read_optional_member(target, "parentFolderId", "target.parentFolderId")?,
+            include_subfolders: flag_field(&options, "includeSubfolders")?.unwrap_or(true),
+            include_hidden: flag_field(&options, "includeHidden")?.unwrap_or(false),
+            include_search_folders: flag_field(&options, "includeSearchFolders")?.unwrap_or(false),
+            received_since: string_field(&options, "receivedSince")?,
+            retry_outcome_unknown: flag_field(&options, "retryOutcomeUnknown")?.unwrap_or(false),
             state,
-            on_state: optional_function(&options, "onState")?,
-            on_folder: optional_function(&options, "onFolder")?,
-            item_store: get(&options, "itemStore")
+            on_state: function_field(&options, "onState")?,
+            on_folder: function_field(&options, "onFolder")?,
+            item_store: field(&options, "itemStore")?
                 .map(|s| JsItemStore::read(&s))
                 .transpose()?,
             bulk: read_bulk_options(&options)?,
@@ -456,7 +427,13 @@ fn read_copied(value: &JsValue) -> Option<Option<CopiedItem>> {
     if value.is_undefined() || value.is_null() {
         return Some(None);
     }
-    let text = |key: &str| get(value, key).and_then(|v| v.as_string());
+    // A getter that throws makes the record unreadable, as a missing member does.
+    let text = |key: &str| {
+        own_str(value, key)
+            .ok()
+            .flatten()
+            .and_then(|v| v.as_string())
+    };
     match text("status").as_deref() {
         Some("outcomeUnknown") => Some(Some(CopiedItem::OutcomeUnknown)),
         Some("failed") => Some(None),

@@ -167,11 +167,14 @@ fn unreadable(name: &str) -> MailboxError {
 
 const A_STRING: &str = "a string of valid Unicode text, at most 65536 characters";
 
-fn field(options: &JsValue, name: &str) -> Result<Option<JsValue>, MailboxError> {
+/// The own member `name` of an options object (undefined and null read as absent); a getter or trap that
+/// throws is an `invalidArgument` naming it.
+pub fn field(options: &JsValue, name: &str) -> Result<Option<JsValue>, MailboxError> {
     own_str(options, name).map_err(|_| unreadable(name))
 }
 
-fn string_field(options: &JsValue, name: &str) -> Result<Option<String>, MailboxError> {
+/// A string option (valid Unicode, at most [`MAX_TEXT`] long), when present.
+pub fn string_field(options: &JsValue, name: &str) -> Result<Option<String>, MailboxError> {
     field(options, name)?
         .map(|value| text(&value).ok_or_else(|| type_error(name, A_STRING)))
         .transpose()
@@ -193,6 +196,13 @@ fn string_array_field(options: &JsValue, name: &str) -> Result<Option<Vec<String
             ListProblem::Wrong => type_error(name, "an array of strings"),
             ListProblem::Threw => unreadable(name),
         })
+}
+
+/// A boolean option, when present.
+pub fn flag_field(options: &JsValue, name: &str) -> Result<Option<bool>, MailboxError> {
+    field(options, name)?
+        .map(|value| value.as_bool().ok_or_else(|| type_error(name, "a boolean")))
+        .transpose()
 }
 
 /// Accepts any object that behaves as an AbortSignal (one from another realm or a polyfill included).
@@ -276,7 +286,8 @@ pub struct JsBulkOptions {
     pub keep_results: bool,
 }
 
-fn function_field(options: &JsValue, name: &str) -> Result<Option<Function>, MailboxError> {
+/// A callback option, when present.
+pub fn function_field(options: &JsValue, name: &str) -> Result<Option<Function>, MailboxError> {
     field(options, name)?
         .map(|value| match value.is_function() {
             true => Ok(value.unchecked_into()),
@@ -303,12 +314,7 @@ pub fn read_bulk_options(options: &JsValue) -> Result<JsBulkOptions, MailboxErro
         }
         Some(_) => return Err(type_error("concurrency", "a whole number from 1 to 16")),
     };
-    let keep_results = match field(options, "keepResults")? {
-        None => true,
-        Some(value) => value
-            .as_bool()
-            .ok_or_else(|| type_error("keepResults", "a boolean"))?,
-    };
+    let keep_results = flag_field(options, "keepResults")?.unwrap_or(true);
     Ok(JsBulkOptions {
         concurrency,
         signal: signal_field(options)?,
@@ -336,4 +342,18 @@ pub fn read_app_options(
         renew_before_ms: number_field(options, "renewBeforeMs")?,
         timeout_ms: number_field(options, "timeoutMs")?,
     })
+}
+
+/// `listFolders`' options `{ parentFolderId?, includeHidden? }`: the parent whose children to list (the
+/// mailbox's top level when absent), and whether hidden folders are listed.
+pub fn read_folder_options(options: &JsValue) -> Result<(Option<String>, bool), MailboxError> {
+    if options.is_undefined() || options.is_null() {
+        return Ok((None, false));
+    }
+    if !is_options_object(options) {
+        return Err(MailboxError::invalid_argument("options must be an object"));
+    }
+    let parent = string_field(options, "parentFolderId")?;
+    let include_hidden = flag_field(options, "includeHidden")?.unwrap_or(false);
+    Ok((parent, include_hidden))
 }

@@ -244,7 +244,7 @@ mod tests {
 
     const MBX: &str = "https://graph.microsoft.com/v1.0/admin/exchange/mailboxes/MBX%3Aa%40b";
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn urls_and_bodies() {
         let c = config();
         assert_eq!(
@@ -281,7 +281,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn names_and_dates_are_checked() {
         assert!(validate_folder_name("Projects").is_ok());
         for bad in ["", "  ", "a\u{7}b"] {
@@ -299,7 +299,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn delta_pages() {
         let page = parse_delta_page(
             r#"{"value":[{"id":"a","changeKey":"1"},{"id":"b","@removed":{"reason":"deleted"}}],
@@ -334,7 +334,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn links_stay_under_the_graph_root() {
         let c = config();
         assert!(check_delta_link(&c, "https://graph.microsoft.com/v1.0/x", "deltaLink").is_ok());
@@ -343,7 +343,7 @@ mod tests {
         assert!(!error.message.contains("evil"));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn expired_delta_tokens() {
         let mut error = MailboxError::new(ErrorCode::GraphError, "x");
         assert!(!is_expired_delta(&error));
@@ -354,7 +354,7 @@ mod tests {
         assert!(is_expired_delta(&error));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn taken_names() {
         let mut error = MailboxError::new(ErrorCode::GraphError, "x");
         assert!(!is_name_taken(&error));

@@ -5,8 +5,9 @@
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::ops::Range;
 
-use crate::codec::json::{self, Value};
+use crate::codec::json::{self, Parts, Value};
 use crate::codec::text::find;
 use crate::codec::url::percent_encode;
 use crate::config::ClientConfig;
@@ -162,11 +163,12 @@ pub fn prepare_export_batch(url: String, ids: &[String]) -> GraphCall {
     }
 }
 
-/// One page of a collection: its values and, when there is more, the link to the next page.
-#[derive(Debug, Clone, PartialEq)]
+/// One page of a collection: where its `value` array lies in the body (checked JSON, left as Graph wrote
+/// it: a listing hands it on without building it) and, when there is more, the link to the next page.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
-    /// The page's `value` array, as Graph sent it.
-    pub values: Vec<Value>,
+    /// Where the page's `value` array (its brackets included) lies in the body.
+    pub values: Range<usize>,
     /// `@odata.nextLink`; `None` on the last page (or a delta page, which ends with a deltaLink instead).
     pub next_link: Option<String>,
 }
@@ -178,22 +180,41 @@ fn invalid(message: &str) -> MailboxError {
 /// Reads `{"value": [...], "@odata.nextLink"?: "..."}`. A delta page ends with `@odata.deltaLink`
 /// instead, which is not followed.
 pub fn parse_page(body: &str) -> Result<Page, MailboxError> {
-    let root =
-        json::parse(body).ok_or_else(|| invalid("Graph answered with a page that is not JSON"))?;
-    let values = match root.get("value") {
-        Some(Value::Array(values)) => values.clone(),
-        _ => return Err(invalid("Graph's page has no value array")),
+    let members = match json::parts(body) {
+        None => return Err(not_json()),
+        Some(Parts::Object(members)) => members,
+        Some(_) => return Err(no_values()),
     };
-    let next_link = match root.get("@odata.nextLink") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(link)) => Some(link.clone()),
-        Some(_) => {
-            return Err(invalid(
-                "Graph's page has an @odata.nextLink that is not a string",
-            ))
-        }
-    };
-    Ok(Page { values, next_link })
+    let values = json::member(&members, "value")
+        .filter(|at| body.as_bytes().get(at.start) == Some(&b'['))
+        .ok_or_else(no_values)?
+        .clone();
+    let link = json::member(&members, "@odata.nextLink")
+        .and_then(|at| body.get(at.clone()))
+        .and_then(json::parse);
+    Ok(Page {
+        values,
+        next_link: next_link(link)?,
+    })
+}
+
+fn not_json() -> MailboxError {
+    invalid("Graph answered with a page that is not JSON")
+}
+
+fn no_values() -> MailboxError {
+    invalid("Graph's page has no value array")
+}
+
+/// A page's `@odata.nextLink`: absent, `null`, or a string.
+fn next_link(link: Option<Value>) -> Result<Option<String>, MailboxError> {
+    match link {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(link)) => Ok(Some(link)),
+        Some(_) => Err(invalid(
+            "Graph's page has an @odata.nextLink that is not a string",
+        )),
+    }
 }
 
 /// The next page may be fetched with the token only from under the Graph root; anything else is refused
@@ -223,7 +244,7 @@ pub fn export_body(ids: &[&str]) -> String {
 }
 
 /// One exported item, or why it could not be exported.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct ExportedItem {
     /// The `itemId` the answer names: one of the ids asked for.
     pub item_id: String,
@@ -233,6 +254,19 @@ pub struct ExportedItem {
     pub data: Option<String>,
     /// `{code, message}`, whichever spelling (`error` or `Error`) Graph used.
     pub error: Option<(String, String)>,
+}
+
+/// The item's content (a whole message, attachments included) is shown as its length: a debug print of an
+/// export batch would otherwise copy the mailbox's mail into a log.
+impl core::fmt::Debug for ExportedItem {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ExportedItem")
+            .field("item_id", &self.item_id)
+            .field("change_key", &self.change_key)
+            .field("data_len", &self.data.as_ref().map(String::len))
+            .field("error", &self.error)
+            .finish()
+    }
 }
 
 impl ExportedItem {
@@ -253,28 +287,43 @@ impl ExportedItem {
 }
 
 /// Reads exportItems' `{"value": [{itemId, changeKey, data, error?}]}`. The error object is matched
-/// without regard to the case of its key (one docs example spells it `Error`).
+/// without regard to the case of its key (one docs example spells it `Error`). Each item's `data` is
+/// decoded once and moved out of the parsed body, never copied again.
 pub fn parse_export(body: &str) -> Result<Vec<ExportedItem>, MailboxError> {
-    let page = parse_page(body)?;
-    page.values
-        .iter()
-        .map(|value| {
-            let item_id = value
-                .get_str("itemId")
-                .ok_or_else(|| invalid("an exportItems result has no itemId"))?;
-            let error = value.get("error").and_then(|e| {
-                let code = e.get_str("code").unwrap_or_default();
-                let message = e.get_str("message").unwrap_or_default();
-                (!code.is_empty() || !message.is_empty()).then(|| (code.into(), message.into()))
-            });
-            Ok(ExportedItem {
-                item_id: item_id.into(),
-                change_key: value.get_str("changeKey").map(Into::into),
-                data: value.get_str("data").map(Into::into),
-                error,
-            })
-        })
-        .collect()
+    let Value::Object(mut members) = json::parse(body).ok_or_else(not_json)? else {
+        return Err(no_values());
+    };
+    let Some(Value::Array(values)) = json::take_member(&mut members, "value") else {
+        return Err(no_values());
+    };
+    next_link(json::take_member(&mut members, "@odata.nextLink"))?;
+    values.into_iter().map(exported_item).collect()
+}
+
+/// One element of exportItems' `value`, its strings moved out.
+fn exported_item(value: Value) -> Result<ExportedItem, MailboxError> {
+    let mut members = match value {
+        Value::Object(members) => members,
+        _ => Vec::new(),
+    };
+    let mut string = |key| match json::take_member(&mut members, key) {
+        Some(Value::String(text)) => Some(text),
+        _ => None,
+    };
+    let item_id = string("itemId").ok_or_else(|| invalid("an exportItems result has no itemId"))?;
+    let change_key = string("changeKey");
+    let data = string("data");
+    let error = json::member(&members, "error").and_then(|e| {
+        let code = e.get_str("code").unwrap_or_default();
+        let message = e.get_str("message").unwrap_or_default();
+        (!code.is_empty() || !message.is_empty()).then(|| (code.into(), message.into()))
+    });
+    Ok(ExportedItem {
+        item_id,
+        change_key,
+        data,
+        error,
+    })
 }
 
 #[cfg(test)]
@@ -284,6 +333,20 @@ mod tests {
 
     fn config() -> ClientConfig {
         ClientConfig::from_raw(RawOptions::default()).unwrap()
+    }
+
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
+    fn an_exported_items_debug_output_gives_its_datas_length_not_the_data() {
+        let item = ExportedItem {
+            item_id: String::from("AAMkADitem1AAA="),
+            change_key: Some(String::from("CQAAABYAAAD")),
+            data: Some(String::from("U3ViamVjdDogcGF5cm9sbCAyMDI2")),
+            error: None,
+        };
+        let shown = format!("{item:?}");
+        assert!(shown.contains("AAMkADitem1AAA="), "{shown}");
+        assert!(shown.contains("data_len: Some(28)"), "{shown}");
+        assert!(!shown.contains("U3ViamVjdDogcGF5cm9sbCAyMDI2"), "{shown}");
     }
 
     #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
@@ -313,8 +376,9 @@ mod tests {
 
     #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn pages_and_next_links() {
-        let page = parse_page(r#"{"value":[{"id":"1"},{"id":"2"}],"@odata.nextLink":"https://graph.microsoft.com/v1.0/x?$skiptoken=2"}"#).unwrap();
-        assert_eq!(page.values.len(), 2);
+        let body = r#"{"value": [{"id":"1"},{"id":"2"}] ,"@odata.nextLink":"https://graph.microsoft.com/v1.0/x?$skiptoken=2"}"#;
+        let page = parse_page(body).unwrap();
+        assert_eq!(&body[page.values], r#"[{"id":"1"},{"id":"2"}]"#);
         assert_eq!(
             page.next_link.as_deref(),
             Some("https://graph.microsoft.com/v1.0/x?$skiptoken=2")
@@ -328,6 +392,8 @@ mod tests {
             "{}",
             r#"{"value":{}}"#,
             r#"{"value":[],"@odata.nextLink":3}"#,
+            r#"{"value":[1,]}"#,
+            r#"[{"value":[]}]"#,
         ] {
             assert_eq!(
                 parse_page(bad).unwrap_err().code,

@@ -123,7 +123,7 @@ mod tests {
         include_search_folders: false,
     };
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn a_first_round_then_changes_keep_the_mapping() {
         let mut state = CopyState::new("s", None, "t", None, false);
         let first = round(
@@ -156,7 +156,7 @@ mod tests {
         assert_eq!(state.folders[0].well_known_name.as_deref(), Some("inbox"));
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn a_subtree_takes_its_root_and_what_is_below() {
         let mut state = CopyState::new("s", Some("inbox"), "t", None, false);
         let first = round(

@@ -177,7 +177,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn new_items_are_created_and_changed_ones_update_their_copy() {
         assert_eq!(decide(&change(Some("k1")), None, false), Decision::Create);
         let update = Decision::Update {
@@ -203,7 +203,7 @@ mod tests {
         );
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn outcome_unknown_items_are_left_unless_asked() {
         let unknown = CopiedItem::OutcomeUnknown;
         assert_eq!(
@@ -213,7 +213,7 @@ mod tests {
         assert_eq!(decide(&change(None), Some(&unknown), true), Decision::Retry);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn a_round_lists_each_item_once() {
         let changed = parse(r#"[{"id":"a","changeKey":"1"},{"id":"b"},{"id":"a","changeKey":"2"},{"changeKey":"x"}]"#).unwrap();
         let listed = changes(changed.as_array().unwrap());

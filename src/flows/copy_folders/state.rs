@@ -372,7 +372,7 @@ mod tests {
         state
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn a_state_survives_its_json() {
         let state = sample();
         let text = state.to_json();
@@ -388,7 +388,7 @@ mod tests {
         assert_eq!(CopyState::from_json(&text).unwrap(), stored);
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn a_state_is_bound_to_its_pair() {
         let state = sample();
         assert!(state
@@ -406,7 +406,7 @@ mod tests {
         }
     }
 
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn anything_else_is_refused() {
         for bad in [
             "",
@@ -427,7 +427,7 @@ mod tests {
 
     /// The figure in the README: bytes of JSON per 100,000 copied items, with ids and change keys of the
     /// lengths Exchange gives (152-character item ids, 40-character change keys).
-    #[test]
+    #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn state_size_per_100000_items() {
         let mut state = CopyState::new("MBX:s", None, "MBX:t", None, false);
         let items = state.items.as_mut().unwrap();
