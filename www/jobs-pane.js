@@ -56,6 +56,7 @@ export function setupJobsPane({ connection, folderTree, mock }) {
     folders: $("job-folders"),
     cancel: $("job-cancel"),
     runAgain: $("job-run"),
+    remove: $("job-delete"),
     addItems: $("job-add-items"),
     changeItem: $("job-change-item"),
     note: $("job-note"),
@@ -73,6 +74,7 @@ export function setupJobsPane({ connection, folderTree, mock }) {
   els.refresh.addEventListener("click", () => refreshList().catch((err) => showFailure(err, "Could not list the jobs")));
   els.cancel.addEventListener("click", onCancel);
   els.runAgain.addEventListener("click", onRunAgain);
+  els.remove.addEventListener("click", onDelete);
   els.addItems.addEventListener("click", onAddItems);
   els.changeItem.addEventListener("click", onChangeItem);
 
@@ -258,6 +260,7 @@ export function setupJobsPane({ connection, folderTree, mock }) {
     const finished = FINISHED.has(job.status);
     els.cancel.disabled = finished;
     els.runAgain.disabled = !finished;
+    els.remove.disabled = !finished;
     els.addItems.disabled = !sourceFolderOf(job);
     els.changeItem.disabled = !sourceFolderOf(job);
     for (const row of els.rows.querySelectorAll("tr")) row.classList.toggle("selected", row.dataset.jobId === job.id);
@@ -382,6 +385,33 @@ export function setupJobsPane({ connection, folderTree, mock }) {
     } catch (err) {
       els.runAgain.disabled = false;
       showFailure(err, "Could not run the job again");
+    }
+  }
+
+  /**
+   * Deletes the finished job on show, after asking: with it go its copy state and item map, so a later job
+   * for the same folders copies every item again.
+   */
+  async function onDelete() {
+    if (!shown) return;
+    const job = shown;
+    const question = `Delete this job? Its copies stay in ${job.target.mailboxId}, but what it knows of them goes: ` +
+      "a new job for the same folders would copy every item again.";
+    if (!window.confirm(question)) return;
+    els.remove.disabled = true;
+    try {
+      await api("DELETE", `/jobs/${job.id}`);
+      if (shown?.id !== job.id) return;
+      generation += 1;
+      clearTimeout(poll);
+      poll = null;
+      shown = null;
+      els.detail.hidden = true;
+      setStatus(els.status, "Job deleted.", "ok");
+      await refreshList();
+    } catch (err) {
+      els.remove.disabled = false;
+      showFailure(err, "Could not delete the job");
     }
   }
 

@@ -235,6 +235,30 @@ describe("migration jobs on the example Worker", () => {
     }
   });
 
+  test("Delete job asks first, then the finished job leaves the list; the target keeps its copies", async () => {
+    const id = await page.locator("#jobs-rows tr.selected").getAttribute("data-job-id");
+    const rows = await page.locator("#jobs-rows tr").count();
+    const copies = stored(TARGET).length;
+    // Declined: nothing happens.
+    page.once("dialog", (dialog) => dialog.dismiss());
+    await page.getByRole("button", { name: "Delete job" }).click();
+    assert.equal(await page.locator("#jobs-rows tr").count(), rows);
+    assert.equal(await page.locator("#job-detail").isVisible(), true);
+    // Accepted: the question said what goes with the job.
+    let question = "";
+    page.once("dialog", (dialog) => {
+      question = dialog.message();
+      dialog.accept();
+    });
+    await page.getByRole("button", { name: "Delete job" }).click();
+    await page.locator("#jobs-status", { hasText: "Job deleted." }).waitFor();
+    assert.match(question, /copy every item again/);
+    assert.equal(await page.locator("#job-detail").isVisible(), false);
+    assert.equal(await page.locator(`#jobs-rows tr[data-job-id="${id}"]`).count(), 0);
+    assert.equal(await page.locator("#jobs-rows tr").count(), rows - 1);
+    assert.equal(stored(TARGET).length, copies);
+  });
+
   test("without subfolders and with a received-since date: only the Inbox's items received since then", async () => {
     demo.tenant.state.reset();
     const since = "2026-01-08";
