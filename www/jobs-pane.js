@@ -407,8 +407,8 @@ export function setupJobsPane({ connection, folderTree, mock }) {
       poll = null;
       shown = null;
       els.detail.hidden = true;
-      setStatus(els.status, "Job deleted.", "ok");
       await refreshList();
+      setStatus(els.status, "Job deleted.", "ok");
     } catch (err) {
       els.remove.disabled = false;
       showFailure(err, "Could not delete the job");

@@ -238,7 +238,8 @@ describe("runs that cannot succeed, and runs that would repeat one", () => {
       await page.locator("#import-rows tr[data-status='imported']").first().waitFor();
       await page.route(cut, refuse);
       const status = await importEnded();
-      assert.match(status, /^Stopped: \d+ imported, \d+ failed, \d+ outcome unknown; \d+ not sent\.$/);
+      // Whether items were left unsent depends on how many the run had taken when the tenant went away.
+      assert.match(status, /^Stopped: \d+ imported, \d+ failed, \d+ outcome unknown(; \d+ not sent)?\.$/);
     } finally {
       await page.unroute(cut, refuse);
       demo.tenant.state.setConfig({ importLatencyMs: 0 });
