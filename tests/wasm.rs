@@ -847,11 +847,10 @@ async fn the_import_url_reaches_the_import_host_byte_for_byte() {
 
 #[wasm_bindgen_test]
 async fn an_item_larger_than_the_encoders_chunk_arrives_whole_from_a_view_at_an_offset() {
-    // The encoder reads a JavaScript byte array 768 KiB at a time (src/wasm/source.rs, ENCODE_CHUNK).
-    // Two and a bit chunks, read through a view that starts 5 bytes into a larger buffer and ends 3 bytes
-    // before its end: every seam between pieces, and both ends of the view, must land where the bytes do.
-    const CHUNK: u32 = 3 * 256 * 1024;
-    let length = 2 * CHUNK + 7;
+    // The encoder reads a JavaScript byte array a chunk at a time. Two and a bit chunks, read through a
+    // view that starts 5 bytes into a larger buffer and ends 3 bytes before its end: every seam between
+    // pieces, and both ends of the view, must land where the bytes do.
+    let length = 2 * graph_mailbox_import::wasm::source::ENCODE_CHUNK + 7;
     let buffer = js_sys::ArrayBuffer::new(length + 8);
     let whole = js_sys::Uint8Array::new(&buffer);
     // Bytes outside the view are 0xEE, which the view's pattern never produces at its ends.

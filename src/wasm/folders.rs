@@ -19,7 +19,9 @@ use wasm_bindgen_futures::JsFuture;
 use super::api::MailboxClient;
 use super::arguments::{read_folder_id, read_mailbox_id, read_member, read_optional_member};
 use super::convert::{json_values, rejection, report_object, set, to_js_error};
-use super::options::{field, flag_field, function_field, own_str, read_bulk_options, string_field};
+use super::options::{
+    field, flag_field, function_field, options_argument, own_str, read_bulk_options, string_field,
+};
 use super::promise::{promise, reject};
 use super::source::JsObserver;
 use crate::codec::json::{self, Value};
@@ -44,13 +46,10 @@ fn json_object(value: &Value) -> JsValue {
 
 /// An options argument: absent, or an object.
 fn options_object(options: &JsValue) -> Result<JsValue, MailboxError> {
-    if options.is_undefined() || options.is_null() {
-        Ok(Object::new().into())
-    } else if options.is_object() {
-        Ok(options.clone())
-    } else {
-        Err(MailboxError::invalid_argument("options must be an object"))
-    }
+    // Arrays are read as objects here, as these calls always have.
+    Ok(options_argument(options, JsValue::is_object)?
+        .cloned()
+        .unwrap_or_else(|| Object::new().into()))
 }
 
 #[wasm_bindgen(js_class = MailboxClient)]

@@ -89,6 +89,21 @@ pub fn is_options_object(value: &JsValue) -> bool {
     value.is_object() && !is_array(value)
 }
 
+/// An options argument: `None` when absent (undefined or null), the value when `is_object` accepts it,
+/// else an `invalidArgument`.
+pub fn options_argument(
+    options: &JsValue,
+    is_object: fn(&JsValue) -> bool,
+) -> Result<Option<&JsValue>, MailboxError> {
+    if options.is_undefined() || options.is_null() {
+        Ok(None)
+    } else if is_object(options) {
+        Ok(Some(options))
+    } else {
+        Err(MailboxError::invalid_argument("options must be an object"))
+    }
+}
+
 /// Why an array could not be read.
 #[derive(Debug)]
 pub enum ListProblem {
@@ -298,12 +313,9 @@ pub fn function_field(options: &JsValue, name: &str) -> Result<Option<Function>,
 
 /// Reads `BulkOptions` (absent means all defaults); `invalidArgument` names the first bad one.
 pub fn read_bulk_options(options: &JsValue) -> Result<JsBulkOptions, MailboxError> {
-    if options.is_undefined() || options.is_null() {
+    let Some(options) = options_argument(options, is_options_object)? else {
         return read_bulk_options(&js_sys::Object::new());
-    }
-    if !is_options_object(options) {
-        return Err(MailboxError::invalid_argument("options must be an object"));
-    }
+    };
     let concurrency = match number_field(options, "concurrency")? {
         None => crate::flows::bulk::DEFAULT_CONCURRENCY,
         Some(n)
@@ -347,12 +359,9 @@ pub fn read_app_options(
 /// `listFolders`' options `{ parentFolderId?, includeHidden? }`: the parent whose children to list (the
 /// mailbox's top level when absent), and whether hidden folders are listed.
 pub fn read_folder_options(options: &JsValue) -> Result<(Option<String>, bool), MailboxError> {
-    if options.is_undefined() || options.is_null() {
+    let Some(options) = options_argument(options, is_options_object)? else {
         return Ok((None, false));
-    }
-    if !is_options_object(options) {
-        return Err(MailboxError::invalid_argument("options must be an object"));
-    }
+    };
     let parent = string_field(options, "parentFolderId")?;
     let include_hidden = flag_field(options, "includeHidden")?.unwrap_or(false);
     Ok((parent, include_hidden))

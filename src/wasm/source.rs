@@ -233,7 +233,7 @@ pub const MAX_JS_STRING: usize = (1 << 29) - 24;
 
 /// Bytes read from JavaScript per step while encoding an item: a multiple of 3, so the pieces' base64
 /// joins into the whole's.
-const ENCODE_CHUNK: u32 = 3 * 256 * 1024;
+pub const ENCODE_CHUNK: u32 = 3 * 256 * 1024;
 /// UTF-16 units of a base64 string copied per step.
 const COPY_CHUNK: u32 = 1024 * 1024;
 

@@ -39,6 +39,14 @@ after(async () => {
   await mock?.close();
 });
 
+/** Seeds the mock with `source` holding a chain of folders (chainSeed) and `target` with no folders. */
+function seedCopy(source, target, prefix, counts) {
+  const seed = chainSeed(source, prefix, counts);
+  seed.spec.mailboxes[target] = { folders: [] };
+  mock.state.seed(seed.spec);
+  return seed;
+}
+
 /** Folders in a mock folder tree, subfolders included. */
 const countFolders = (folders) => folders.reduce((n, f) => n + 1 + countFolders(f.childFolders ?? []), 0);
 
@@ -168,10 +176,7 @@ describe("a 2,000-item job in a 3-level tree, the object restarted 5 times", { s
   let folderIds;
 
   before(async () => {
-    const seed = chainSeed(source, "Big", [800, 700, 500]);
-    folderIds = seed.folderIds;
-    seed.spec.mailboxes[target] = { folders: [] };
-    mock.state.seed(seed.spec);
+    folderIds = seedCopy(source, target, "Big", [800, 700, 500]).folderIds;
     worker = await startJobsWorker({ dist, mock, persistDir, vars: { JOB_ITEMS_PER_CHUNK: "100" } });
   }, { timeout: 60_000 });
 
@@ -265,9 +270,7 @@ describe("a 3,000-item folder in Free-plan chunks", { skip }, () => {
   let worker;
 
   before(async () => {
-    const seed = chainSeed(source, "Round", [3000]);
-    seed.spec.mailboxes[target] = { folders: [] };
-    mock.state.seed(seed.spec);
+    seedCopy(source, target, "Round", [3000]);
     worker = await startJobsWorker({ dist, mock, persistDir: tempDir("do-round"), vars: { JOB_ITEMS_PER_CHUNK: "20" } });
   }, { timeout: 60_000 });
 
@@ -298,9 +301,7 @@ describe("cancel", { skip }, () => {
   let worker;
 
   before(async () => {
-    const seed = chainSeed(source, "Cancel", [400]);
-    seed.spec.mailboxes[target] = { folders: [] };
-    mock.state.seed(seed.spec);
+    seedCopy(source, target, "Cancel", [400]);
     mock.state.setConfig({ importLatencyMs: 200 });
     worker = await startJobsWorker({ dist, mock, persistDir: tempDir("do-cancel"), vars: { JOB_ITEMS_PER_CHUNK: "50" } });
   }, { timeout: 60_000 });
@@ -346,9 +347,7 @@ describe("delete", { skip }, () => {
   let worker;
 
   before(async () => {
-    const seed = chainSeed(source, "Delete", [5]);
-    seed.spec.mailboxes[target] = { folders: [] };
-    mock.state.seed(seed.spec);
+    seedCopy(source, target, "Delete", [5]);
     worker = await startJobsWorker({ dist, mock, persistDir: tempDir("do-delete") });
   }, { timeout: 60_000 });
 
