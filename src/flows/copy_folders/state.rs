@@ -13,7 +13,6 @@
 //! Items are arrays rather than objects: the map grows with the mailbox, and keys repeated 100,000 times
 //! are bytes the caller stores for nothing.
 
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -37,8 +36,67 @@ pub enum CopiedItem {
     OutcomeUnknown,
 }
 
-/// Source item id -> how its copy stands.
-pub type ItemMap = BTreeMap<String, CopiedItem>;
+/// Source item id -> how its copy stands, as a vector sorted by id: a binary search finds an entry, and
+/// the state lists them in order. A `BTreeMap` cost 4.3 KB of gzipped wasm; an insert here moves the
+/// entries after it instead, which for 100,000 items settled in random order is a few seconds of CPU in
+/// all (measured natively), against the hours their imports take.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ItemMap(Vec<(String, CopiedItem)>);
+
+impl ItemMap {
+    pub fn new() -> ItemMap {
+        ItemMap(Vec::new())
+    }
+
+    fn find(&self, source_id: &str) -> Result<usize, usize> {
+        self.0
+            .binary_search_by(|(id, _)| id.as_str().cmp(source_id))
+    }
+
+    pub fn get(&self, source_id: &str) -> Option<&CopiedItem> {
+        self.find(source_id).ok().map(|at| &self.0[at].1)
+    }
+
+    /// Adds the entry, or replaces the one of that id.
+    pub fn insert(&mut self, source_id: String, item: CopiedItem) {
+        match self.find(&source_id) {
+            Ok(at) => self.0[at].1 = item,
+            Err(at) => self.0.insert(at, (source_id, item)),
+        }
+    }
+
+    pub fn remove(&mut self, source_id: &str) {
+        if let Ok(at) = self.find(source_id) {
+            self.0.remove(at);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The entries by id.
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &CopiedItem)> {
+        self.0.iter().map(|(id, item)| (id, item))
+    }
+
+    pub fn values(&self) -> impl Iterator<Item = &CopiedItem> {
+        self.0.iter().map(|(_, item)| item)
+    }
+}
+
+impl<Q: AsRef<str> + ?Sized> core::ops::Index<&Q> for ItemMap {
+    type Output = CopiedItem;
+
+    fn index(&self, source_id: &Q) -> &CopiedItem {
+        self.get(source_id.as_ref())
+            .expect("no entry for this source item id")
+    }
+}
 
 /// One source folder of the copy.
 #[derive(Debug, Clone, PartialEq, Eq)]
