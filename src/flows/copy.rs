@@ -257,10 +257,10 @@ impl<E: Effects> ExportingSource<'_, E> {
 /// Copies `job.item_ids` from the source mailbox into `job.folder_id` of the target, through the
 /// client's import sessions. Every id settles exactly once, in the report's input order, with its `source_item_id`.
 /// `job` must have passed [`CopyJob::validate`].
-pub async fn copy_items<E: Effects, O: Observer>(
+pub async fn copy_items<E: Effects>(
     client: Client<'_, E>,
     job: &CopyJob<'_>,
-    observer: &mut O,
+    observer: &mut dyn Observer,
     options: &BulkOptions,
 ) -> Result<Report, (Stopped, Report)> {
     let mut source = ExportingSource {
