@@ -25,10 +25,10 @@ use crate::flows::bulk::{
     import_items, BulkOptions, ItemResult, Observer, Progress, Report, Status, Stopped,
 };
 use crate::flows::client::Failure;
-use crate::flows::copy_folders::exports::PlannedSource;
+use crate::flows::copy::{ExportingSource, Planned};
 use crate::flows::copy_folders::hierarchy::{apply_folder_round, path_of, Scope};
 use crate::flows::copy_folders::mapping::{map_folder, Mapping, SourceFolder};
-use crate::flows::copy_folders::plan::{changes, decide, Plan, Planned};
+use crate::flows::copy_folders::plan::{changes, decide, Plan};
 use crate::flows::copy_folders::state::{CopiedItem, CopyState};
 use crate::flows::copy_folders::store::{ItemStore, MemoryItems, StoreFailed, StoreFuture};
 use crate::flows::delta::{delta_page, item_round_start, list_folder_changes};
@@ -461,7 +461,7 @@ impl<'a, E: Effects> Pass<'a, E> {
         target_folder: &str,
     ) -> (bool, bool) {
         let keys = RefCell::new(Vec::new());
-        let mut source = PlannedSource::new(
+        let mut source = ExportingSource::new(
             self.effects,
             self.config,
             self.job.source_mailbox,
