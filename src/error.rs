@@ -89,9 +89,15 @@ pub struct MailboxError {
 
 impl MailboxError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self::with_message(code, message.into())
+    }
+
+    /// [`MailboxError::new`] out of line: inlined, it wrote the empty fields again at every call site.
+    #[inline(never)]
+    fn with_message(code: ErrorCode, message: String) -> Self {
         MailboxError {
             code,
-            message: message.into(),
+            message,
             status: None,
             graph_code: None,
             request_id: None,
