@@ -288,40 +288,74 @@ impl CopyArgs {
             ));
         }
         let options = options_object(options)?;
-        let state = match get(&options, "state") {
-            None => None,
-            Some(value) => {
-                let text = match value.as_string() {
-                    Some(text) => text,
-                    None => js_sys::JSON::stringify(&value)
-                        .ok()
-                        .and_then(|t| t.as_string())
-                        .ok_or_else(|| {
-                            MailboxError::invalid_argument(
-                                "options.state must be a state copyFolders gave (JSON-able)",
-                            )
-                        })?,
-                };
-                Some(CopyState::from_json(&text)?)
-            }
-        };
-        Ok(CopyArgs {
-            source_mailbox: read_member(source, "mailboxId", "source.mailboxId")?,
-            source_folder: optional_member(source, "folderId", "source.folderId")?,
-            target_mailbox: read_member(target, "mailboxId", "target.mailboxId")?,
-            target_parent: optional_member(target, "parentFolderId", "target.parentFolderId")?,
-            include_subfolders: optional_flag(&options, "includeSubfolders", true)?,
-            include_hidden: optional_flag(&options, "includeHidden", false)?,
-            include_search_folders: optional_flag(&options, "includeSearchFolders", false)?,
-            received_since: optional_member(&options, "receivedSince", "options.receivedSince")?,
-            retry_outcome_unknown: optional_flag(&options, "retryOutcomeUnknown", false)?,
+        let bulk = read_bulk_options(&options)?;
+        // Each member is read whatever came before, and the first error given at the end: an early return
+        // per member dropped everything read before it, a kilobyte of wasm.
+        let mut first = FirstError(None);
+        let state = get(&options, "state").map(|value| {
+            let text = value
+                .as_string()
+                .or_else(|| js_sys::JSON::stringify(&value).ok()?.as_string())
+                .ok_or_else(|| {
+                    MailboxError::invalid_argument(
+                        "options.state must be a state copyFolders gave (JSON-able)",
+                    )
+                });
+            text.and_then(|text| CopyState::from_json(&text))
+        });
+        let state = first.keep(state.transpose());
+        let args = CopyArgs {
+            source_mailbox: first.keep(read_member(source, "mailboxId", "source.mailboxId")),
+            source_folder: first.keep(optional_member(source, "folderId", "source.folderId")),
+            target_mailbox: first.keep(read_member(target, "mailboxId", "target.mailboxId")),
+            target_parent: first.keep(optional_member(
+                target,
+                "parentFolderId",
+                "target.parentFolderId",
+            )),
+            include_subfolders: first.keep(optional_flag(&options, "includeSubfolders", true)),
+            include_hidden: first.keep(optional_flag(&options, "includeHidden", false)),
+            include_search_folders: first.keep(optional_flag(
+                &options,
+                "includeSearchFolders",
+                false,
+            )),
+            received_since: first.keep(optional_member(
+                &options,
+                "receivedSince",
+                "options.receivedSince",
+            )),
+            retry_outcome_unknown: first.keep(optional_flag(
+                &options,
+                "retryOutcomeUnknown",
+                false,
+            )),
             state,
-            on_state: optional_function(&options, "onState")?,
-            on_folder: optional_function(&options, "onFolder")?,
-            item_store: get(&options, "itemStore")
-                .map(|s| JsItemStore::read(&s))
-                .transpose()?,
-            bulk: read_bulk_options(&options)?,
+            on_state: first.keep(optional_function(&options, "onState")),
+            on_folder: first.keep(optional_function(&options, "onFolder")),
+            item_store: first.keep(
+                get(&options, "itemStore")
+                    .map(|s| JsItemStore::read(&s))
+                    .transpose(),
+            ),
+            bulk,
+        };
+        match first.0 {
+            None => Ok(args),
+            Some(error) => Err(error),
+        }
+    }
+}
+
+/// The first of several errors.
+struct FirstError(Option<MailboxError>);
+
+impl FirstError {
+    /// What was read, or (keeping the first error) a placeholder for it.
+    fn keep<T: Default>(&mut self, read: Result<T, MailboxError>) -> T {
+        read.unwrap_or_else(|error| {
+            self.0.get_or_insert(error);
+            T::default()
         })
     }
 }
