@@ -423,7 +423,7 @@ mod tests {
             folder_id: folder,
         };
         assert!(job("MBX:s", &good, "MBX:t", "f").validate().is_ok());
-        let message = |j: CopyJob| j.validate().unwrap_err().message;
+        let message = |j: CopyJob| j.validate().unwrap_err().message.clone();
         assert!(message(job("", &good, "MBX:t", "f")).starts_with("source.mailboxId"));
         assert!(message(job("MBX:s", &good, "..", "f")).starts_with("target.mailboxId"));
         assert!(message(job("MBX:s", &good, "MBX:t", "")).starts_with("target.folderId"));

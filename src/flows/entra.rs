@@ -431,7 +431,8 @@ mod tests {
 
     #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn options_are_checked() {
-        let message = |raw: RawAppOptions| AppCredentials::from_raw(raw).unwrap_err().message;
+        let message =
+            |raw: RawAppOptions| AppCredentials::from_raw(raw).unwrap_err().message.clone();
         assert!(message(RawAppOptions {
             tenant_id: Some("a/b".into()),
             ..raw()
