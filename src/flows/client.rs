@@ -10,6 +10,7 @@ use crate::transport::{
 };
 use crate::wire::protocol::{self, GraphCall, ImportSession};
 use crate::wire::retry::{classify_status, decide, retry_after_of, Class, Decision, GiveUp};
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec;
 
@@ -175,12 +176,13 @@ impl GraphAnswer {
     }
 }
 
-/// Sends `call` to Graph with the token, retrying as `api.md` says, and returns the first 2xx answer.
+/// Sends `call` to Graph with the token, retrying as `api.md` says, and returns the first 2xx answer
+/// (boxed: every flow passes it up through a `?` or two, and a pointer moves in one instruction).
 pub async fn send_to_graph<E: Effects>(
     effects: &E,
     config: &ClientConfig,
     call: GraphCall,
-) -> Result<GraphAnswer, Failure> {
+) -> Result<Box<GraphAnswer>, Failure> {
     send_to_graph_with(effects, config, call, None).await
 }
 
@@ -190,7 +192,7 @@ pub async fn send_to_graph_with<E: Effects>(
     config: &ClientConfig,
     call: GraphCall,
     prefer: Option<&str>,
-) -> Result<GraphAnswer, Failure> {
+) -> Result<Box<GraphAnswer>, Failure> {
     let GraphCall {
         mut method,
         mut url,
@@ -280,11 +282,11 @@ pub async fn send_to_graph_with<E: Effects>(
         };
         match classify_status(response.status) {
             Class::Success => {
-                return Ok(GraphAnswer {
+                return Ok(Box::new(GraphAnswer {
                     response,
                     attempts: attempts.sent,
                     client_request_id: attempts.client_request_id.unwrap_or_default(),
-                })
+                }))
             }
             Class::Unauthorized if !refreshed && effects.can_refresh_token() => {
                 // One forced refresh: a cached token may have been revoked or expired early.
