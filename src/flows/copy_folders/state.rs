@@ -118,6 +118,9 @@ pub struct FolderEntry {
     /// Something of that round's earlier pages was not copied: its end gives no deltaLink, so the
     /// next round lists it again.
     pub round_gaps: bool,
+    /// Graph listed it as a search folder in this pass's folders round. Not kept in the state: the
+    /// state's folders were chosen already.
+    pub search_folder: bool,
 }
 
 /// Everything a later pass needs. JSON-able through [`CopyState::to_json`] and [`CopyState::from_json`].
@@ -305,6 +308,7 @@ impl CopyState {
                     folder.and_then(|f| f.get("roundGaps")),
                     Some(Value::Bool(true))
                 ),
+                search_folder: false,
             });
         }
         let items = match (root.get("items"), root.get("itemsInStore")) {
@@ -433,6 +437,7 @@ mod tests {
             delta_link: Some("https://graph.microsoft.com/v1.0/i?$deltatoken=2".into()),
             round_link: Some("https://graph.microsoft.com/v1.0/i?$skiptoken=3".into()),
             round_gaps: true,
+            search_folder: false,
         });
         state.folders.push(FolderEntry {
             source_id: "f2".into(),
@@ -444,6 +449,7 @@ mod tests {
             delta_link: None,
             round_link: None,
             round_gaps: false,
+            search_folder: false,
         });
         let items = state.items.as_mut().unwrap();
         items.insert(
