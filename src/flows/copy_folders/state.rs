@@ -351,8 +351,14 @@ struct StateReader {
 impl StateReader {
     /// Remembers a wrong member and gives a placeholder for it (the state is refused in the end).
     fn fail<T: Default>(&mut self, owner: &'static str, key: &'static str) -> T {
-        self.bad.get_or_insert((owner, key));
+        self.remember(owner, key);
         T::default()
+    }
+
+    /// The part of [`StateReader::fail`] that is the same for every type, out of line.
+    #[inline(never)]
+    fn remember(&mut self, owner: &'static str, key: &'static str) {
+        self.bad.get_or_insert((owner, key));
     }
 
     /// Optional text: absent or null is `None`.
