@@ -13,6 +13,7 @@ use crate::wire::retry::{classify_status, decide, retry_after_of, Class, Decisio
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec;
+use core::future::Future;
 
 /// How a call ended when it did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,12 +179,13 @@ impl GraphAnswer {
 
 /// Sends `call` to Graph with the token, retrying as `api.md` says, and returns the first 2xx answer
 /// (boxed: every flow passes it up through a `?` or two, and a pointer moves in one instruction).
-pub async fn send_to_graph<E: Effects>(
-    effects: &E,
-    config: &ClientConfig,
+pub fn send_to_graph<'a, E: Effects>(
+    effects: &'a E,
+    config: &'a ClientConfig,
     call: GraphCall,
-) -> Result<Box<GraphAnswer>, Failure> {
-    send_to_graph_with(effects, config, call, None).await
+) -> impl Future<Output = Result<Box<GraphAnswer>, Failure>> + 'a {
+    // Not an `async fn`: a wrapper state machine around the one below would only add wasm.
+    send_to_graph_with(effects, config, call, None)
 }
 
 /// [`send_to_graph`] with a `Prefer` header on every attempt (delta rounds ask for bigger pages).
