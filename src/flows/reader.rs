@@ -3,6 +3,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::future::Future;
 
 use crate::codec::json::Value;
 use crate::config::ClientConfig;
@@ -23,13 +24,23 @@ const EXPORTS_IN_FLIGHT: usize = 4;
 
 /// Every value of a collection from its first page on, following `@odata.nextLink` while it stays under
 /// the Graph root.
-pub async fn list_all<E: Effects>(
+pub fn list_all<'a, E: Effects>(
+    effects: &'a E,
+    config: &'a ClientConfig,
+    first: GraphCall,
+) -> impl Future<Output = Result<Vec<Value>, Failure>> + 'a {
+    list_from(effects, config, Ok(first))
+}
+
+/// [`list_all`] from a first call that may have failed its checks: the listings hand back this future
+/// rather than wrap it in a state machine each.
+async fn list_from<E: Effects>(
     effects: &E,
     config: &ClientConfig,
-    first: GraphCall,
+    first: Result<GraphCall, MailboxError>,
 ) -> Result<Vec<Value>, Failure> {
     let mut values = Vec::new();
-    let mut call = first;
+    let mut call = first?;
     loop {
         let url = call.url.clone();
         let answer = send_to_graph(effects, config, call).await?;
@@ -50,26 +61,26 @@ pub async fn list_all<E: Effects>(
 }
 
 /// Top-level folders of `mailbox`, or the children of `parent`: every page. Ids are checked before any request.
-pub async fn list_folders<E: Effects>(
-    effects: &E,
-    config: &ClientConfig,
+pub fn list_folders<'a, E: Effects>(
+    effects: &'a E,
+    config: &'a ClientConfig,
     mailbox: &str,
     parent: Option<&str>,
     include_hidden: bool,
-) -> Result<Vec<Value>, Failure> {
-    let first = prepare_list_folders(config, mailbox, parent, include_hidden)?;
-    list_all(effects, config, first).await
+) -> impl Future<Output = Result<Vec<Value>, Failure>> + 'a {
+    let first = prepare_list_folders(config, mailbox, parent, include_hidden);
+    list_from(effects, config, first)
 }
 
 /// Every item of a folder: every page. Ids are checked before any request.
-pub async fn list_items<E: Effects>(
-    effects: &E,
-    config: &ClientConfig,
+pub fn list_items<'a, E: Effects>(
+    effects: &'a E,
+    config: &'a ClientConfig,
     mailbox: &str,
     folder: &str,
-) -> Result<Vec<Value>, Failure> {
-    let first = prepare_list_items(config, mailbox, folder)?;
-    list_all(effects, config, first).await
+) -> impl Future<Output = Result<Vec<Value>, Failure>> + 'a {
+    let first = prepare_list_items(config, mailbox, folder);
+    list_from(effects, config, first)
 }
 
 /// A user's mailbox ids, from `/users/{user}/settings/exchange`.
