@@ -5,7 +5,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
-use core::future::poll_fn;
+use core::future::{poll_fn, Future};
 use core::task::{Poll, Waker};
 
 use crate::config::ClientConfig;
@@ -143,8 +143,12 @@ impl Drop for CreatingGuard<'_> {
 impl SessionStore {
     /// Waits for a place among `mailbox`'s posts in flight (at most `limit`), so that every call of a
     /// client together respects Exchange's per-mailbox limit.
-    async fn permit<'a>(&'a self, mailbox: &'a str, limit: usize) -> PostPermit<'a> {
-        poll_fn(|cx| {
+    fn permit<'a>(
+        &'a self,
+        mailbox: &'a str,
+        limit: usize,
+    ) -> impl Future<Output = PostPermit<'a>> + 'a {
+        poll_fn(move |cx| {
             let mut posting = self.posting.borrow_mut();
             let at = match posting.iter().position(|(m, _, _)| m == mailbox) {
                 Some(at) => at,
@@ -156,7 +160,10 @@ impl SessionStore {
             let (_, count, waiters) = &mut posting[at];
             if *count < limit {
                 *count += 1;
-                Poll::Ready(())
+                Poll::Ready(PostPermit {
+                    store: self,
+                    mailbox,
+                })
             } else {
                 if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
                     waiters.push(cx.waker().clone());
@@ -164,11 +171,6 @@ impl SessionStore {
                 Poll::Pending
             }
         })
-        .await;
-        PostPermit {
-            store: self,
-            mailbox,
-        }
     }
 
     /// Where items for `folder` of `mailbox` go, if a 409 has said.
@@ -274,8 +276,12 @@ impl SessionStore {
     }
 
     /// Resolves once `mailbox`'s slot is no longer creation `attempt`.
-    async fn until_created(&self, mailbox: &str, attempt: u64) {
-        poll_fn(|cx| match self.slots.borrow_mut().get_mut(mailbox) {
+    fn until_created<'a>(
+        &'a self,
+        mailbox: &'a str,
+        attempt: u64,
+    ) -> impl Future<Output = ()> + 'a {
+        poll_fn(move |cx| match self.slots.borrow_mut().get_mut(mailbox) {
             Some(Slot::Creating {
                 attempt: current,
                 waiters,
@@ -288,7 +294,6 @@ impl SessionStore {
             }
             _ => Poll::Ready(()),
         })
-        .await
     }
 }
 

@@ -146,7 +146,7 @@ pub async fn export_items<E: Effects>(
             let url = url.clone();
             flights.push(async move { (n, export_batch(effects, config, url, batch).await) });
         }
-        let Some((n, outcome)) = flights.next().await else {
+        let Some((n, outcome)) = flights.next_output().await else {
             break;
         };
         // export_batch answers one result per id asked for, so every slot exists.
