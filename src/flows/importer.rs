@@ -2,6 +2,7 @@
 //! renewed before it expires or once after the import host refuses it, and switched to the archive
 //! mailbox a 409 names. Concurrent posts that need a new session wait for one createImportSession.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -241,7 +242,9 @@ impl SessionStore {
                     waited_for = Some(attempt);
                     self.until_created(mailbox, attempt).await;
                 }
-                None => return self.create(effects, config, mailbox).await,
+                // Boxed: a creation is rare (once per mailbox and hour), and its future would
+                // otherwise live inside every post's.
+                None => return Box::pin(self.create(effects, config, mailbox)).await,
             }
         }
     }
