@@ -700,8 +700,9 @@ impl<'a, E: Effects> Pass<'a, E> {
         if let Err(why) = boxed(self.read_folders()).await {
             return self.stop(why);
         }
-        self.report_state(observer).await;
         for index in 0..self.state.folders.len() {
+            // The state at each folder boundary (after the last, copy_folders reports it).
+            self.report_state(observer).await;
             if self.stopped.is_some() {
                 return;
             }
@@ -709,7 +710,6 @@ impl<'a, E: Effects> Pass<'a, E> {
                 return self.stop(CopyStopped::Aborted);
             }
             boxed(self.copy_folder(observer, index)).await;
-            self.report_state(observer).await;
         }
     }
 }
