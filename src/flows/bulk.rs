@@ -204,12 +204,14 @@ struct Landed {
 /// A pull under way: it owns the source until it hands it back with what it pulled.
 type Pull<'a> = Pin<Box<dyn Future<Output = (&'a mut dyn ItemSource, Pulled)> + 'a>>;
 
-/// Runs an import of everything `source` yields into `mailbox`.
-pub async fn import_items<E: Effects, O: Observer>(
+/// Runs an import of everything `source` yields into `mailbox`. The observer is `dyn` for the reason the
+/// source is: importItems, copyItems and copyFolders each observe differently, and one state machine
+/// serves them all.
+pub async fn import_items<E: Effects>(
     client: Client<'_, E>,
     mailbox: &str,
     source: &mut dyn ItemSource,
-    observer: &mut O,
+    observer: &mut dyn Observer,
     options: &BulkOptions,
 ) -> Result<Report, (Stopped, Report)> {
     let concurrency = options.concurrency.clamp(1, MAX_CONCURRENCY);

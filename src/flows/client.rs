@@ -10,8 +10,10 @@ use crate::transport::{
 };
 use crate::wire::protocol::{self, GraphCall, ImportSession};
 use crate::wire::retry::{classify_status, decide, retry_after_of, Class, Decision, GiveUp};
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec;
+use core::future::Future;
 
 /// How a call ended when it did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -179,13 +181,15 @@ impl GraphAnswer {
     }
 }
 
-/// Sends `call` to Graph with the token, retrying as `api.md` says, and returns the first 2xx answer.
-pub async fn send_to_graph<E: Effects>(
-    effects: &E,
-    config: &ClientConfig,
+/// Sends `call` to Graph with the token, retrying as `api.md` says, and returns the first 2xx answer
+/// (boxed: every flow passes it up through a `?` or two, and a pointer moves in one instruction).
+pub fn send_to_graph<'a, E: Effects>(
+    effects: &'a E,
+    config: &'a ClientConfig,
     call: GraphCall,
-) -> Result<GraphAnswer, Failure> {
-    send_to_graph_with(effects, config, call, None).await
+) -> impl Future<Output = Result<Box<GraphAnswer>, Failure>> + 'a {
+    // Not an `async fn`: a wrapper state machine around the one below would only add wasm.
+    send_to_graph_with(effects, config, call, None)
 }
 
 /// [`send_to_graph`] with a `Prefer` header on every attempt (delta rounds ask for bigger pages).
@@ -194,7 +198,7 @@ pub async fn send_to_graph_with<E: Effects>(
     config: &ClientConfig,
     call: GraphCall,
     prefer: Option<&str>,
-) -> Result<GraphAnswer, Failure> {
+) -> Result<Box<GraphAnswer>, Failure> {
     let GraphCall {
         mut method,
         mut url,
@@ -268,87 +272,91 @@ pub async fn send_to_graph_with<E: Effects>(
         };
         attempts.sent += 1;
         attempts.client_request_id = Some(client_request_id);
-        let response = match effects.send(&request, config.retry.timeout_ms).await {
-            Ok(response) => response,
-            Err(failure @ (SendError::Timeout | SendError::Network(_))) if safe_to_retry => {
-                let retries = &mut attempts.retries;
-                match after_failure(effects, &config.retry, retries, Class::Transport, None).await?
-                {
-                    AfterFailure::TryAgain => continue,
-                    AfterFailure::GiveUp(_) => {
-                        return Err(attempts.finish_transport(failure, config, &token))
+        // A failure that may be retried: its class, the wait the service asked for, and how the call
+        // fails once retries are spent. One wait serves both kinds.
+        let (class, retry_after, mut failure) = match effects
+            .send(&request, config.retry.timeout_ms)
+            .await
+        {
+            Err(failure @ (SendError::Timeout | SendError::Network(_))) if safe_to_retry => (
+                Class::Transport,
+                None,
+                attempts.finish_transport(failure, config, &token),
+            ),
+            Err(failure) => return Err(attempts.finish_transport(failure, config, &token)),
+            Ok(response) => match classify_status(response.status) {
+                Class::Success => {
+                    return Ok(Box::new(GraphAnswer {
+                        response,
+                        attempts: attempts.sent,
+                        client_request_id: attempts.client_request_id.unwrap_or_default(),
+                    }))
+                }
+                Class::Unauthorized if !refreshed && effects.can_refresh_token() => {
+                    // One forced refresh: a cached token may have been revoked or expired early.
+                    refreshed = true;
+                    force_refresh = true;
+                    continue;
+                }
+                class @ (Class::Throttled | Class::Unavailable) => (
+                    class,
+                    retry_after_of(&response, effects.now_ms()),
+                    attempts.finish(protocol::graph_error(&response, &[&token])),
+                ),
+                Class::Redirect => {
+                    let target = response
+                        .header("location")
+                        .and_then(|location| resolve_location(&url, location));
+                    match target {
+                        Some(next)
+                            if config.is_under_graph_root(&next) && redirects < MAX_REDIRECTS =>
+                        {
+                            redirects += 1;
+                            // 303, and 301/302 after a POST, turn into a GET without a body, as
+                            // fetch does.
+                            if response.status == 303
+                                || (matches!(response.status, 301 | 302) && method == Method::Post)
+                            {
+                                method = Method::Get;
+                                body = None;
+                            }
+                            url = next;
+                            continue;
+                        }
+                        Some(_) if redirects >= MAX_REDIRECTS => {
+                            return Err(attempts.finish(MailboxError::new(
+                                ErrorCode::GraphError,
+                                "Microsoft Graph redirected too many times",
+                            )))
+                        }
+                        _ => {
+                            let mut error = MailboxError::new(
+                                ErrorCode::UntrustedImportUrl,
+                                "Microsoft Graph redirected outside the configured graphBaseUrl; the token was not sent there",
+                            );
+                            error.status = Some(response.status);
+                            error.request_id = response.header("request-id").map(Into::into);
+                            return Err(attempts.finish(error));
+                        }
                     }
                 }
-            }
-            Err(failure) => return Err(attempts.finish_transport(failure, config, &token)),
-        };
-        match classify_status(response.status) {
-            Class::Success => {
-                return Ok(GraphAnswer {
-                    response,
-                    attempts: attempts.sent,
-                    client_request_id: attempts.client_request_id.unwrap_or_default(),
-                })
-            }
-            Class::Unauthorized if !refreshed && effects.can_refresh_token() => {
-                // One forced refresh: a cached token may have been revoked or expired early.
-                refreshed = true;
-                force_refresh = true;
-            }
-            class @ (Class::Throttled | Class::Unavailable) => {
-                let retry_after = retry_after_of(&response, effects.now_ms());
-                let retries = &mut attempts.retries;
-                let next =
-                    after_failure(effects, &config.retry, retries, class, retry_after).await?;
-                if let AfterFailure::GiveUp(reason) = next {
+                Class::Unauthorized | Class::Final | Class::Transport => {
                     let mut error = protocol::graph_error(&response, &[&token]);
-                    reason.annotate(&mut error, retry_after, TOO_LONG);
+                    if response.status == 401 {
+                        let hint = protocol::unauthorized_hint(effects.can_refresh_token());
+                        error.message.push_str(hint);
+                    }
                     return Err(attempts.finish(error));
                 }
+            },
+        };
+        let retries = &mut attempts.retries;
+        let next = after_failure(effects, &config.retry, retries, class, retry_after).await?;
+        if let AfterFailure::GiveUp(reason) = next {
+            if let Failure::Error(error) = &mut failure {
+                reason.annotate(error, retry_after, TOO_LONG);
             }
-            Class::Redirect => {
-                let target = response
-                    .header("location")
-                    .and_then(|location| resolve_location(&url, location));
-                match target {
-                    Some(next)
-                        if config.is_under_graph_root(&next) && redirects < MAX_REDIRECTS =>
-                    {
-                        redirects += 1;
-                        // 303, and 301/302 after a POST, turn into a GET without a body, as fetch does.
-                        if response.status == 303
-                            || (matches!(response.status, 301 | 302) && method == Method::Post)
-                        {
-                            method = Method::Get;
-                            body = None;
-                        }
-                        url = next;
-                    }
-                    Some(_) if redirects >= MAX_REDIRECTS => {
-                        return Err(attempts.finish(MailboxError::new(
-                            ErrorCode::GraphError,
-                            "Microsoft Graph redirected too many times",
-                        )))
-                    }
-                    _ => {
-                        let mut error = MailboxError::new(
-                            ErrorCode::UntrustedImportUrl,
-                            "Microsoft Graph redirected outside the configured graphBaseUrl; the token was not sent there",
-                        );
-                        error.status = Some(response.status);
-                        error.request_id = response.header("request-id").map(Into::into);
-                        return Err(attempts.finish(error));
-                    }
-                }
-            }
-            Class::Unauthorized | Class::Final | Class::Transport => {
-                let mut error = protocol::graph_error(&response, &[&token]);
-                if response.status == 401 {
-                    let hint = protocol::unauthorized_hint(effects.can_refresh_token());
-                    error.message.push_str(hint);
-                }
-                return Err(attempts.finish(error));
-            }
+            return Err(failure);
         }
     }
 }

@@ -8,11 +8,10 @@
 //! the importer, and a batch asks for as many ids as fit [`BATCH_BYTES`] at the size of the largest item
 //! seen so far (at most 20, Graph's limit per call).
 
-use alloc::collections::VecDeque;
-use alloc::string::String;
-use alloc::vec::Vec;
-
 use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::{self, Vec};
+use core::cell::RefCell;
 
 use crate::config::ClientConfig;
 use crate::error::{ErrorCode, MailboxError};
@@ -21,6 +20,8 @@ use crate::flows::bulk::{
 };
 use crate::flows::bulk::{Report, Stopped};
 use crate::flows::client::Failure;
+use crate::flows::copy_folders::state::CopiedItem;
+use crate::flows::copy_folders::store::ItemStore;
 use crate::flows::reader::export_items;
 use crate::flows::Client;
 use crate::transport::Effects;
@@ -129,26 +130,6 @@ pub fn export_failure(code: &str, message: &str) -> MailboxError {
     error
 }
 
-/// An exported item ready to import, or why it cannot be.
-fn into_import(item: ExportedItem, folder_id: &str) -> Result<ImportItem, MailboxError> {
-    if let Some((code, message)) = &item.error {
-        return Err(export_failure(code, message));
-    }
-    match item.data {
-        Some(data) if !data.is_empty() => Ok(ImportItem {
-            folder_id: folder_id.into(),
-            data: ItemData::Base64(data),
-            mode: Mode::Create,
-            item_id: None,
-            change_key: None,
-        }),
-        _ => Err(MailboxError::new(
-            ErrorCode::InvalidResponse,
-            "exportItems returned no data for this item",
-        )),
-    }
-}
-
 /// The export side of a copy, shared by copyItems and copyFolders: batches sized by the largest item seen
 /// so far ([`next_batch_len`]), and a failure every later export would meet again (no access, no such
 /// mailbox) remembered, so that later ids fail with it without asking Graph.
@@ -215,36 +196,179 @@ impl<'a, E: Effects> BatchExporter<'a, E> {
     }
 }
 
-/// The export side of a copy, pulled by the importer one item at a time.
-struct ExportingSource<'a, E: Effects> {
-    job: &'a CopyJob<'a>,
-    exporter: BatchExporter<'a, E>,
-    /// Position in `job.item_ids` of the next id to export.
-    next_id: usize,
-    /// Exported (or failed) items not yet handed to the importer: at most one batch.
-    ready: VecDeque<(String, Result<ImportItem, MailboxError>)>,
+/// One item a copy exports and imports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    /// The item's id in the source mailbox: what is exported, and the result's `sourceItemId`.
+    pub source_id: String,
+    /// Its change key as the round listed it, until the export says what was actually copied.
+    pub source_change_key: Option<String>,
+    /// `None`: create; else the copy to update (its item id and change key).
+    pub update: Option<(String, String)>,
+    /// A create of an item the map does not know: a store records it ahead of its post, and records
+    /// `None` again should it fail. (A retried item stays `outcomeUnknown` whatever the retry gives.)
+    pub write_ahead: bool,
 }
 
-impl<E: Effects> ExportingSource<'_, E> {
+/// The export side of a copy, as an [`ItemSource`] for the bulk importer: planned items are exported in
+/// batches and handed over as creates, or as updates of their known copies (copyFolders). With the
+/// caller's item store, a create is recorded `outcomeUnknown` before the importer has it (it posts what
+/// it pulls at once).
+pub struct ExportingSource<'a, E: Effects> {
+    /// The folder of the target mailbox every item is imported into.
+    pub target_folder: &'a str,
+    /// The items to copy, in order; item `i` of it is the importer's item `i`.
+    pub planned: &'a [Planned],
+    /// Position in `planned` of the next item to export, and of the next to hand over (the items between
+    /// them are the batch exported last).
+    next: usize,
+    taken: usize,
+    /// That batch's exports not yet handed over, in plan order, or the error all of them failed with.
+    exported: vec::IntoIter<ExportedItem>,
+    batch_error: Option<MailboxError>,
+    exporter: BatchExporter<'a, E>,
+    /// The source's change key of each item as exported (what was actually copied), by plan position;
+    /// shared with whoever records the items as they settle.
+    exported_keys: &'a RefCell<Vec<Option<String>>>,
+    /// The caller's store, where creates are recorded ahead of their posts.
+    write_ahead: Option<&'a dyn ItemStore>,
+    /// An item recorded ahead whose pull was given up before the importer had it (the run stopped):
+    /// never sent, so its record is to be undone.
+    pub announced: Option<String>,
+}
+
+// By hand: the caller's store is not `Debug`. Exports waiting to be handed over are counted, not printed.
+impl<E: Effects> core::fmt::Debug for ExportingSource<'_, E> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ExportingSource")
+            .field("target_folder", &self.target_folder)
+            .field("planned", &self.planned.len())
+            .field("next", &self.next)
+            .field("taken", &self.taken)
+            .field("exported", &self.exported.len())
+            .field("batch_error", &self.batch_error)
+            .field("exporter", &self.exporter)
+            .field("write_ahead", &self.write_ahead.is_some())
+            .field("announced", &self.announced)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a, E: Effects> ExportingSource<'a, E> {
+    /// A source over `planned`, exported from `mailbox` and imported into `target_folder`; resets
+    /// `exported_keys` to the plan's change keys.
+    pub fn new(
+        effects: &'a E,
+        config: &'a ClientConfig,
+        mailbox: &'a str,
+        target_folder: &'a str,
+        planned: &'a [Planned],
+        exported_keys: &'a RefCell<Vec<Option<String>>>,
+        write_ahead: Option<&'a dyn ItemStore>,
+    ) -> Self {
+        *exported_keys.borrow_mut() = planned
+            .iter()
+            .map(|p| p.source_change_key.clone())
+            .collect();
+        Self {
+            target_folder,
+            planned,
+            next: 0,
+            taken: 0,
+            exported: Vec::new().into_iter(),
+            batch_error: None,
+            exporter: BatchExporter::new(effects, config, mailbox),
+            exported_keys,
+            write_ahead,
+            announced: None,
+        }
+    }
+
+    fn to_import(&self, planned: &Planned, item: ExportedItem) -> Pulled {
+        let id = Some(planned.source_id.clone());
+        if let Some((code, message)) = &item.error {
+            return Pulled::Invalid(export_failure(code, message), id);
+        }
+        let Some(data) = item.data.filter(|d| !d.is_empty()) else {
+            let error = MailboxError::new(
+                ErrorCode::InvalidResponse,
+                "exportItems returned no data for this item",
+            );
+            return Pulled::Invalid(error, id);
+        };
+        let (mode, item_id, change_key) = match &planned.update {
+            None => (Mode::Create, None, None),
+            Some((item_id, change_key)) => (
+                Mode::Update,
+                Some(item_id.clone()),
+                Some(change_key.clone()),
+            ),
+        };
+        let item = ImportItem {
+            folder_id: self.target_folder.into(),
+            data: ItemData::Base64(data),
+            mode,
+            item_id,
+            change_key,
+        };
+        Pulled::Item(item, id)
+    }
+
     async fn export_next_batch(&mut self) {
-        let ids = self.job.item_ids;
-        let end = (self.next_id + self.exporter.next_batch_len()).min(ids.len());
-        let batch = &ids[self.next_id..end];
-        self.next_id = end;
-        match self.exporter.export(batch).await {
+        let start = self.next;
+        let end = (start + self.exporter.next_batch_len()).min(self.planned.len());
+        self.next = end;
+        let ids: Vec<String> = self.planned[start..end]
+            .iter()
+            .map(|p| p.source_id.clone())
+            .collect();
+        // export_items answers in input order, one per id.
+        match self.exporter.export(&ids).await {
             Ok(exported) => {
-                for item in exported {
-                    let id = item.item_id.clone();
-                    self.ready
-                        .push_back((id, into_import(item, self.job.folder_id)));
-                }
+                self.exported = exported.into_iter();
+                self.batch_error = None;
             }
             Err(error) => {
-                for id in batch {
-                    self.ready.push_back((id.clone(), Err(error.clone())));
-                }
+                self.exported = Vec::new().into_iter();
+                self.batch_error = Some(error);
             }
         }
+    }
+
+    async fn pull(&mut self) -> Pulled {
+        if self.taken == self.next {
+            if self.next >= self.planned.len() {
+                return Pulled::End;
+            }
+            self.export_next_batch().await;
+        }
+        let position = self.taken;
+        self.taken += 1;
+        let planned = &self.planned[position];
+        let pulled = match (&self.batch_error, self.exported.next()) {
+            (Some(error), _) => Pulled::Invalid(error.clone(), Some(planned.source_id.clone())),
+            (None, Some(item)) => {
+                if item.change_key.is_some() {
+                    self.exported_keys.borrow_mut()[position] = item.change_key.clone();
+                }
+                self.to_import(planned, item)
+            }
+            (None, None) => Pulled::End,
+        };
+        if let (Some(store), Pulled::Item(_, Some(id))) = (self.write_ahead, &pulled) {
+            if planned.write_ahead {
+                self.announced = Some(id.clone());
+                if store
+                    .set(id, Some(&CopiedItem::OutcomeUnknown))
+                    .await
+                    .is_err()
+                {
+                    return Pulled::Failed;
+                }
+                self.announced = None;
+            }
+        }
+        pulled
     }
 }
 
@@ -254,37 +378,35 @@ impl<E: Effects> ItemSource for ExportingSource<'_, E> {
     }
 }
 
-impl<E: Effects> ExportingSource<'_, E> {
-    async fn pull(&mut self) -> Pulled {
-        if self.ready.is_empty() {
-            if self.next_id >= self.job.item_ids.len() {
-                return Pulled::End;
-            }
-            self.export_next_batch().await;
-        }
-        match self.ready.pop_front() {
-            Some((id, Ok(item))) => Pulled::Item(item, Some(id)),
-            Some((id, Err(error))) => Pulled::Invalid(error, Some(id)),
-            None => Pulled::End,
-        }
-    }
-}
-
 /// Copies `job.item_ids` from the source mailbox into `job.folder_id` of the target, through the
 /// client's import sessions. Every id settles exactly once, in the report's input order, with its `source_item_id`.
 /// `job` must have passed [`CopyJob::validate`].
-pub async fn copy_items<E: Effects, O: Observer>(
+pub async fn copy_items<E: Effects>(
     client: Client<'_, E>,
     job: &CopyJob<'_>,
-    observer: &mut O,
+    observer: &mut dyn Observer,
     options: &BulkOptions,
 ) -> Result<Report, (Stopped, Report)> {
-    let mut source = ExportingSource {
-        job,
-        exporter: BatchExporter::new(client.effects, client.config, job.source_mailbox),
-        next_id: 0,
-        ready: VecDeque::new(),
-    };
+    let planned: Vec<Planned> = job
+        .item_ids
+        .iter()
+        .map(|id| Planned {
+            source_id: id.clone(),
+            source_change_key: None,
+            update: None,
+            write_ahead: false,
+        })
+        .collect();
+    let exported_keys = RefCell::new(Vec::new());
+    let mut source = ExportingSource::new(
+        client.effects,
+        client.config,
+        job.source_mailbox,
+        job.folder_id,
+        &planned,
+        &exported_keys,
+        None,
+    );
     import_items(client, job.target_mailbox, &mut source, observer, options).await
 }
 
@@ -340,7 +462,7 @@ mod tests {
             folder_id: folder,
         };
         assert!(job("MBX:s", &good, "MBX:t", "f").validate().is_ok());
-        let message = |j: CopyJob| j.validate().unwrap_err().message;
+        let message = |j: CopyJob| j.validate().unwrap_err().message.clone();
         assert!(message(job("", &good, "MBX:t", "f")).starts_with("source.mailboxId"));
         assert!(message(job("MBX:s", &good, "..", "f")).starts_with("target.mailboxId"));
         assert!(message(job("MBX:s", &good, "MBX:t", "")).starts_with("target.folderId"));

@@ -4,6 +4,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::future::Future;
 
 use crate::codec::json::Value;
 use crate::config::ClientConfig;
@@ -54,18 +55,19 @@ pub async fn delta_page<E: Effects>(
     Ok(page)
 }
 
-/// Reads a whole round from `first`: every page.
+/// Reads a whole round from `first` (or fails with its error, so that callers that check their
+/// arguments can hand back this future instead of wrapping it in one of their own): every page.
 pub async fn delta_round<E: Effects>(
     effects: &E,
     config: &ClientConfig,
-    first: String,
+    first: Result<String, MailboxError>,
 ) -> Result<Changes, Failure> {
     let mut changes = Changes {
         changed: Vec::new(),
         removed: Vec::new(),
         delta_link: String::new(),
     };
-    let mut url = first;
+    let mut url = first?;
     for _ in 0..MAX_PAGES {
         let page = delta_page(effects, config, &url).await?;
         changes.changed.extend(page.changed);
@@ -114,34 +116,33 @@ pub fn item_round_start(
 /// `listItemChanges`: without `delta_link`, every item of the folder (received at or after
 /// `received_since`, when given) and a deltaLink; with one, what changed since. Everything is checked
 /// before any request, the deltaLink included (the token goes only under the Graph root).
-pub async fn list_item_changes<E: Effects>(
-    effects: &E,
-    config: &ClientConfig,
+pub fn list_item_changes<'a, E: Effects>(
+    effects: &'a E,
+    config: &'a ClientConfig,
     mailbox: &str,
     folder: &str,
     delta_link: Option<&str>,
     received_since: Option<&str>,
-) -> Result<Changes, Failure> {
-    let first = item_round_start(config, mailbox, folder, delta_link, received_since)?;
-    delta_round(effects, config, first).await
+) -> impl Future<Output = Result<Changes, Failure>> + 'a {
+    let first = item_round_start(config, mailbox, folder, delta_link, received_since);
+    delta_round(effects, config, first)
 }
 
 /// The folders/delta round of a whole mailbox (every folder of the hierarchy), or what changed since
 /// `delta_link`.
-pub async fn list_folder_changes<E: Effects>(
-    effects: &E,
-    config: &ClientConfig,
+pub fn list_folder_changes<'a, E: Effects>(
+    effects: &'a E,
+    config: &'a ClientConfig,
     mailbox: &str,
     delta_link: Option<&str>,
     include_hidden: bool,
-) -> Result<Changes, Failure> {
-    validate_mailbox_id(mailbox)?;
-    let first = match delta_link {
+) -> impl Future<Output = Result<Changes, Failure>> + 'a {
+    let first = validate_mailbox_id(mailbox).and_then(|()| match delta_link {
         Some(link) => {
             check_delta_link(config, link, "the state's folders deltaLink")?;
-            link.into()
+            Ok(link.into())
         }
-        None => folders_delta_url(config, mailbox, include_hidden),
-    };
-    delta_round(effects, config, first).await
+        None => Ok(folders_delta_url(config, mailbox, include_hidden)),
+    });
+    delta_round(effects, config, first)
 }

@@ -253,7 +253,9 @@ pub async fn request_app_token<E: Effects>(
         let sent = effects
             .send(&credentials.token_request(), policy.timeout_ms)
             .await;
-        let mut error = match sent {
+        // A failure that may be retried: its class, the wait Entra asked for, and the error once retries
+        // are spent. One wait serves both kinds.
+        let (class, retry_after, mut error) = match sent {
             Ok(response) => {
                 let class = classify_status(response.status);
                 if class == Class::Success {
@@ -265,40 +267,31 @@ pub async fn request_app_token<E: Effects>(
                     );
                 }
                 let retry_after = retry_after_of(&response, effects.now_ms());
-                match after_failure(effects, policy, &mut retries, class, retry_after).await? {
-                    AfterFailure::TryAgain => continue,
-                    AfterFailure::GiveUp(reason) => {
-                        let mut error = entra_error(&response, &credentials.client_secret);
-                        reason.annotate(&mut error, retry_after, TOO_LONG);
-                        error
-                    }
-                }
+                let error = entra_error(&response, &credentials.client_secret);
+                (class, retry_after, error)
             }
             Err(SendError::Aborted) => return Err(Failure::Aborted),
             Err(failure) => {
-                let class = match failure {
-                    SendError::HiddenRedirect => Class::Final,
-                    _ => Class::Transport,
-                };
-                if let AfterFailure::TryAgain =
-                    after_failure(effects, policy, &mut retries, class, None).await?
-                {
-                    continue;
-                }
-                match failure {
-                    SendError::Timeout => MailboxError::new(
+                let unreachable = "Could not reach Entra ID's token endpoint";
+                let (class, code, message) = match failure {
+                    SendError::Timeout => (
+                        Class::Transport,
                         ErrorCode::Timeout,
                         "Entra ID's token endpoint did not answer in time",
                     ),
-                    _ => MailboxError::new(
-                        ErrorCode::Network,
-                        "Could not reach Entra ID's token endpoint",
-                    ),
-                }
+                    SendError::HiddenRedirect => (Class::Final, ErrorCode::Network, unreachable),
+                    _ => (Class::Transport, ErrorCode::Network, unreachable),
+                };
+                (class, None, MailboxError::new(code, message))
             }
         };
-        error.attempts = attempts;
-        return Err(error.into());
+        if let AfterFailure::GiveUp(reason) =
+            after_failure(effects, policy, &mut retries, class, retry_after).await?
+        {
+            reason.annotate(&mut error, retry_after, TOO_LONG);
+            error.attempts = attempts;
+            return Err(error.into());
+        }
     }
 }
 
@@ -534,7 +527,8 @@ mod tests {
 
     #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn options_are_checked() {
-        let message = |raw: RawAppOptions| AppCredentials::from_raw(raw).unwrap_err().message;
+        let message =
+            |raw: RawAppOptions| AppCredentials::from_raw(raw).unwrap_err().message.clone();
         assert!(message(RawAppOptions {
             tenant_id: Some("a/b".into()),
             ..raw()

@@ -58,10 +58,10 @@ impl<'a, T> Flights<'a, T> {
     }
 
     /// The next output, or `None` when nothing is in flight.
-    pub async fn next(&mut self) -> Option<T> {
-        if self.is_empty() {
-            return None;
-        }
-        Some(poll_fn(|cx| self.poll_next(cx)).await)
+    pub fn next_output(&mut self) -> impl Future<Output = Option<T>> + use<'_, 'a, T> {
+        poll_fn(|cx| match self.is_empty() {
+            true => Poll::Ready(None),
+            false => self.poll_next(cx).map(Some),
+        })
     }
 }

@@ -84,21 +84,14 @@ impl NewFolder<'_> {
     }
 }
 
-/// The child of `parent` named `name` (without regard to case), hidden children included.
-pub async fn find_child<E: Effects>(
-    effects: &E,
-    config: &ClientConfig,
-    mailbox: &str,
-    parent: Option<&str>,
-    name: &str,
-) -> Result<Option<Value>, Failure> {
-    let children = list_folders(effects, config, mailbox, parent, true).await?;
-    Ok(children.into_iter().find(|child| {
+/// The child named `name` (without regard to case) among `children`.
+fn find_child(children: Vec<Value>, name: &str) -> Option<Value> {
+    children.into_iter().find(|child| {
         child
             .get_str("displayName")
             .is_some_and(|n| same_name(n, name))
             && child.get_str("id").is_some_and(|id| !id.is_empty())
-    }))
+    })
 }
 
 /// `createFolder`. A create is not safe to repeat, so it is sent once. When Graph says the name is taken
@@ -129,7 +122,9 @@ pub async fn create_folder<E: Effects>(
     if !unanswered && !is_name_taken(&error) {
         return Err(error.into());
     }
-    match find_child(effects, config, mailbox, folder.parent, folder.display_name).await {
+    // The parent's children, hidden ones included.
+    let children = list_folders(effects, config, mailbox, folder.parent, true).await;
+    match children.map(|children| find_child(children, folder.display_name)) {
         Ok(Some(existing)) => Ok(FolderCreated::Existing(existing)),
         _ => Err(error.into()),
     }

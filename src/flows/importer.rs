@@ -2,10 +2,11 @@
 //! renewed before it expires or once after the import host refuses it, and switched to the archive
 //! mailbox a 409 names. Concurrent posts that need a new session wait for one createImportSession.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
-use core::future::poll_fn;
+use core::future::{poll_fn, Future};
 use core::task::{Poll, Waker};
 
 use crate::config::ClientConfig;
@@ -171,8 +172,12 @@ impl Drop for CreatingGuard<'_> {
 impl SessionStore {
     /// Waits for a place among `mailbox`'s posts in flight (at most `limit`), so that every call of a
     /// client together respects Exchange's per-mailbox limit.
-    async fn permit<'a>(&'a self, mailbox: &'a str, limit: usize) -> PostPermit<'a> {
-        poll_fn(|cx| {
+    fn permit<'a>(
+        &'a self,
+        mailbox: &'a str,
+        limit: usize,
+    ) -> impl Future<Output = PostPermit<'a>> + 'a {
+        poll_fn(move |cx| {
             let mut posting = self.posting.borrow_mut();
             let at = match posting.iter().position(|(m, _, _)| m == mailbox) {
                 Some(at) => at,
@@ -184,7 +189,10 @@ impl SessionStore {
             let (_, count, waiters) = &mut posting[at];
             if *count < limit {
                 *count += 1;
-                Poll::Ready(())
+                Poll::Ready(PostPermit {
+                    store: self,
+                    mailbox,
+                })
             } else {
                 if !waiters.iter().any(|w| w.will_wake(cx.waker())) {
                     waiters.push(cx.waker().clone());
@@ -192,11 +200,6 @@ impl SessionStore {
                 Poll::Pending
             }
         })
-        .await;
-        PostPermit {
-            store: self,
-            mailbox,
-        }
     }
 
     /// Where items for `folder` of `mailbox` go, if a 409 has said.
@@ -267,7 +270,9 @@ impl SessionStore {
                     waited_for = Some(attempt);
                     self.until_created(mailbox, attempt).await;
                 }
-                None => return self.create(effects, config, mailbox).await,
+                // Boxed: a creation is rare (once per mailbox and hour), and its future would
+                // otherwise live inside every post's.
+                None => return Box::pin(self.create(effects, config, mailbox)).await,
             }
         }
     }
@@ -302,8 +307,12 @@ impl SessionStore {
     }
 
     /// Resolves once `mailbox`'s slot is no longer creation `attempt`.
-    async fn until_created(&self, mailbox: &str, attempt: u64) {
-        poll_fn(|cx| match self.slots.borrow_mut().get_mut(mailbox) {
+    fn until_created<'a>(
+        &'a self,
+        mailbox: &'a str,
+        attempt: u64,
+    ) -> impl Future<Output = ()> + 'a {
+        poll_fn(move |cx| match self.slots.borrow_mut().get_mut(mailbox) {
             Some(Slot::Creating {
                 attempt: current,
                 waiters,
@@ -316,7 +325,6 @@ impl SessionStore {
             }
             _ => Poll::Ready(()),
         })
-        .await
     }
 }
 
@@ -416,8 +424,53 @@ pub async fn import_item<E: Effects>(
         }
         let sent_answer = effects.send(&request, config.retry.timeout_ms).await;
         drop(permit);
-        let response = match sent_answer {
-            Ok(response) => response,
+        // A failure that may be retried: its class, the wait the service asked for, and the error the
+        // item fails with once retries are spent. One wait serves both kinds.
+        let (class, retry_after, mut error) = match sent_answer {
+            Ok(response) => match classify_import_answer(&response, &session.import_url, item.mode)
+            {
+                ImportAnswer::Imported(imported) => return Ok(imported),
+                ImportAnswer::SessionRejected(_) if !renewed => {
+                    renewed = true;
+                    store.invalidate(&target, &session.import_url);
+                    continue;
+                }
+                ImportAnswer::WrongMailbox(archive, _) if !switched && archive != target => {
+                    switched = true;
+                    store.remember_archive(mailbox, &item.folder_id, &archive);
+                    target = archive;
+                    continue;
+                }
+                ImportAnswer::Retryable(error) => (
+                    classify_status(response.status),
+                    retry_after_of(&response, effects.now_ms()),
+                    error,
+                ),
+                ImportAnswer::SessionRejected(mut error)
+                    if error.status == Some(404)
+                        && !said_expired(&error.message)
+                        && !needs_renewal(&session, effects.now_ms(), 0) =>
+                {
+                    // A session created moments ago, still within its expirationDateTime, refused
+                    // too: whether the import host means "no such folder" or "no such session" by 404
+                    // is not documented, and the folder is the likelier. Only a guess: when the host
+                    // said the session expired, or the session's own expiry is past, the answer is
+                    // `sessionExpired` (the arm below).
+                    error.code = ErrorCode::NotFound;
+                    error.message.push_str(
+                        "; a new session was refused as well, so the folder (item.folderId) probably does not exist in this mailbox",
+                    );
+                    return Err(fail(error));
+                }
+                ImportAnswer::MaybeImported(mut error) => {
+                    error.message.push_str(MAYBE_IMPORTED);
+                    return Err(fail(error));
+                }
+                ImportAnswer::SessionRejected(error)
+                | ImportAnswer::WrongMailbox(_, error)
+                | ImportAnswer::Unreadable(error)
+                | ImportAnswer::Final(error) => return Err(fail(error)),
+            },
             Err(SendError::Aborted) if item.mode == Mode::Create => {
                 return Err(outcome_unknown("aborted", sent))
             }
@@ -435,70 +488,25 @@ pub async fn import_item<E: Effects>(
                 ErrorCode::UntrustedImportUrl,
                 "The import host answered with a redirect; redirects from it are never followed",
             ))),
-            Err(failure) => {
-                // An update: the change key makes a second attempt safe.
-                let (code, what) = match failure {
-                    SendError::Timeout => {
-                        (ErrorCode::Timeout, "The import host did not answer in time")
-                    }
-                    _ => (ErrorCode::Network, "Could not reach the import host"),
-                };
-                match after_failure(effects, &config.retry, &mut retries, Class::Transport, None)
-                    .await
-                {
-                    Ok(AfterFailure::TryAgain) => continue,
-                    Ok(AfterFailure::GiveUp(_)) => return Err(fail(MailboxError::new(code, what))),
-                    Err(_) => return Err(ItemError::Aborted),
-                }
-            }
+            // An update: the change key makes a second attempt safe.
+            Err(SendError::Timeout) => (
+                Class::Transport,
+                None,
+                MailboxError::new(ErrorCode::Timeout, "The import host did not answer in time"),
+            ),
+            Err(SendError::Network(_)) => (
+                Class::Transport,
+                None,
+                MailboxError::new(ErrorCode::Network, "Could not reach the import host"),
+            ),
         };
-        match classify_import_answer(&response, &session.import_url, item.mode) {
-            ImportAnswer::Imported(imported) => return Ok(imported),
-            ImportAnswer::SessionRejected(_) if !renewed => {
-                renewed = true;
-                store.invalidate(&target, &session.import_url);
-            }
-            ImportAnswer::WrongMailbox(archive, _) if !switched && archive != target => {
-                switched = true;
-                store.remember_archive(mailbox, &item.folder_id, &archive);
-                target = archive;
-            }
-            ImportAnswer::Retryable(mut error) => {
-                let retry_after = retry_after_of(&response, effects.now_ms());
-                let class = classify_status(response.status);
-                match after_failure(effects, &config.retry, &mut retries, class, retry_after).await
-                {
-                    Ok(AfterFailure::TryAgain) => {}
-                    Ok(AfterFailure::GiveUp(reason)) => {
-                        reason.annotate(&mut error, retry_after, TOO_LONG);
-                        return Err(fail(error));
-                    }
-                    Err(_) => return Err(ItemError::Aborted),
-                }
-            }
-            ImportAnswer::SessionRejected(mut error)
-                if error.status == Some(404)
-                    && !said_expired(&error.message)
-                    && !needs_renewal(&session, effects.now_ms(), 0) =>
-            {
-                // A session created moments ago, still within its expirationDateTime, refused too: whether
-                // the import host means "no such folder" or "no such session" by 404 is not documented,
-                // and the folder is the likelier. Only a guess: when the host said the session expired, or
-                // the session's own expiry is past, the answer is `sessionExpired` (the arm below).
-                error.code = ErrorCode::NotFound;
-                error.message.push_str(
-                    "; a new session was refused as well, so the folder (item.folderId) probably does not exist in this mailbox",
-                );
+        match after_failure(effects, &config.retry, &mut retries, class, retry_after).await {
+            Ok(AfterFailure::TryAgain) => {}
+            Ok(AfterFailure::GiveUp(reason)) => {
+                reason.annotate(&mut error, retry_after, TOO_LONG);
                 return Err(fail(error));
             }
-            ImportAnswer::MaybeImported(mut error) => {
-                error.message.push_str(MAYBE_IMPORTED);
-                return Err(fail(error));
-            }
-            ImportAnswer::SessionRejected(error)
-            | ImportAnswer::WrongMailbox(_, error)
-            | ImportAnswer::Unreadable(error)
-            | ImportAnswer::Final(error) => return Err(fail(error)),
+            Err(_) => return Err(ItemError::Aborted),
         }
     }
 }

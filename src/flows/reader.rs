@@ -4,6 +4,7 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::future::Future;
 
 use crate::codec::json::{self, Value};
 use crate::config::ClientConfig;
@@ -53,13 +54,23 @@ pub async fn list_pages<E: Effects>(
 }
 
 /// Every value of a collection from its first page on, as [`list_pages`] reads them.
-pub async fn list_all<E: Effects>(
+pub fn list_all<'a, E: Effects>(
+    effects: &'a E,
+    config: &'a ClientConfig,
+    first: GraphCall,
+) -> impl Future<Output = Result<Vec<Value>, Failure>> + 'a {
+    list_from(effects, config, Ok(first))
+}
+
+/// [`list_all`] from a first call that may have failed its checks: the listings hand back this future
+/// rather than wrap it in a state machine each.
+async fn list_from<E: Effects>(
     effects: &E,
     config: &ClientConfig,
-    first: GraphCall,
+    first: Result<GraphCall, MailboxError>,
 ) -> Result<Vec<Value>, Failure> {
     let mut values = Vec::new();
-    list_pages(effects, config, first, &mut |page| {
+    list_pages(effects, config, first?, &mut |page| {
         if let Some(Value::Array(page)) = json::parse(page) {
             values.extend(page);
         }
@@ -69,15 +80,15 @@ pub async fn list_all<E: Effects>(
 }
 
 /// Top-level folders of `mailbox`, or the children of `parent`: every page. Ids are checked before any request.
-pub async fn list_folders<E: Effects>(
-    effects: &E,
-    config: &ClientConfig,
+pub fn list_folders<'a, E: Effects>(
+    effects: &'a E,
+    config: &'a ClientConfig,
     mailbox: &str,
     parent: Option<&str>,
     include_hidden: bool,
-) -> Result<Vec<Value>, Failure> {
-    let first = prepare_list_folders(config, mailbox, parent, include_hidden)?;
-    list_all(effects, config, first).await
+) -> impl Future<Output = Result<Vec<Value>, Failure>> + 'a {
+    let first = prepare_list_folders(config, mailbox, parent, include_hidden);
+    list_from(effects, config, first)
 }
 
 /// A user's mailbox ids, from `/users/{user}/settings/exchange`.
@@ -143,7 +154,7 @@ pub async fn export_items<E: Effects>(
             let url = url.clone();
             flights.push(async move { (n, export_batch(effects, config, url, batch).await) });
         }
-        let Some((n, outcome)) = flights.next().await else {
+        let Some((n, outcome)) = flights.next_output().await else {
             break;
         };
         // export_batch answers one result per id asked for, so every slot exists.

@@ -258,40 +258,73 @@ impl CopyArgs {
             ));
         }
         let options = options_object(options)?;
-        let state = match field(&options, "state")? {
-            None => None,
-            Some(value) => {
-                let text = match value.as_string() {
-                    Some(text) => text,
-                    None => js_sys::JSON::stringify(&value)
-                        .ok()
-                        .and_then(|t| t.as_string())
+        let bulk = read_bulk_options(&options)?;
+        // Each member is read whatever came before, and the first error given at the end: an early return
+        // per member dropped everything read before it, a kilobyte of wasm.
+        let mut first = FirstError(None);
+        let state = field(&options, "state").and_then(|value| {
+            value
+                .map(|value| {
+                    value
+                        .as_string()
+                        .or_else(|| js_sys::JSON::stringify(&value).ok()?.as_string())
                         .ok_or_else(|| {
                             MailboxError::invalid_argument(
                                 "options.state must be a state copyFolders gave (JSON-able)",
                             )
-                        })?,
-                };
-                Some(CopyState::from_json(&text)?)
-            }
-        };
-        Ok(Self {
-            source_mailbox: read_member(source, "mailboxId", "source.mailboxId")?,
-            source_folder: read_optional_member(source, "folderId", "source.folderId")?,
-            target_mailbox: read_member(target, "mailboxId", "target.mailboxId")?,
-            target_parent: read_optional_member(target, "parentFolderId", "target.parentFolderId")?,
-            include_subfolders: flag_field(&options, "includeSubfolders")?.unwrap_or(true),
-            include_hidden: flag_field(&options, "includeHidden")?.unwrap_or(false),
-            include_search_folders: flag_field(&options, "includeSearchFolders")?.unwrap_or(false),
-            received_since: string_field(&options, "receivedSince")?,
-            retry_outcome_unknown: flag_field(&options, "retryOutcomeUnknown")?.unwrap_or(false),
+                        })
+                        .and_then(|text| CopyState::from_json(&text))
+                })
+                .transpose()
+        });
+        let state = first.keep(state);
+        let args = Self {
+            source_mailbox: first.keep(read_member(source, "mailboxId", "source.mailboxId")),
+            source_folder: first.keep(read_optional_member(source, "folderId", "source.folderId")),
+            target_mailbox: first.keep(read_member(target, "mailboxId", "target.mailboxId")),
+            target_parent: first.keep(read_optional_member(
+                target,
+                "parentFolderId",
+                "target.parentFolderId",
+            )),
+            include_subfolders: first
+                .keep(flag_field(&options, "includeSubfolders"))
+                .unwrap_or(true),
+            include_hidden: first
+                .keep(flag_field(&options, "includeHidden"))
+                .unwrap_or(false),
+            include_search_folders: first
+                .keep(flag_field(&options, "includeSearchFolders"))
+                .unwrap_or(false),
+            received_since: first.keep(string_field(&options, "receivedSince")),
+            retry_outcome_unknown: first
+                .keep(flag_field(&options, "retryOutcomeUnknown"))
+                .unwrap_or(false),
             state,
-            on_state: function_field(&options, "onState")?,
-            on_folder: function_field(&options, "onFolder")?,
-            item_store: field(&options, "itemStore")?
-                .map(|s| JsItemStore::read(&s))
-                .transpose()?,
-            bulk: read_bulk_options(&options)?,
+            on_state: first.keep(function_field(&options, "onState")),
+            on_folder: first.keep(function_field(&options, "onFolder")),
+            item_store: first.keep(
+                field(&options, "itemStore")
+                    .and_then(|s| s.map(|s| JsItemStore::read(&s)).transpose()),
+            ),
+            bulk,
+        };
+        match first.0 {
+            None => Ok(args),
+            Some(error) => Err(error),
+        }
+    }
+}
+
+/// The first of several errors.
+struct FirstError(Option<MailboxError>);
+
+impl FirstError {
+    /// What was read, or (keeping the first error) a placeholder for it.
+    fn keep<T: Default>(&mut self, read: Result<T, MailboxError>) -> T {
+        read.unwrap_or_else(|error| {
+            self.0.get_or_insert(error);
+            T::default()
         })
     }
 }

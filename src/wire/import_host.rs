@@ -381,7 +381,7 @@ mod tests {
     #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn data_written_into_a_body_is_checked() {
         let blank = item(Mode::Create, ItemData::Base64(String::new()));
-        let error = |result: Result<String, MailboxError>| result.unwrap_err().message;
+        let error = |result: Result<String, MailboxError>| result.unwrap_err().message.clone();
         assert_eq!(
             error(import_body_with(&blank, 0, |_| {})),
             "item.data is empty"

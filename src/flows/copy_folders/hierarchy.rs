@@ -6,7 +6,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::codec::json::Value;
-use crate::flows::copy_folders::mapping::{copy_order, mailbox_tops, SourceFolder};
+use crate::flows::copy_folders::mapping::{copy_order, mailbox_tops};
 use crate::flows::copy_folders::state::{CopyState, FolderEntry};
 
 /// What decides which folders a copy takes.
@@ -20,17 +20,6 @@ pub struct Scope<'a> {
     pub include_search_folders: bool,
 }
 
-fn known(entry: &FolderEntry) -> SourceFolder {
-    SourceFolder {
-        id: entry.source_id.clone(),
-        parent_id: entry.parent_id.clone(),
-        display_name: entry.display_name.clone(),
-        folder_type: entry.folder_type.clone(),
-        well_known_name: entry.well_known_name.clone(),
-        search_folder: false,
-    }
-}
-
 /// Applies a folders/delta round to `state.folders`. `first_round`: the round started without a
 /// deltaLink, so it lists every folder and the known ones not in it are gone.
 pub fn apply_folder_round(
@@ -42,17 +31,29 @@ pub fn apply_folder_round(
 ) {
     // Vectors scanned linearly: folders number in the hundreds, and each map type costs wasm.
     let old: Vec<FolderEntry> = core::mem::take(&mut state.folders);
-    let mut listed: Vec<SourceFolder> = Vec::new();
-    if !first_round {
-        listed.extend(old.iter().map(known));
-    }
-    for folder in changed.iter().filter_map(SourceFolder::from_graph) {
-        match listed.iter_mut().find(|f| f.id == folder.id) {
-            Some(known) => *known = folder,
+    let (mut listed, mut old) = match first_round {
+        true => (Vec::new(), old),
+        false => (old, Vec::new()),
+    };
+    for mut folder in changed.iter().filter_map(FolderEntry::from_graph) {
+        let at = listed.iter().position(|f| f.source_id == folder.source_id);
+        // A folder known before keeps its mapping and where its items rounds stand.
+        let before = match at {
+            Some(at) => Some(&mut listed[at]),
+            None => old.iter_mut().find(|f| f.source_id == folder.source_id),
+        };
+        if let Some(before) = before {
+            folder.target_id = before.target_id.take();
+            folder.delta_link = before.delta_link.take();
+            folder.round_link = before.round_link.take();
+            folder.round_gaps = before.round_gaps;
+        }
+        match at {
+            Some(at) => listed[at] = folder,
             None => listed.push(folder),
         }
     }
-    listed.retain(|f| !removed.contains(&f.id));
+    listed.retain(|f| !removed.contains(&f.source_id));
     let tops: Vec<String> = match scope.subtree_root {
         Some(root) => alloc::vec![String::from(root)],
         None if first_round || state.root_id.is_none() => {
@@ -63,33 +64,19 @@ pub fn apply_folder_round(
         None => listed
             .iter()
             .filter(|f| f.parent_id == state.root_id)
-            .map(|f| f.id.clone())
+            .map(|f| f.source_id.clone())
             .collect(),
     };
     let tops: Vec<&str> = tops.iter().map(String::as_str).collect();
-    let order = copy_order(
+    state.folders = copy_order(
         &listed,
         &tops,
         scope.include_subfolders,
         scope.include_search_folders,
     );
-    state.folders = order
-        .into_iter()
-        .map(|folder| {
-            let before = old.iter().find(|b| b.source_id == folder.id);
-            FolderEntry {
-                target_id: before.and_then(|b| b.target_id.clone()),
-                delta_link: before.and_then(|b| b.delta_link.clone()),
-                round_link: before.and_then(|b| b.round_link.clone()),
-                round_gaps: before.is_some_and(|b| b.round_gaps),
-                source_id: folder.id,
-                parent_id: folder.parent_id,
-                display_name: folder.display_name,
-                folder_type: folder.folder_type,
-                well_known_name: folder.well_known_name,
-            }
-        })
-        .collect();
+    for folder in &mut state.folders {
+        folder.search_folder = false;
+    }
 }
 
 /// The display names from the copy's top folder down to `index` (its own last).

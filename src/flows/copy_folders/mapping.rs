@@ -11,27 +11,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::codec::json::Value;
+use crate::flows::copy_folders::state::FolderEntry;
 
 /// The folder type a create uses when the source gave none.
 pub const DEFAULT_FOLDER_TYPE: &str = "IPF.Note";
-
-/// A source folder, as far as the copy cares.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourceFolder {
-    /// Its id in the source mailbox.
-    pub id: String,
-    /// Its parent's id; `None` when Graph gave none.
-    pub parent_id: Option<String>,
-    /// Its name: matched without regard to case among the mapped parent's children, and given to the
-    /// folder created when none matches.
-    pub display_name: String,
-    /// Its type (`IPF.Note`, `IPF.Contact`...), [`DEFAULT_FOLDER_TYPE`] when Graph gave none.
-    pub folder_type: String,
-    /// `inbox`, `sentitems`...: it maps to the target's folder of that name and is never created.
-    pub well_known_name: Option<String>,
-    /// Whether it is a search folder, which copies skip unless asked.
-    pub search_folder: bool,
-}
 
 /// Whether Graph's folder is a search folder. UNKNOWN for mailboxFolder: the docs list no property for
 /// it, so both signs Graph's mail APIs use are taken: an `@odata.type` naming a search folder, and the
@@ -44,12 +27,12 @@ fn is_search_folder(folder: &Value) -> bool {
             .is_some_and(|name| name.eq_ignore_ascii_case("searchfolders"))
 }
 
-impl SourceFolder {
-    /// `None` for an entry without an id.
+impl FolderEntry {
+    /// A folder as Graph lists it, not mapped yet; `None` for an entry without an id.
     pub fn from_graph(folder: &Value) -> Option<Self> {
         let id = folder.get_str("id").filter(|id| !id.is_empty())?;
         Some(Self {
-            id: id.into(),
+            source_id: id.into(),
             parent_id: folder
                 .get_str("parentFolderId")
                 .filter(|p| !p.is_empty())
@@ -64,6 +47,10 @@ impl SourceFolder {
                 .get_str("wellKnownName")
                 .filter(|w| !w.is_empty())
                 .map(Into::into),
+            target_id: None,
+            delta_link: None,
+            round_link: None,
+            round_gaps: false,
             search_folder: is_search_folder(folder),
         })
     }
@@ -109,7 +96,7 @@ pub enum Mapping {
 }
 
 /// Maps `folder` given the children of its mapped parent in the target.
-pub fn map_folder(folder: &SourceFolder, target_children: &[Value]) -> Mapping {
+pub fn map_folder(folder: &FolderEntry, target_children: &[Value]) -> Mapping {
     let id_of = |child: &Value| {
         child
             .get_str("id")
@@ -148,17 +135,21 @@ pub fn map_folder(folder: &SourceFolder, target_children: &[Value]) -> Mapping {
 /// the target's parent), then every folder below them (when `include_subfolders`). Search folders, and
 /// everything below one, are left out unless `include_search_folders`.
 pub fn copy_order(
-    folders: &[SourceFolder],
+    folders: &[FolderEntry],
     tops: &[&str],
     include_subfolders: bool,
     include_search_folders: bool,
-) -> Vec<SourceFolder> {
+) -> Vec<FolderEntry> {
     // Linear scans rather than maps: a mailbox has hundreds of folders, and each map type costs wasm.
-    let keep = |folder: &SourceFolder| include_search_folders || !folder.search_folder;
-    let mut order: Vec<SourceFolder> = Vec::new();
+    let keep = |folder: &FolderEntry| include_search_folders || !folder.search_folder;
+    let mut order: Vec<FolderEntry> = Vec::new();
     for top in tops {
-        if let Some(folder) = folders.iter().find(|f| f.id == *top).filter(|f| keep(f)) {
-            if !order.iter().any(|seen| seen.id == folder.id) {
+        if let Some(folder) = folders
+            .iter()
+            .find(|f| f.source_id == *top)
+            .filter(|f| keep(f))
+        {
+            if !order.iter().any(|seen| seen.source_id == folder.source_id) {
                 order.push(folder.clone());
             }
         }
@@ -169,13 +160,13 @@ pub fn copy_order(
     // Breadth first; a folder seen twice (a cycle in bad data) is taken once.
     let mut next = 0;
     while next < order.len() {
-        let id = order[next].id.clone();
+        let id = order[next].source_id.clone();
         next += 1;
         for child in folders
             .iter()
             .filter(|f| f.parent_id.as_deref() == Some(id.as_str()))
         {
-            if keep(child) && !order.iter().any(|seen| seen.id == child.id) {
+            if keep(child) && !order.iter().any(|seen| seen.source_id == child.source_id) {
                 order.push(child.clone());
             }
         }
@@ -185,12 +176,12 @@ pub fn copy_order(
 
 /// The top folders of a whole mailbox: those whose parent is not among the folders (the mailbox's root),
 /// with that parent's id (the first one met, when a hierarchy names more than one).
-pub fn mailbox_tops(folders: &[SourceFolder]) -> (Vec<&str>, Option<String>) {
+pub fn mailbox_tops(folders: &[FolderEntry]) -> (Vec<&str>, Option<String>) {
     let mut root: Option<String> = None;
     let mut tops = Vec::new();
     for folder in folders {
         let parent = folder.parent_id.as_deref();
-        if parent.is_some_and(|p| folders.iter().any(|f| f.id == p)) {
+        if parent.is_some_and(|p| folders.iter().any(|f| f.source_id == p)) {
             continue;
         }
         match (&root, parent) {
@@ -198,7 +189,7 @@ pub fn mailbox_tops(folders: &[SourceFolder]) -> (Vec<&str>, Option<String>) {
             (Some(r), Some(p)) if r != p => continue,
             _ => {}
         }
-        tops.push(folder.id.as_str());
+        tops.push(folder.source_id.as_str());
     }
     (tops, root)
 }
@@ -208,13 +199,17 @@ mod tests {
     use super::*;
     use crate::codec::json::parse;
 
-    fn folder(id: &str, parent: Option<&str>, name: &str) -> SourceFolder {
-        SourceFolder {
-            id: id.into(),
+    fn folder(id: &str, parent: Option<&str>, name: &str) -> FolderEntry {
+        FolderEntry {
+            source_id: id.into(),
             parent_id: parent.map(Into::into),
             display_name: name.into(),
             folder_type: DEFAULT_FOLDER_TYPE.into(),
             well_known_name: None,
+            target_id: None,
+            delta_link: None,
+            round_link: None,
+            round_gaps: false,
             search_folder: false,
         }
     }
@@ -225,13 +220,13 @@ mod tests {
 
     #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
     fn graph_folders_are_read() {
-        let f = SourceFolder::from_graph(&parse(r#"{"id":"a","parentFolderId":"r","displayName":"Inbox","type":"IPF.Note","wellKnownName":"inbox"}"#).unwrap()).unwrap();
+        let f = FolderEntry::from_graph(&parse(r#"{"id":"a","parentFolderId":"r","displayName":"Inbox","type":"IPF.Note","wellKnownName":"inbox"}"#).unwrap()).unwrap();
         assert_eq!(f.well_known_name.as_deref(), Some("inbox"));
         assert_eq!(f.parent_id.as_deref(), Some("r"));
-        let s = SourceFolder::from_graph(&parse(r##"{"id":"s","displayName":"Unread","@odata.type":"#microsoft.graph.mailSearchFolder"}"##).unwrap()).unwrap();
+        let s = FolderEntry::from_graph(&parse(r##"{"id":"s","displayName":"Unread","@odata.type":"#microsoft.graph.mailSearchFolder"}"##).unwrap()).unwrap();
         assert!(s.search_folder);
         assert_eq!(s.folder_type, "IPF.Note");
-        assert!(SourceFolder::from_graph(&parse(r#"{"displayName":"x"}"#).unwrap()).is_none());
+        assert!(FolderEntry::from_graph(&parse(r#"{"displayName":"x"}"#).unwrap()).is_none());
     }
 
     #[wasm_bindgen_test::wasm_bindgen_test(unsupported = test)]
@@ -293,7 +288,8 @@ mod tests {
         let (tops, root) = mailbox_tops(&folders);
         assert_eq!(root.as_deref(), Some("root"));
         assert_eq!(tops, ["a", "d", "q"]);
-        let ids = |order: Vec<SourceFolder>| order.into_iter().map(|f| f.id).collect::<Vec<_>>();
+        let ids =
+            |order: Vec<FolderEntry>| order.into_iter().map(|f| f.source_id).collect::<Vec<_>>();
         assert_eq!(
             ids(copy_order(&folders, &tops, true, false)),
             ["a", "d", "b", "c2"]

@@ -6,10 +6,8 @@
 //! - [`plan`]: what a pass does with each item of a folder's delta round (pure).
 //! - [`hierarchy`]: the copy's folder list after a folders/delta round (pure).
 //! - [`store`]: where the item map lives (the state, or the caller's async store).
-//! - [`exports`]: planned items exported and handed to the bulk importer.
 //! - [`run`]: one pass over the effects.
 
-pub mod exports;
 pub mod hierarchy;
 pub mod mapping;
 pub mod plan;

@@ -5,6 +5,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::codec::json::Value;
+use crate::flows::copy::Planned;
 use crate::flows::copy_folders::state::CopiedItem;
 
 /// A changed or new item of the round.
@@ -102,20 +103,6 @@ pub fn decide(
             }
         }
     }
-}
-
-/// One item to export and import.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Planned {
-    /// The item's id in the source mailbox: what is exported, and the result's `sourceItemId`.
-    pub source_id: String,
-    /// Its change key as the round listed it, until the export says what was actually copied.
-    pub source_change_key: Option<String>,
-    /// `None`: create; else the copy to update (its item id and change key).
-    pub update: Option<(String, String)>,
-    /// A create of an item the map does not know: a store records it ahead of its post, and records
-    /// `None` again should it fail. (A retried item stays `outcomeUnknown` whatever the retry gives.)
-    pub write_ahead: bool,
 }
 
 /// A folder's plan for this pass.

@@ -25,10 +25,10 @@ use crate::flows::bulk::{
     import_items, BulkOptions, ItemResult, Observer, Progress, Report, Status, Stopped,
 };
 use crate::flows::client::Failure;
-use crate::flows::copy_folders::exports::PlannedSource;
+use crate::flows::copy::{ExportingSource, Planned};
 use crate::flows::copy_folders::hierarchy::{apply_folder_round, path_of, Scope};
-use crate::flows::copy_folders::mapping::{map_folder, Mapping, SourceFolder};
-use crate::flows::copy_folders::plan::{changes, decide, Plan, Planned};
+use crate::flows::copy_folders::mapping::{map_folder, Mapping};
+use crate::flows::copy_folders::plan::{changes, decide, Plan};
 use crate::flows::copy_folders::state::{CopiedItem, CopyState};
 use crate::flows::copy_folders::store::{ItemStore, MemoryItems, StoreFailed, StoreFuture};
 use crate::flows::delta::{delta_page, item_round_start, list_folder_changes};
@@ -430,29 +430,26 @@ impl<'a, E: Effects> Pass<'a, E> {
         Ok(())
     }
 
-    /// The children of a target folder, listed once per pass.
-    async fn target_children(&mut self, parent: Option<&str>) -> Result<&mut Vec<Value>, Failure> {
-        let at = match self
+    /// Where in `target_children` the children of a target folder are: listed once per pass.
+    async fn children_of(&mut self, parent: Option<&str>) -> Result<usize, Failure> {
+        if let Some(at) = self
             .target_children
             .iter()
             .position(|(key, _)| key.as_deref() == parent)
         {
-            Some(at) => at,
-            None => {
-                let listed = list_folders(
-                    self.effects,
-                    self.config,
-                    self.job.target_mailbox,
-                    parent,
-                    true,
-                )
-                .await?;
-                self.target_children
-                    .push((parent.map(String::from), listed));
-                self.target_children.len() - 1
-            }
-        };
-        Ok(&mut self.target_children[at].1)
+            return Ok(at);
+        }
+        let listed = list_folders(
+            self.effects,
+            self.config,
+            self.job.target_mailbox,
+            parent,
+            true,
+        )
+        .await?;
+        self.target_children
+            .push((parent.map(String::from), listed));
+        Ok(self.target_children.len() - 1)
     }
 
     /// Finds or creates the target of folder `index`, under `parent` in the target.
@@ -461,16 +458,8 @@ impl<'a, E: Effects> Pass<'a, E> {
         index: usize,
         parent: Option<&str>,
     ) -> Result<(String, FolderAction), Failure> {
-        let entry = &self.state.folders[index];
-        let folder = SourceFolder {
-            id: entry.source_id.clone(),
-            parent_id: entry.parent_id.clone(),
-            display_name: entry.display_name.clone(),
-            folder_type: entry.folder_type.clone(),
-            well_known_name: entry.well_known_name.clone(),
-            search_folder: false,
-        };
-        let mapping = map_folder(&folder, self.target_children(parent).await?);
+        let at = self.children_of(parent).await?;
+        let mapping = map_folder(&self.state.folders[index], &self.target_children[at].1);
         let target_mailbox = self.job.target_mailbox;
         let (found, action) = match mapping {
             Mapping::Reuse(id) => return Ok((id, FolderAction::Reused)),
@@ -494,7 +483,7 @@ impl<'a, E: Effects> Pass<'a, E> {
             }
         };
         let id = String::from(found.get_str("id").unwrap_or_default());
-        self.target_children(parent).await?.push(found);
+        self.target_children[at].1.push(found);
         Ok((id, action))
     }
 
@@ -507,7 +496,7 @@ impl<'a, E: Effects> Pass<'a, E> {
         target_folder: &str,
     ) -> (bool, bool) {
         let keys = RefCell::new(Vec::new());
-        let mut source = PlannedSource::new(
+        let mut source = ExportingSource::new(
             self.effects,
             self.config,
             self.job.source_mailbox,
@@ -754,19 +743,19 @@ impl<'a, E: Effects> Pass<'a, E> {
     }
 
     async fn run<O: CopyObserver>(&mut self, observer: &mut O) {
-        if let Err(why) = self.read_folders().await {
+        if let Err(why) = boxed(self.read_folders()).await {
             return self.stop(why);
         }
-        self.report_state(observer).await;
         for index in 0..self.state.folders.len() {
+            // The state at each folder boundary (after the last, copy_folders reports it).
+            self.report_state(observer).await;
             if self.stopped.is_some() {
                 return;
             }
             if self.effects.stopping() {
                 return self.stop(CopyStopped::Aborted);
             }
-            self.copy_folder(observer, index).await;
-            self.report_state(observer).await;
+            boxed(self.copy_folder(observer, index)).await;
         }
     }
 }
@@ -836,4 +825,10 @@ pub async fn copy_folders<E: Effects, O: CopyObserver>(
         None => Ok(report),
         Some(why) => Err((why, report)),
     }
+}
+
+/// A future behind a pointer, polled through its vtable: the pass's two big steps stay functions of their
+/// own instead of being compiled into one state machine with everything around them (smaller under gzip).
+fn boxed<'a, T>(f: impl Future<Output = T> + 'a) -> Pin<Box<dyn Future<Output = T> + 'a>> {
+    Box::pin(f)
 }

@@ -48,7 +48,7 @@ impl ItemStore for MemoryItems {
         match item {
             Some(item) => map.insert(source_id.into(), item.clone()),
             None => map.remove(source_id),
-        };
+        }
         Box::pin(ready(Ok(())))
     }
 }
