@@ -49,8 +49,13 @@ pub use wire::protocol::ImportSession;
 
 // The shipped module links `std` (gloo-net and serde-wasm-bindgen need it) and is built with
 // `panic = "abort"`: nothing in this crate is meant to panic (the parsers are property-tested for it), and
-// if something does, the module traps rather than unwinding. talc is the allocator: 2.7 KB gzip smaller
-// than the default dlmalloc, and it grows the memory as needed, so items of tens of megabytes still fit.
+// if something does, the module traps rather than unwinding. The allocator is lol_alloc's free list: first
+// fit over free blocks kept in address order, neighbours merged when freed, memory grown by whole pages as
+// needed (so items of tens of megabytes still fit; an import body is reserved at its exact size). 0.6 KB
+// gzip smaller than talc and 3.3 KB smaller than std's dlmalloc; the bulk bench showed no CPU cost per item.
+// SAFETY: `AssumeSingleThreaded` must never be used from two threads at once; wasm32-unknown-unknown built
+// without the `atomics` feature (as this crate is) has one thread.
 #[cfg(target_arch = "wasm32")]
 #[global_allocator]
-static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+static ALLOC: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
