@@ -96,9 +96,8 @@ pub fn rejection(
 /// as `f64`, which always serialize (a `u64` past 2^53 would be an error, and its error path a formatter).
 /// The views borrow the core's values, so nothing is copied twice; the core's types stay free of serde.
 fn to_js<T: Serialize>(value: &T) -> JsValue {
-    const PLAIN: serde_wasm_bindgen::Serializer = serde_wasm_bindgen::Serializer::json_compatible();
     // Strings, f64 and JavaScript values cannot fail to serialize.
-    value.serialize(&PLAIN).unwrap_or(JsValue::UNDEFINED)
+    super::plain::to_js(value).unwrap_or(JsValue::UNDEFINED)
 }
 
 /// A JavaScript value (an `Error`) passed through as it is.
