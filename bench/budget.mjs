@@ -3,8 +3,8 @@
 //
 //   node bench/budget.mjs               size: total shipped gzip (wasm + minified glue, measured exactly as
 //                                       scripts/build.sh does) at most maxTotalGzip of bench/budget.json, a hard
-//                                       ceiling; the last recorded size and the distance to targetTotalGzip are
-//                                       printed beside it. Needs only the root's tooling.
+//                                       ceiling; the last recorded size is printed beside it. Needs only the
+//                                       root's tooling.
 //   node bench/budget.mjs --cold-start  Node cold start (import + instantiate + one call, median of 15 fresh
 //                                       processes each, interleaved) of ours under 2× the Graph JS client's.
 //                                       Installs bench/'s pinned peers first if they are missing.
@@ -52,10 +52,6 @@ async function sizeBudget() {
   const sign = delta >= 0 ? "+" : "-";
   console.log(`size: wasm ${bytes(now.wasm)} (gzip ${bytes(now.wasmGzip)}), glue min ${bytes(now.glue)} (gzip ${bytes(now.glueGzip)}), total gzip ${bytes(now.totalGzip)}`);
   console.log(`size budget: ceiling ${bytes(limit)} (bench/budget.json), ${bytes(Math.abs(limit - now.totalGzip))} ${now.totalGzip <= limit ? "under" : "OVER"}; last recorded ${bytes(budget.totalGzip)} (${budget.recorded}), now ${sign}${bytes(Math.abs(delta))}`);
-  const target = budget.targetTotalGzip;
-  if (target && now.totalGzip > target) {
-    console.log(`size target: ${bytes(target)} (bench/budget.json), not met: ${bytes(now.totalGzip - target)} over it`);
-  }
   if (now.totalGzip > limit) {
     fail(1, `size budget BROKEN: total shipped gzip ${bytes(now.totalGzip)} is over the ceiling of ${bytes(limit)}. ` +
       "Find the bytes (npm --prefix bench run bench lists where they go) and cut them.");
