@@ -295,6 +295,52 @@ describe("a 3,000-item folder in Free-plan chunks", { skip }, () => {
   });
 });
 
+describe("a folder the target refuses to create", { skip }, () => {
+  const source = mailbox("source-refused");
+  const target = mailbox("target-refused");
+  let worker;
+
+  before(async () => {
+    seedCopy(source, target, "Refused", [3, 2]);
+    worker = await startJobsWorker({ dist, mock, persistDir: tempDir("do-refused") });
+  }, { timeout: 60_000 });
+
+  after(async () => {
+    await worker?.dispose();
+  });
+
+  const refuseOneCreate = () =>
+    mock.state.addFaults([{ kind: "status", status: 403, route: "createFolder", mailbox: target, times: 1 }]);
+  const folderStatuses = (job) => job.folders.map((f) => `${f.path.join("/")}: ${f.status}`);
+
+  test("fails with its subtree in each pass it is refused, counted in that pass's folderCounts.failed only", { timeout: 120_000 }, async () => {
+    refuseOneCreate();
+    const r = await worker.call(0, "/jobs", { method: "POST", body: { source: { mailboxId: source }, target: { mailboxId: target } } });
+    assert.equal(r.status, 202, r.text);
+    const jobId = r.body.id;
+    let job = await waitForJob(() => worker, jobId);
+    assert.deepEqual(folderStatuses(job), ["Refused level 1: failed", "Refused level 1/Refused level 2: failed"]);
+    assert.deepEqual(job.folderCounts, { created: 0, reused: 0, failed: 2 });
+    assert.equal(importPosts(mock, target).length, 0);
+
+    // Refused again in the next pass: the same two folders, not four.
+    refuseOneCreate();
+    assert.equal((await worker.call(0, `/jobs/${jobId}/run`, { method: "POST" })).status, 202);
+    job = await waitForJob(() => worker, jobId);
+    assert.equal(job.pass, 2);
+    assert.deepEqual(job.folderCounts, { created: 0, reused: 0, failed: 2 });
+
+    // Accepted in the third: both created, none failed, every item there once.
+    assert.equal((await worker.call(0, `/jobs/${jobId}/run`, { method: "POST" })).status, 202);
+    job = await waitForJob(() => worker, jobId);
+    assert.deepEqual(folderStatuses(job), ["Refused level 1: done", "Refused level 1/Refused level 2: done"]);
+    assert.deepEqual(job.folderCounts, { created: 2, reused: 0, failed: 0 });
+    assert.equal(job.imported, 5);
+    assert.equal(mock.state.itemsFor(target).length, 5);
+    assert.deepEqual(mock.state.duplicateData(target), []);
+  });
+});
+
 describe("cancel", { skip }, () => {
   const source = mailbox("source-cancel");
   const target = mailbox("target-cancel");

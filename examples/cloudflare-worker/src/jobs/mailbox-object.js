@@ -109,7 +109,10 @@ export class MailboxJobs extends DurableObject {
       cancelRequested: false,
       transientFailures: 0,
     });
+    // Every folder is copied again in the new pass; one that fails again is this pass's failure. (A folder is
+    // created or found once per job: those counts stay.)
     for (const folder of Object.values(job.folders)) Object.assign(folder, { status: "pending", ...emptyCounts() });
+    job.folderCounts.failed = 0;
     await this.store.putJob(job);
     await this.enqueue(id);
     return { job: jobView(job) };
