@@ -241,13 +241,22 @@ mod tests {
         };
         let out = to_js(&value).unwrap_or_default();
         assert!(is_plain_object(&out));
-        assert_eq!(keys(&out), ["displayName", "count", "present", "list", "error"]);
-        assert_eq!(get(&out, "displayName").as_string().as_deref(), Some("Inbox"));
+        assert_eq!(
+            keys(&out),
+            ["displayName", "count", "present", "list", "error"]
+        );
+        assert_eq!(
+            get(&out, "displayName").as_string().as_deref(),
+            Some("Inbox")
+        );
         assert_eq!(get(&out, "count").as_f64(), Some(3.0));
         let present = get(&out, "present");
         assert!(is_plain_object(&present));
         assert_eq!(keys(&present), ["itemId"]);
-        assert_eq!(get(&present, "itemId").as_string().as_deref(), Some("AAMk1"));
+        assert_eq!(
+            get(&present, "itemId").as_string().as_deref(),
+            Some("AAMk1")
+        );
         let list = get(&out, "list");
         assert!(Array::is_array(&list));
         let list: Array = list.unchecked_into();
