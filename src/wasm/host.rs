@@ -23,6 +23,8 @@ extern "C" {
     fn clear_timeout(handle: &JsValue);
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
     fn get_random_values(buf: &mut [u8]);
+    #[wasm_bindgen(js_namespace = Object, js_name = create)]
+    fn create_object(prototype: &JsValue) -> JsValue;
 }
 
 /// Fills `buf` from `crypto.getRandomValues`.
@@ -200,9 +202,17 @@ pub async fn send(
     }
     let network = |e: JsValue| SendError::Network(network_detail(&e));
     let controller = AbortController::new().map_err(network)?;
-    let headers = web_sys::Headers::new().map_err(network)?;
+    // A plain record rather than a `Headers`: fetch validates each header once either way, and a
+    // `Headers` built first costs a validated `append` per header and is then copied entry by entry.
+    // No prototype, so no setter inherited from a polluted `Object.prototype` sees a header.
+    let headers = create_object(&JsValue::NULL);
     for (name, value) in &request.headers {
-        headers.append(name, value).map_err(network)?;
+        Reflect::set(
+            &headers,
+            &JsValue::from_str(name),
+            &JsValue::from_str(value),
+        )
+        .map_err(network)?;
     }
     let init = RequestInit::new();
     init.set_method(request.method.as_str());
