@@ -355,7 +355,7 @@ pub fn read_item(value: &JsValue) -> Result<ImportItem, MailboxError> {
             let text: JsString = data.unchecked_into();
             let len = text.length() as usize;
             check_body_length(&item, len)?;
-            let body = import_body_with(&item, len, |out| copy_js_string(out, &text))?;
+            let body = import_body_with(&item, len, false, |out| copy_js_string(out, &text))?;
             (len, body)
         }
         Some(data) if ArrayBuffer::is_view(&data) || data.is_instance_of::<ArrayBuffer>() => {
@@ -363,7 +363,7 @@ pub fn read_item(value: &JsValue) -> Result<ImportItem, MailboxError> {
             let bytes = bytes_of(&data)?;
             let len = base64::encoded_len(bytes.length() as usize);
             check_body_length(&item, len)?;
-            let body = import_body_with(&item, len, |out| encode_js_bytes(out, &bytes))?;
+            let body = import_body_with(&item, len, true, |out| encode_js_bytes(out, &bytes))?;
             (len, body)
         }
         _ => {
