@@ -5,7 +5,7 @@ import { BENCH, check, int, log, pct } from "../lib/util.mjs";
 
 export async function measureBulk({ count = 2000, latencyMs = 50, limit = 4, itemBytes = 2048, mailboxes = 4, warmup = 200 } = {}) {
   const ceiling = limit / (latencyMs / 1000);
-  log("", `== 4. Bulk import: ${int(count)} items of ${int(itemBytes)} B per mailbox, mock latency ${latencyMs} ms, limit ${limit} in flight per mailbox (ceiling ${ceiling}/s per mailbox)`);
+  log("", `== 4. Bulk import: 2 runs of ${int(count)} items of ${int(itemBytes)} B per mailbox (ours, pool, pool, ours), mock latency ${latencyMs} ms, limit ${limit} in flight per mailbox (ceiling ${ceiling}/s per mailbox)`);
   const runs = JSON.parse(await check(process.execPath, [join(BENCH, "sections", "bulk-child.mjs"), JSON.stringify({ count, latencyMs, limit, itemBytes, mailboxes, warmup })]));
   for (const r of runs) {
     r.ceiling = ceiling * r.mailboxes;
