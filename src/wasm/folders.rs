@@ -262,22 +262,7 @@ impl CopyArgs {
         // Each member is read whatever came before, and the first error given at the end: an early return
         // per member dropped everything read before it, a kilobyte of wasm.
         let mut first = FirstError(None);
-        let state = field(&options, "state").and_then(|value| {
-            value
-                .map(|value| {
-                    value
-                        .as_string()
-                        .or_else(|| js_sys::JSON::stringify(&value).ok()?.as_string())
-                        .ok_or_else(|| {
-                            MailboxError::invalid_argument(
-                                "options.state must be a state copyFolders gave (JSON-able)",
-                            )
-                        })
-                        .and_then(|text| CopyState::from_json(&text))
-                })
-                .transpose()
-        });
-        let state = first.keep(state);
+        let state = first.keep(read_state(&options));
         let args = Self {
             source_mailbox: first.keep(read_member(source, "mailboxId", "source.mailboxId")),
             source_folder: first.keep(read_optional_member(source, "folderId", "source.folderId")),
@@ -309,11 +294,24 @@ impl CopyArgs {
             ),
             bulk,
         };
-        match first.0 {
-            None => Ok(args),
-            Some(error) => Err(error),
-        }
+        first.or(args)
     }
+}
+
+/// `options.state`: a state copyFolders gave, as its JSON text or as the object that text parses to.
+fn read_state(options: &JsValue) -> Result<Option<CopyState>, MailboxError> {
+    let Some(value) = field(options, "state")? else {
+        return Ok(None);
+    };
+    let text = value
+        .as_string()
+        .or_else(|| js_sys::JSON::stringify(&value).ok()?.as_string())
+        .ok_or_else(|| {
+            MailboxError::invalid_argument(
+                "options.state must be a state copyFolders gave (JSON-able)",
+            )
+        })?;
+    CopyState::from_json(&text).map(Some)
 }
 
 /// The first of several errors.
@@ -326,6 +324,14 @@ impl FirstError {
             self.0.get_or_insert(error);
             T::default()
         })
+    }
+
+    /// `value`, unless an error was kept.
+    fn or<T>(self, value: T) -> Result<T, MailboxError> {
+        match self.0 {
+            None => Ok(value),
+            Some(error) => Err(error),
+        }
     }
 }
 

@@ -38,10 +38,17 @@ impl<T: Serialize + ?Sized> Serialize for Nested<'_, T> {
 
 /// Forwards each named method to serde-wasm-bindgen's serializer unchanged.
 macro_rules! forward {
-    ($($method:ident($($arg:ident: $ty:ty),*);)*) => {
-        $(fn $method(self, $($arg: $ty),*) -> Result<JsValue, Error> {
+    ($($method:ident($($arg:ident: $ty:ty),*) -> $out:ty;)*) => {
+        $(fn $method(self, $($arg: $ty),*) -> Result<$out, Error> {
             JS.$method($($arg),*)
         })*
+    };
+}
+
+/// serde-wasm-bindgen's own writer of a compound value of kind `$kind`, which [`Plain`] forwards to.
+macro_rules! inner {
+    ($kind:ident) => {
+        <&'static JsSerializer as ser::Serializer>::$kind
     };
 }
 
@@ -49,33 +56,40 @@ impl ser::Serializer for Plain {
     type Ok = JsValue;
     type Error = Error;
     type SerializeSeq = Array;
-    type SerializeTuple = <&'static JsSerializer as ser::Serializer>::SerializeTuple;
-    type SerializeTupleStruct = <&'static JsSerializer as ser::Serializer>::SerializeTupleStruct;
-    type SerializeTupleVariant = <&'static JsSerializer as ser::Serializer>::SerializeTupleVariant;
-    type SerializeMap = <&'static JsSerializer as ser::Serializer>::SerializeMap;
+    type SerializeTuple = inner!(SerializeTuple);
+    type SerializeTupleStruct = inner!(SerializeTupleStruct);
+    type SerializeTupleVariant = inner!(SerializeTupleVariant);
+    type SerializeMap = inner!(SerializeMap);
     type SerializeStruct = Struct;
-    type SerializeStructVariant =
-        <&'static JsSerializer as ser::Serializer>::SerializeStructVariant;
+    type SerializeStructVariant = inner!(SerializeStructVariant);
 
     forward! {
-        serialize_bool(v: bool);
-        serialize_i8(v: i8);
-        serialize_i16(v: i16);
-        serialize_i32(v: i32);
-        serialize_i64(v: i64);
-        serialize_u8(v: u8);
-        serialize_u16(v: u16);
-        serialize_u32(v: u32);
-        serialize_u64(v: u64);
-        serialize_f32(v: f32);
-        serialize_f64(v: f64);
-        serialize_char(v: char);
-        serialize_str(v: &str);
-        serialize_bytes(v: &[u8]);
-        serialize_none();
-        serialize_unit();
-        serialize_unit_struct(name: &'static str);
-        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str);
+        serialize_bool(v: bool) -> JsValue;
+        serialize_i8(v: i8) -> JsValue;
+        serialize_i16(v: i16) -> JsValue;
+        serialize_i32(v: i32) -> JsValue;
+        serialize_i64(v: i64) -> JsValue;
+        serialize_u8(v: u8) -> JsValue;
+        serialize_u16(v: u16) -> JsValue;
+        serialize_u32(v: u32) -> JsValue;
+        serialize_u64(v: u64) -> JsValue;
+        serialize_f32(v: f32) -> JsValue;
+        serialize_f64(v: f64) -> JsValue;
+        serialize_char(v: char) -> JsValue;
+        serialize_str(v: &str) -> JsValue;
+        serialize_bytes(v: &[u8]) -> JsValue;
+        serialize_none() -> JsValue;
+        serialize_unit() -> JsValue;
+        serialize_unit_struct(name: &'static str) -> JsValue;
+        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str) -> JsValue;
+        // Kinds none of the views has: serde-wasm-bindgen's as they are.
+        serialize_tuple(len: usize) -> Self::SerializeTuple;
+        serialize_tuple_struct(name: &'static str, len: usize) -> Self::SerializeTupleStruct;
+        serialize_tuple_variant(name: &'static str, index: u32, variant: &'static str, len: usize)
+            -> Self::SerializeTupleVariant;
+        serialize_map(len: Option<usize>) -> Self::SerializeMap;
+        serialize_struct_variant(name: &'static str, index: u32, variant: &'static str, len: usize)
+            -> Self::SerializeStructVariant;
     }
 
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<JsValue, Error> {
@@ -105,49 +119,13 @@ impl ser::Serializer for Plain {
         Ok(Array(JS.serialize_seq(len)?))
     }
 
-    fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, Error> {
-        JS.serialize_tuple(len)
-    }
-
-    fn serialize_tuple_struct(
-        self,
-        name: &'static str,
-        len: usize,
-    ) -> Result<Self::SerializeTupleStruct, Error> {
-        JS.serialize_tuple_struct(name, len)
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Self::SerializeTupleVariant, Error> {
-        JS.serialize_tuple_variant(name, index, variant, len)
-    }
-
-    fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, Error> {
-        JS.serialize_map(len)
-    }
-
     fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Struct, Error> {
         Ok(Struct(JS.serialize_map(Some(len))?))
-    }
-
-    fn serialize_struct_variant(
-        self,
-        name: &'static str,
-        index: u32,
-        variant: &'static str,
-        len: usize,
-    ) -> Result<Self::SerializeStructVariant, Error> {
-        JS.serialize_struct_variant(name, index, variant, len)
     }
 }
 
 /// A struct, written as serde-wasm-bindgen writes a map: a plain object.
-struct Struct(<&'static JsSerializer as ser::Serializer>::SerializeMap);
+struct Struct(inner!(SerializeMap));
 
 impl ser::SerializeStruct for Struct {
     type Ok = JsValue;
@@ -167,7 +145,7 @@ impl ser::SerializeStruct for Struct {
 }
 
 /// An array, its elements written by [`Plain`].
-struct Array(<&'static JsSerializer as ser::Serializer>::SerializeSeq);
+struct Array(inner!(SerializeSeq));
 
 impl SerializeSeq for Array {
     type Ok = JsValue;
