@@ -9,15 +9,16 @@ use alloc::boxed::Box;
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::cell::OnceCell;
 
-use js_sys::{ArrayBuffer, DataView, Function, JsString, Object, Reflect, Symbol, Uint8Array};
+use js_sys::{ArrayBuffer, DataView, Function, JsString, Reflect, Symbol, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::AbortSignal;
 
 use super::convert::{progress_object, result_object, to_js_error};
 use super::host;
-use super::options::{own_str, resolve, text};
+use super::options::{own, resolve, text};
 
 use crate::codec::base64;
 use crate::error::MailboxError;
@@ -52,6 +53,8 @@ fn new_byte_view(
 pub struct JsItems {
     iterator: JsValue,
     next: Function,
+    /// From `Symbol.iterator`: its steps are read as they come, without a trip through a promise.
+    sync: bool,
     /// Signals that end a pull that is still waiting on a slow generator.
     stop: Vec<AbortSignal>,
     /// The iterator said it is done, or threw: it must not be closed.
@@ -72,9 +75,15 @@ impl JsItems {
         if !items.is_object() {
             return Err(not_iterable());
         }
-        let method = [Symbol::async_iterator(), Symbol::iterator()]
+        let (sync, method) = [Symbol::async_iterator(), Symbol::iterator()]
             .iter()
-            .find_map(|symbol| Reflect::get(items, symbol).ok().filter(|m| m.is_function()))
+            .enumerate()
+            .find_map(|(at, symbol)| {
+                let method = Reflect::get(items, symbol)
+                    .ok()
+                    .filter(|m| m.is_function())?;
+                Some((at == 1, method))
+            })
             .ok_or_else(not_iterable)?;
         let iterator = method
             .unchecked_into::<Function>()
@@ -87,6 +96,7 @@ impl JsItems {
         Ok(Self {
             iterator,
             next: next.unchecked_into(),
+            sync,
             stop,
             finished: false,
             thrown: None,
@@ -131,16 +141,21 @@ impl JsItems {
             Ok(step) => step,
             Err(error) => return self.failed(error),
         };
-        // Sync iterators return the step itself; async ones a promise of it. Resolving covers both.
-        let step = match resolve(&step) {
-            Ok(step) => step,
-            Err(error) => return self.failed(error),
-        };
-        let signals: Vec<&AbortSignal> = self.stop.iter().collect();
-        let step = match host::until_aborted(step, &signals).await {
-            Ok(step) => step,
-            Err(None) => return Pulled::End,
-            Err(Some(error)) => return self.failed(error),
+        // Sync iterators return the step itself, read at once: no trip through a promise and a task
+        // wake-up per item. Async ones return a promise of it, awaited until a stop signal aborts.
+        let step = if self.sync {
+            step
+        } else {
+            let step = match resolve(&step) {
+                Ok(step) => step,
+                Err(error) => return self.failed(error),
+            };
+            let signals: Vec<&AbortSignal> = self.stop.iter().collect();
+            match host::until_aborted(step, &signals).await {
+                Ok(step) => step,
+                Err(None) => return Pulled::End,
+                Err(Some(error)) => return self.failed(error),
+            }
         };
         if !step.is_object() {
             let error = MailboxError::invalid_argument(
@@ -149,7 +164,7 @@ impl JsItems {
             return self.failed(to_js_error(&error, None));
         }
         // A step is read as `for await` reads it: inherited properties count.
-        let done = match Reflect::get(&step, &JsValue::from_str("done")) {
+        let done = match DONE.with(|key| Reflect::get(&step, key)) {
             Ok(done) => done,
             Err(error) => return self.failed(error),
         };
@@ -157,7 +172,7 @@ impl JsItems {
             self.finished = true;
             return Pulled::End;
         }
-        let value = match Reflect::get(&step, &JsValue::from_str("value")) {
+        let value = match VALUE.with(|key| Reflect::get(&step, key)) {
             Ok(value) => value,
             Err(error) => return self.failed(error),
         };
@@ -200,24 +215,49 @@ impl Observer for JsObserver {
     }
 }
 
+// rustfmt drops the values of foreign statics.
+#[rustfmt::skip]
+#[wasm_bindgen]
+extern "C" {
+    // The property names read from every step and item, made once: a name passed as `&str` becomes a
+    // new string (a UTF-8 decode) on every read, a dozen times per item.
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static DONE: JsString = "done";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static VALUE: JsString = "value";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static FOLDER_ID: JsString = "folderId";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static MODE: JsString = "mode";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static ITEM_ID: JsString = "itemId";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static CHANGE_KEY: JsString = "changeKey";
+    #[wasm_bindgen(thread_local_v2, static_string)]
+    static DATA: JsString = "data";
+}
+
+/// A property name: its JavaScript string, and the name for messages.
+type Key = (&'static wasm_bindgen::JsThreadLocal<JsString>, &'static str);
+
 fn item_error(requirement: &str) -> MailboxError {
     MailboxError::invalid_argument(["item", requirement].concat())
 }
 
 /// An item's own member `key`; a getter or trap that throws makes the item invalid.
-fn member(item: &JsValue, key: &str) -> Result<Option<JsValue>, MailboxError> {
-    own_str(item, key)
-        .map_err(|_| item_error(&[".", key, " could not be read: reading it threw"].concat()))
+fn member(item: &JsValue, (key, name): Key) -> Result<Option<JsValue>, MailboxError> {
+    key.with(|key| own(item, key))
+        .map_err(|_| item_error(&[".", name, " could not be read: reading it threw"].concat()))
 }
 
-fn optional_string(item: &JsValue, key: &str) -> Result<Option<String>, MailboxError> {
+fn optional_string(item: &JsValue, key: Key) -> Result<Option<String>, MailboxError> {
     member(item, key)?
         .map(|value| {
             text(&value).ok_or_else(|| {
                 item_error(
                     &[
                         ".",
-                        key,
+                        key.1,
                         " must be a string of valid Unicode text, at most 65536 characters",
                     ]
                     .concat(),
@@ -264,12 +304,50 @@ fn copy_js_string(out: &mut Vec<u8>, text: &JsString) {
     }
 }
 
-/// The getter `key` of `prototype` called on `value`: what the engine knows, whatever a subclass or an
-/// own property of `value` claims.
-fn intrinsic(prototype: &Object, value: &JsValue, key: &str) -> Result<JsValue, JsValue> {
-    let descriptor = Reflect::get_own_property_descriptor(prototype, &JsValue::from_str(key))?;
-    let getter: Function = Reflect::get(&descriptor, &JsValue::from_str("get"))?.dyn_into()?;
-    getter.call0(value)
+thread_local! {
+    /// The engine's own `buffer`, `byteOffset` and `byteLength` getters of %TypedArray%.prototype (above
+    /// Uint8Array.prototype) and of DataView.prototype, looked up once rather than for every item.
+    static VIEW_GETTERS: [OnceCell<[Function; 3]>; 2] = const { [OnceCell::new(), OnceCell::new()] };
+}
+
+/// A view over what `data` really holds, read through the getters of %TypedArray%.prototype or, with
+/// `data_view`, of DataView.prototype: what the engine knows, whatever a subclass or an own property of
+/// `data` claims.
+fn intrinsic_view(data: &JsValue, data_view: bool) -> Result<Uint8Array, JsValue> {
+    VIEW_GETTERS.with(|cells| {
+        let cell = &cells[usize::from(data_view)];
+        let getters = match cell.get() {
+            Some(getters) => getters,
+            None => {
+                let sample: JsValue = if data_view {
+                    DataView::new(&ArrayBuffer::new(0), 0, 0).into()
+                } else {
+                    Uint8Array::new_with_length(0).into()
+                };
+                let mut prototype = Reflect::get_prototype_of(&sample)?;
+                if !data_view {
+                    prototype = Reflect::get_prototype_of(&prototype)?;
+                }
+                let getter = |key: &str| -> Result<Function, JsValue> {
+                    let descriptor =
+                        Reflect::get_own_property_descriptor(&prototype, &JsValue::from_str(key))?;
+                    Reflect::get(&descriptor, &JsValue::from_str("get"))?.dyn_into()
+                };
+                let found = [
+                    getter("buffer")?,
+                    getter("byteOffset")?,
+                    getter("byteLength")?,
+                ];
+                cell.get_or_init(|| found)
+            }
+        };
+        let [buffer, offset, length] = getters;
+        new_byte_view(
+            &buffer.call0(data)?,
+            &offset.call0(data)?,
+            &length.call0(data)?,
+        )
+    })
 }
 
 /// The bytes of a typed array, a DataView or an ArrayBuffer, as a Uint8Array over the same memory. Read
@@ -287,30 +365,15 @@ fn bytes_of(data: &JsValue) -> Result<Uint8Array, MailboxError> {
         return new_byte_view(data, &JsValue::from_f64(0.0), &JsValue::UNDEFINED)
             .map_err(unreadable);
     }
-    // %TypedArray%.prototype, above Uint8Array.prototype; DataView.prototype for DataViews.
-    let typed = Reflect::get_prototype_of(&Uint8Array::new_with_length(0))
-        .and_then(|prototype| Reflect::get_prototype_of(&prototype));
-    let view = |prototype: &Object| -> Result<Uint8Array, JsValue> {
-        let buffer = intrinsic(prototype, data, "buffer")?;
-        let offset = intrinsic(prototype, data, "byteOffset")?;
-        let length = intrinsic(prototype, data, "byteLength")?;
-        new_byte_view(&buffer, &offset, &length)
-    };
-    match typed.and_then(|prototype| view(&prototype)) {
-        Ok(bytes) => Ok(bytes),
-        Err(first) => {
-            let data_view = DataView::new(&ArrayBuffer::new(0), 0, 0);
-            Reflect::get_prototype_of(&data_view)
-                .and_then(|prototype| view(&prototype))
-                .map_err(|second| {
-                    unreadable(if data.is_instance_of::<DataView>() {
-                        second
-                    } else {
-                        first
-                    })
-                })
-        }
-    }
+    intrinsic_view(data, false).or_else(|first| {
+        intrinsic_view(data, true).map_err(|second| {
+            unreadable(if data.is_instance_of::<DataView>() {
+                second
+            } else {
+                first
+            })
+        })
+    })
 }
 
 /// Refuses an item whose import body would be longer than a JavaScript string can be.
@@ -336,9 +399,9 @@ pub fn read_item(value: &JsValue) -> Result<ImportItem, MailboxError> {
     if !value.is_object() {
         return Err(item_error(" must be an object { folderId, data }"));
     }
-    let folder_id = optional_string(value, "folderId")?
+    let folder_id = optional_string(value, (&FOLDER_ID, "folderId"))?
         .ok_or_else(|| item_error(".folderId must be a string"))?;
-    let mode = match optional_string(value, "mode")?.as_deref() {
+    let mode = match optional_string(value, (&MODE, "mode"))?.as_deref() {
         None | Some("create") => Mode::Create,
         Some("update") => Mode::Update,
         Some(_) => return Err(item_error(".mode must be \"create\" or \"update\"")),
@@ -347,10 +410,10 @@ pub fn read_item(value: &JsValue) -> Result<ImportItem, MailboxError> {
         folder_id,
         data: ItemData::Base64(String::new()),
         mode,
-        item_id: optional_string(value, "itemId")?,
-        change_key: optional_string(value, "changeKey")?,
+        item_id: optional_string(value, (&ITEM_ID, "itemId"))?,
+        change_key: optional_string(value, (&CHANGE_KEY, "changeKey"))?,
     };
-    let (data_len, body) = match member(value, "data")? {
+    let (data_len, body) = match member(value, (&DATA, "data"))? {
         Some(data) if data.is_string() => {
             let text: JsString = data.unchecked_into();
             let len = text.length() as usize;
