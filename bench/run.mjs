@@ -11,7 +11,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { ensureBenchDeps, ensureBuilt, ensureRootTools, snapshotPackage, wasmHash } from "./lib/deps.mjs";
+import { ensureBenchDeps, ensureBuilt, ensureRootTools, ensureWorkerDeps, snapshotPackage, wasmHash } from "./lib/deps.mjs";
 
 const BENCH = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH);
@@ -29,6 +29,7 @@ const started = performance.now();
 const loadStart = os.loadavg();
 ensureRootTools();
 ensureBenchDeps();
+if (want("jobs")) ensureWorkerDeps();
 const build = ensureBuilt({ force: flag("--build") });
 
 // Read-only git: which commit pkg/ was built from, and whether the crate had uncommitted changes.

@@ -1,6 +1,6 @@
 // What the bench needs before it runs, installed only when missing: bench/'s pinned peers (npm ci from
-// bench/package-lock.json), the root's tooling (esbuild, Miniflare, wasm-opt: scripts/setup.sh) and a
-// built pkg/ (scripts/build.sh).
+// bench/package-lock.json), the root's tooling (esbuild, Miniflare, wasm-opt: scripts/setup.sh), the Worker
+// example's packages (the jobs section builds it with wrangler) and a built pkg/ (scripts/build.sh).
 // No import of util.mjs here: run.mjs names the package to measure (GMI_BENCH_PKG) only after these ran.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -37,6 +37,14 @@ export function ensureBenchDeps() {
 export function ensureRootTools() {
   const need = ["esbuild", "miniflare", "binaryen"].some((n) => !existsSync(join(ROOT, "node_modules", n, "package.json")));
   if (need) sh("bash", [join(ROOT, "scripts", "setup.sh")], ROOT);
+}
+
+/** The Worker example's packages (wrangler builds it for the jobs section), as the Makefile installs them. */
+export function ensureWorkerDeps() {
+  const example = join(ROOT, "examples", "cloudflare-worker");
+  if (!existsSync(join(example, "node_modules", "wrangler", "bin", "wrangler.js"))) {
+    sh("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], example);
+  }
 }
 
 function newestIn(dir) {
