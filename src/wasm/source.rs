@@ -75,16 +75,16 @@ impl JsItems {
         if !items.is_object() {
             return Err(not_iterable());
         }
-        let (sync, method) = [Symbol::async_iterator(), Symbol::iterator()]
-            .iter()
-            .enumerate()
-            .find_map(|(at, symbol)| {
-                let method = Reflect::get(items, symbol)
-                    .ok()
-                    .filter(|m| m.is_function())?;
-                Some((at == 1, method))
-            })
-            .ok_or_else(not_iterable)?;
+        let (sync, method) = [
+            (false, Symbol::async_iterator()),
+            (true, Symbol::iterator()),
+        ]
+        .into_iter()
+        .find_map(|(sync, symbol)| {
+            let method = Reflect::get(items, &symbol).ok();
+            Some((sync, method.filter(|m| m.is_function())?))
+        })
+        .ok_or_else(not_iterable)?;
         let iterator = method
             .unchecked_into::<Function>()
             .call0(items)
@@ -215,39 +215,49 @@ impl Observer for JsObserver {
     }
 }
 
-// rustfmt drops the values of foreign statics.
-#[rustfmt::skip]
-#[wasm_bindgen]
-extern "C" {
-    // The property names read from every step and item, made once: a name passed as `&str` becomes a
-    // new string (a UTF-8 decode) on every read, a dozen times per item.
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static DONE: JsString = "done";
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static VALUE: JsString = "value";
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static FOLDER_ID: JsString = "folderId";
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static MODE: JsString = "mode";
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static ITEM_ID: JsString = "itemId";
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static CHANGE_KEY: JsString = "changeKey";
-    #[wasm_bindgen(thread_local_v2, static_string)]
-    static DATA: JsString = "data";
+/// Declares each name as a JavaScript string made once (`thread_local_v2, static_string`): a name passed
+/// as `&str` becomes a new string (a UTF-8 decode) on every read, a dozen times per item. A macro rather
+/// than the attribute written out per name, which rustfmt would also strip of its value.
+macro_rules! property_names {
+    ($($key:ident = $name:tt),* $(,)?) => {
+        #[wasm_bindgen]
+        extern "C" {
+            $(
+                #[wasm_bindgen(thread_local_v2, static_string)]
+                static $key: JsString = $name;
+            )*
+        }
+    };
 }
 
-/// A property name: its JavaScript string, and the name for messages.
-type Key = (&'static wasm_bindgen::JsThreadLocal<JsString>, &'static str);
+// The property names read from every step and item.
+property_names! {
+    DONE = "done",
+    VALUE = "value",
+    FOLDER_ID = "folderId",
+    MODE = "mode",
+    ITEM_ID = "itemId",
+    CHANGE_KEY = "changeKey",
+    DATA = "data",
+}
+
+/// A property name, as one of the strings above; messages read the name back from it.
+type Key = &'static wasm_bindgen::JsThreadLocal<JsString>;
+
+/// `key` as Rust text, for a message.
+fn key_name(key: Key) -> String {
+    key.with(|name| String::from(name))
+}
 
 fn item_error(requirement: &str) -> MailboxError {
     MailboxError::invalid_argument(["item", requirement].concat())
 }
 
 /// An item's own member `key`; a getter or trap that throws makes the item invalid.
-fn member(item: &JsValue, (key, name): Key) -> Result<Option<JsValue>, MailboxError> {
-    key.with(|key| own(item, key))
-        .map_err(|_| item_error(&[".", name, " could not be read: reading it threw"].concat()))
+fn member(item: &JsValue, key: Key) -> Result<Option<JsValue>, MailboxError> {
+    key.with(|name| own(item, name)).map_err(|_| {
+        item_error(&[".", &key_name(key), " could not be read: reading it threw"].concat())
+    })
 }
 
 fn optional_string(item: &JsValue, key: Key) -> Result<Option<String>, MailboxError> {
@@ -257,7 +267,7 @@ fn optional_string(item: &JsValue, key: Key) -> Result<Option<String>, MailboxEr
                 item_error(
                     &[
                         ".",
-                        key.1,
+                        &key_name(key),
                         " must be a string of valid Unicode text, at most 65536 characters",
                     ]
                     .concat(),
@@ -310,6 +320,29 @@ thread_local! {
     static VIEW_GETTERS: [OnceCell<[Function; 3]>; 2] = const { [OnceCell::new(), OnceCell::new()] };
 }
 
+/// The `buffer`, `byteOffset` and `byteLength` getters of %TypedArray%.prototype or, with `data_view`, of
+/// DataView.prototype, found through a sample of each.
+fn view_getters(data_view: bool) -> Result<[Function; 3], JsValue> {
+    let sample: JsValue = if data_view {
+        DataView::new(&ArrayBuffer::new(0), 0, 0).into()
+    } else {
+        Uint8Array::new_with_length(0).into()
+    };
+    let mut prototype = Reflect::get_prototype_of(&sample)?;
+    if !data_view {
+        prototype = Reflect::get_prototype_of(&prototype)?;
+    }
+    let getter = |key: &str| -> Result<Function, JsValue> {
+        let descriptor = Reflect::get_own_property_descriptor(&prototype, &JsValue::from_str(key))?;
+        Reflect::get(&descriptor, &JsValue::from_str("get"))?.dyn_into()
+    };
+    Ok([
+        getter("buffer")?,
+        getter("byteOffset")?,
+        getter("byteLength")?,
+    ])
+}
+
 /// A view over what `data` really holds, read through the getters of %TypedArray%.prototype or, with
 /// `data_view`, of DataView.prototype: what the engine knows, whatever a subclass or an own property of
 /// `data` claims.
@@ -319,25 +352,7 @@ fn intrinsic_view(data: &JsValue, data_view: bool) -> Result<Uint8Array, JsValue
         let getters = match cell.get() {
             Some(getters) => getters,
             None => {
-                let sample: JsValue = if data_view {
-                    DataView::new(&ArrayBuffer::new(0), 0, 0).into()
-                } else {
-                    Uint8Array::new_with_length(0).into()
-                };
-                let mut prototype = Reflect::get_prototype_of(&sample)?;
-                if !data_view {
-                    prototype = Reflect::get_prototype_of(&prototype)?;
-                }
-                let getter = |key: &str| -> Result<Function, JsValue> {
-                    let descriptor =
-                        Reflect::get_own_property_descriptor(&prototype, &JsValue::from_str(key))?;
-                    Reflect::get(&descriptor, &JsValue::from_str("get"))?.dyn_into()
-                };
-                let found = [
-                    getter("buffer")?,
-                    getter("byteOffset")?,
-                    getter("byteLength")?,
-                ];
+                let found = view_getters(data_view)?;
                 cell.get_or_init(|| found)
             }
         };
@@ -399,9 +414,9 @@ pub fn read_item(value: &JsValue) -> Result<ImportItem, MailboxError> {
     if !value.is_object() {
         return Err(item_error(" must be an object { folderId, data }"));
     }
-    let folder_id = optional_string(value, (&FOLDER_ID, "folderId"))?
+    let folder_id = optional_string(value, &FOLDER_ID)?
         .ok_or_else(|| item_error(".folderId must be a string"))?;
-    let mode = match optional_string(value, (&MODE, "mode"))?.as_deref() {
+    let mode = match optional_string(value, &MODE)?.as_deref() {
         None | Some("create") => Mode::Create,
         Some("update") => Mode::Update,
         Some(_) => return Err(item_error(".mode must be \"create\" or \"update\"")),
@@ -410,10 +425,10 @@ pub fn read_item(value: &JsValue) -> Result<ImportItem, MailboxError> {
         folder_id,
         data: ItemData::Base64(String::new()),
         mode,
-        item_id: optional_string(value, (&ITEM_ID, "itemId"))?,
-        change_key: optional_string(value, (&CHANGE_KEY, "changeKey"))?,
+        item_id: optional_string(value, &ITEM_ID)?,
+        change_key: optional_string(value, &CHANGE_KEY)?,
     };
-    let (data_len, body) = match member(value, (&DATA, "data"))? {
+    let (data_len, body) = match member(value, &DATA)? {
         Some(data) if data.is_string() => {
             let text: JsString = data.unchecked_into();
             let len = text.length() as usize;
