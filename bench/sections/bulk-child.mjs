@@ -1,7 +1,12 @@
-// Section 4, one kind of client in a process of its own: MailboxClient.importItems ("ours"), or the best a
-// hand-written client can do ("pool": exactly 4 fetch workers per mailbox posting pre-encoded items), against
-// the mock tenant (its own process) with Exchange's limit of 4 concurrent posts per mailbox and a fixed
-// latency; one mailbox, then four at once. Prints JSON.
+// Section 4, one kind of client in a process of its own: MailboxClient.importItems ("ours"), the best a
+// hand-written client can do ("pool": exactly 4 fetch workers per mailbox, each encoding and posting the next
+// item), or that pool with ours' safeguards on every post ("guarded", below), against the mock tenant (its
+// own process) with Exchange's limit of 4 concurrent posts per mailbox and a fixed latency; one mailbox, then
+// four at once. Prints JSON.
+//
+// With `network: "timer"` no request leaves the process: `fetch` is replaced by a timer that answers each
+// post after the latency, as the mock would. What remains is each client's own work per item, without the
+// network stack's or the mock's (which share the machine's cores): the part of the CPU a client can change.
 //
 // One kind per process, as a user runs one: in a process that has run both, `fetch` and its stream code
 // have been compiled for both kinds' requests (ours sends a signal and `redirect: "manual"` and reads the
@@ -14,8 +19,8 @@ import { MailboxClient } from "graph-mailbox-import";
 import { mockClient as fetchSession } from "../consumers/fetch.mjs";
 import { startMockProcess } from "../lib/mock-process.mjs";
 
-const { kind, count, latencyMs, limit, itemBytes, mailboxes: mailboxCount, warmup: warmupCount = 200 } = JSON.parse(process.argv[2]);
-const mock = await startMockProcess({ importLatencyMs: latencyMs, importConcurrencyLimit: limit });
+const { kind, count, latencyMs, limit, itemBytes, mailboxes: mailboxCount, warmup: warmupCount = 200, network = "mock" } = JSON.parse(process.argv[2]);
+const mock = network === "timer" ? timerNetwork() : await startMockProcess({ importLatencyMs: latencyMs, importConcurrencyLimit: limit });
 
 const folderId = "AAMkAGI2TAAA=";
 let items = Array.from({ length: count }, () => ({ folderId, data: randomFillSync(new Uint8Array(itemBytes)) }));
@@ -30,8 +35,56 @@ async function ours(mailboxes) {
   }
 }
 
+/** `fetch` answered in-process after the latency, with the mock's answers; the stats a run reads, counted. */
+function timerNetwork() {
+  const importHost = "127.0.0.1:9";
+  const headers = { "content-type": "application/json", "request-id": "bench", "client-request-id": "bench" };
+  let statuses = {};
+  globalThis.fetch = async (url, init) => {
+    if (String(url).endsWith("/createImportSession")) {
+      const session = { importUrl: `http://${importHost}/importItem?authtoken=bench`, expirationDateTime: "2099-01-01T00:00:00Z" };
+      return new Response(JSON.stringify(session), { status: 201, headers });
+    }
+    const body = init.body;
+    await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    const ok = typeof body === "string" && body.includes('"Data":"');
+    statuses[ok ? 200 : 400] = (statuses[ok ? 200 : 400] ?? 0) + 1;
+    return new Response(ok ? '{"ItemId":"AAMkAGI2TAAA=","ChangeKey":"CQAAABYAAAA="}' : '{"Message":"no data"}', { status: ok ? 200 : 400, headers });
+  };
+  return {
+    graphUrl: "http://127.0.0.1:9",
+    importHost,
+    reset: async () => void (statuses = {}),
+    close: async () => {},
+    stats: async () => ({ refusedForConcurrency: {}, statuses: { import: statuses }, maxInFlightByMailbox: { import: {} }, requests: { import: Object.values(statuses).reduce((a, b) => a + b, 0) } }),
+  };
+}
+
+/** Ours' safeguards on one post, for the "guarded" pool: an AbortController per attempt that a 30 s timer
+ *  aborts (ours' default timeout), `redirect: "manual"`, the four response headers ours reads, and the body
+ *  read as text. What they cost is what a hand-written pool would pay to match ours on a hung post. */
+const TIMEOUT_REASON = new Error("timed out");
+async function guardedPost(url, init) {
+  const controller = new AbortController();
+  const timer = setTimeout(controller.abort.bind(controller, TIMEOUT_REASON), 30_000);
+  try {
+    const response = await fetch(url, { ...init, redirect: "manual", signal: controller.signal });
+    for (const name of ["retry-after", "request-id", "client-request-id", "location"]) response.headers.get(name);
+    await response.text();
+    return response;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function plainPost(url, init) {
+  const response = await fetch(url, init);
+  await response.arrayBuffer();
+  return response;
+}
+
 /** A fetch pool: `limit` workers per mailbox, each taking the next item; a 429 is retried after 100 ms. */
-async function pool(mailboxes) {
+async function pool(mailboxes, post = plainPost) {
   const session = fetchSession({ token: "bench-token", graphUrl: mock.graphUrl });
   return Promise.all(
     mailboxes.map(async (mailbox) => {
@@ -44,8 +97,7 @@ async function pool(mailboxes) {
           const item = items[next++];
           const body = JSON.stringify({ FolderId: item.folderId, Mode: "create", Data: Buffer.from(item.data).toString("base64") });
           for (;;) {
-            const response = await fetch(importUrl, { method: "POST", headers: { "content-type": "application/json" }, body });
-            await response.arrayBuffer();
+            const response = await post(importUrl, { method: "POST", headers: { "content-type": "application/json" }, body });
             if (response.status === 429) {
               await new Promise((r) => setTimeout(r, 100));
               continue;
@@ -98,7 +150,7 @@ async function warmUp(impl) {
   }
 }
 
-const impl = { ours, pool }[kind];
+const impl = { ours, pool, guarded: (mailboxes) => pool(mailboxes, guardedPost) }[kind];
 try {
   await warmUp(impl);
   const one = ["MBX:bulk-1@bench"];

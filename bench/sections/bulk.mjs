@@ -22,24 +22,42 @@ function combine(a, b) {
   };
 }
 
-export async function measureBulk({ count = 2000, latencyMs = 50, limit = 4, itemBytes = 2048, mailboxes = 4, warmup = 200 } = {}) {
+/** The kinds of client compared (bulk-child.mjs describes each), each run twice in fresh processes in the
+ *  order ours, pool, guarded, guarded, pool, ours, so a drift of the machine's speed weighs on all alike. */
+const KINDS = ["ours", "pool", "guarded"];
+const ORDER = [...KINDS, ...[...KINDS].reverse()];
+
+const NAMES = { ours: "ours (MailboxClient.importItems)", pool: "fetch pool of 4 per mailbox", guarded: "fetch pool with ours' safeguards" };
+
+export async function measureBulk({ count = 2000, latencyMs = 50, limit = 4, itemBytes = 2048, mailboxes = 4, warmup = 200, clientOnlyCount = count / 2 } = {}) {
   const ceiling = limit / (latencyMs / 1000);
-  log("", `== 4. Bulk import: 2 runs of ${int(count)} items of ${int(itemBytes)} B per mailbox (ours, pool, pool, ours), mock latency ${latencyMs} ms, limit ${limit} in flight per mailbox (ceiling ${ceiling}/s per mailbox)`);
-  // Each kind twice, each time in a fresh process (bulk-child.mjs says why), in the order ours, pool, pool,
-  // ours, so a drift of the machine's speed during the section weighs on both alike; each row is over both.
-  const child = async (kind) =>
-    JSON.parse(await check(process.execPath, [join(BENCH, "sections", "bulk-child.mjs"), JSON.stringify({ kind, count, latencyMs, limit, itemBytes, mailboxes, warmup })]));
-  const [oursA, poolA, poolB, oursB] = [await child("ours"), await child("pool"), await child("pool"), await child("ours")];
-  const runs = [0, 1].flatMap((group) => [combine(oursA[group], oursB[group]), combine(poolA[group], poolB[group])]);
+  const child = async (kind, network, n) =>
+    JSON.parse(await check(process.execPath, [join(BENCH, "sections", "bulk-child.mjs"), JSON.stringify({ kind, count: n, latencyMs, limit, itemBytes, mailboxes, warmup, network })]));
+  // Each row is over a kind's two runs.
+  const series = async (network, n) => {
+    const done = {};
+    for (const kind of ORDER) (done[kind] ??= []).push(await child(kind, network, n));
+    return [0, 1].flatMap((group) => KINDS.map((kind) => combine(done[kind][0][group], done[kind][1][group])));
+  };
+
+  log("", `== 4. Bulk import: 2 runs of ${int(count)} items of ${int(itemBytes)} B per mailbox per kind (${ORDER.join(", ")}), mock latency ${latencyMs} ms, limit ${limit} in flight per mailbox (ceiling ${ceiling}/s per mailbox)`);
+  const runs = await series("mock", count);
   for (const r of runs) {
     r.ceiling = ceiling * r.mailboxes;
     r.itemsPerSecond = r.items / (r.wallMs / 1000);
     r.ofCeiling = r.itemsPerSecond / r.ceiling;
     r.cpuUsPerItem = (r.cpuMs * 1000) / r.items;
     r.status429 = r.importStatuses["429"] ?? 0;
-    log(`${r.label === "ours" ? "ours (MailboxClient.importItems)" : "fetch pool of 4 per mailbox"}, ${r.mailboxes} mailbox(es): ${int(r.items)} items in ${(r.wallMs / 1000).toFixed(2)} s = ` +
+    log(`${NAMES[r.label]}, ${r.mailboxes} mailbox(es): ${int(r.items)} items in ${(r.wallMs / 1000).toFixed(2)} s = ` +
       `${r.itemsPerSecond.toFixed(1)} items/s = ${pct(r.ofCeiling)} of ${r.ceiling}/s; 429s ${r.status429} (refused for concurrency ${r.refusedForConcurrency}); ` +
       `peak in flight ${r.peakInFlight}; imported ${r.imported}, failed ${r.failed}, unknown ${r.outcomeUnknown}; client CPU ${r.cpuUsPerItem.toFixed(0)} µs/item; statuses ${JSON.stringify(r.importStatuses)}`);
   }
-  return { runs, count, latencyMs, limit, itemBytes, ceiling, warmup };
+
+  log("", `== 4b. The client's own work: the same, ${int(clientOnlyCount)} items per mailbox, fetch answered by a timer after ${latencyMs} ms in the client's process`);
+  const clientOnly = await series("timer", clientOnlyCount);
+  for (const r of clientOnly) {
+    r.cpuUsPerItem = (r.cpuMs * 1000) / r.items;
+    log(`${NAMES[r.label]}, ${r.mailboxes} mailbox(es): client CPU ${r.cpuUsPerItem.toFixed(0)} µs/item; imported ${r.imported}, failed ${r.failed}`);
+  }
+  return { runs, clientOnly, clientOnlyCount, count, latencyMs, limit, itemBytes, ceiling, warmup };
 }
