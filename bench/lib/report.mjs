@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { BENCH, bytes, int, ms, pct } from "./util.mjs";
 import { jobsSection } from "../sections/jobs.mjs";
 import { foldersSection } from "../sections/folders.mjs";
+import { KIND_NAMES, bulkRow } from "../sections/bulk.mjs";
 
 /** The hard ceiling on the shipped total that bench/budget.mjs enforces. */
 const CEILING = JSON.parse(readFileSync(join(BENCH, "budget.json"), "utf8")).maxTotalGzip;
@@ -135,10 +136,7 @@ function overheadSection({ rows, calls, rounds, warmup, graphStatuses }) {
   ].join("\n");
 }
 
-const BULK_NAMES = { ours: "**ours (importItems)**", pool: "fetch pool", guarded: "fetch pool with ours' safeguards" };
-
 function bulkSection({ runs, clientOnly, clientOnlyCount, count, latencyMs, limit, itemBytes, ceiling, warmup }) {
-  const byKind = (rows, kind, mailboxes) => rows.find((r) => r.label === kind && r.mailboxes === mailboxes);
   return [
     "## 4. Bulk import",
     "",
@@ -158,7 +156,7 @@ function bulkSection({ runs, clientOnly, clientOnlyCount, count, latencyMs, limi
     "machine's cores with the client, so the share of the ceiling follows the client's CPU.",
     "",
     table(["client", "mailboxes", "items", "seconds", "items/s", "of ceiling", "429s", "refused", "peak in flight", "imported / failed / unknown", "client CPU µs/item"], runs.map((r) => [
-      BULK_NAMES[r.label], r.mailboxes, int(r.items), (r.wallMs / 1000).toFixed(2), r.itemsPerSecond.toFixed(1),
+      KIND_NAMES[r.label].table, r.mailboxes, int(r.items), (r.wallMs / 1000).toFixed(2), r.itemsPerSecond.toFixed(1),
       `${pct(r.ofCeiling)} of ${r.ceiling}/s`, r.status429, r.refusedForConcurrency, r.peakInFlight, `${r.imported} / ${r.failed} / ${r.outcomeUnknown}`, r.cpuUsPerItem.toFixed(0),
     ])),
     "",
@@ -170,8 +168,8 @@ function bulkSection({ runs, clientOnly, clientOnlyCount, count, latencyMs, limi
     "answer, and the safeguards), the part a client can change, measured with far less noise than the rows above.",
     "",
     table(["client", "mailboxes", "client CPU µs/item", "against the pool", "against the guarded pool"], clientOnly.map((r) => [
-      BULK_NAMES[r.label], r.mailboxes, r.cpuUsPerItem.toFixed(0),
-      x(r.cpuUsPerItem, byKind(clientOnly, "pool", r.mailboxes).cpuUsPerItem), x(r.cpuUsPerItem, byKind(clientOnly, "guarded", r.mailboxes).cpuUsPerItem),
+      KIND_NAMES[r.label].table, r.mailboxes, r.cpuUsPerItem.toFixed(0),
+      x(r.cpuUsPerItem, bulkRow(clientOnly, "pool", r.mailboxes).cpuUsPerItem), x(r.cpuUsPerItem, bulkRow(clientOnly, "guarded", r.mailboxes).cpuUsPerItem),
     ])),
     "",
   ].join("\n");
@@ -217,9 +215,9 @@ export function findings(r) {
   const o = Object.fromEntries(r.overhead.rows.map((c) => [c.id, c]));
   out.push(`Call overhead: ours ${o.ours.wallUs.toFixed(0)} µs/call (${x(o.ours.wallUs, o.fetch.wallUs)} plain fetch; CPU ${x(o.ours.cpuUs, o.fetch.cpuUs)}), Graph JS client ${x(o["graph-client"].wallUs, o.fetch.wallUs)}, Kiota runtime ${x(o["kiota-runtime"].wallUs, o.fetch.wallUs)}, Kiota beta SDK ${x(o["kiota-beta"].wallUs, o.fetch.wallUs)}.`);
   for (const run of r.bulk.runs.filter((b) => b.label === "ours")) {
-    const pool = r.bulk.runs.find((b) => b.label === "pool" && b.mailboxes === run.mailboxes);
-    const guarded = r.bulk.runs.find((b) => b.label === "guarded" && b.mailboxes === run.mailboxes);
-    const own = (kind) => r.bulk.clientOnly.find((b) => b.label === kind && b.mailboxes === run.mailboxes).cpuUsPerItem;
+    const pool = bulkRow(r.bulk.runs, "pool", run.mailboxes);
+    const guarded = bulkRow(r.bulk.runs, "guarded", run.mailboxes);
+    const own = (kind) => bulkRow(r.bulk.clientOnly, kind, run.mailboxes).cpuUsPerItem;
     out.push(`Bulk, ${run.mailboxes === 1 ? "1 mailbox" : `${run.mailboxes} mailboxes at once`}: ours ${run.itemsPerSecond.toFixed(1)} items/s = ${pct(run.ofCeiling)} of the ${run.ceiling}/s ceiling (fetch pool ${pct(pool.ofCeiling)}, with ours' safeguards ${pct(guarded.ofCeiling)}), ${run.status429} 429s, peak ${run.peakInFlight} in flight, client CPU ${x(run.cpuUsPerItem, pool.cpuUsPerItem)} the pool's per item (${x(run.cpuUsPerItem, guarded.cpuUsPerItem)} the guarded pool's; own work alone ${x(own("ours"), own("pool"))} and ${x(own("ours"), own("guarded"))}).`);
   }
   for (const run of (r.folders?.runs ?? []).filter((f) => f.label === "copyFolders")) {
@@ -255,9 +253,9 @@ export function losses(r) {
   const fasterCalls = r.overhead.rows.filter((c) => c.id !== "ours" && c.wallUs < oo.wallUs);
   if (fasterCalls.length) out.push(`Call overhead: ${list(fasterCalls.map((c) => `${name(c)} ${c.wallUs.toFixed(0)} µs`))} per call against ours ${oo.wallUs.toFixed(0)} µs.`);
   for (const run of r.bulk.runs.filter((b) => b.label === "ours")) {
-    const pool = r.bulk.runs.find((b) => b.label === "pool" && b.mailboxes === run.mailboxes);
+    const pool = bulkRow(r.bulk.runs, "pool", run.mailboxes);
+    const guarded = bulkRow(r.bulk.runs, "guarded", run.mailboxes);
     const where = run.mailboxes === 1 ? "1 mailbox" : `${run.mailboxes} mailboxes`;
-    const guarded = r.bulk.runs.find((b) => b.label === "guarded" && b.mailboxes === run.mailboxes);
     if (pool.itemsPerSecond > run.itemsPerSecond) out.push(`Bulk, ${where}: the hand-written fetch pool reached ${pct(pool.ofCeiling)} of the ceiling, ours ${pct(run.ofCeiling)}.`);
     if (guarded.itemsPerSecond > run.itemsPerSecond) out.push(`Bulk, ${where}: the fetch pool with ours' safeguards reached ${pct(guarded.ofCeiling)} of the ceiling, ours ${pct(run.ofCeiling)}.`);
     if (pool.cpuUsPerItem < run.cpuUsPerItem) out.push(`Bulk, ${where}: ours spends ${x(run.cpuUsPerItem, pool.cpuUsPerItem)} the fetch pool's client CPU per item (${run.cpuUsPerItem.toFixed(0)} against ${pool.cpuUsPerItem.toFixed(0)} µs).`);
@@ -356,7 +354,7 @@ export function renderSvg(r) {
     { title: "3. createImportSession against the local mock, µs per call", format: (v) => `${v.toFixed(0)} µs`,
       rows: r.overhead.rows.map((c) => ({ label: short[c.id], value: c.wallUs, ours: c.id === "ours" })) },
     { title: `4. Bulk import, share of the ceiling (${r.bulk.limit} in flight / ${r.bulk.latencyMs} ms per mailbox; full bar = 100%)`, format: (v) => pct(v), max: 1,
-      rows: r.bulk.runs.map((b) => ({ label: `${{ ours: "ours", pool: "fetch pool", guarded: "pool + safeguards" }[b.label]}, ${b.mailboxes} mailbox${b.mailboxes > 1 ? "es" : ""}`, value: b.ofCeiling, ours: b.label === "ours" })) },
+      rows: r.bulk.runs.map((b) => ({ label: `${KIND_NAMES[b.label].chart}, ${b.mailboxes} mailbox${b.mailboxes > 1 ? "es" : ""}`, value: b.ofCeiling, ours: b.label === "ours" })) },
   ];
   const big = Math.max(...r.encoding.sizes);
   panels.push({ title: `5. Posting a ${int(big / 1e6)} MB item, median ms (incl. the mock's work)`, format: (v) => ms(v),

@@ -48,8 +48,9 @@ function timerNetwork() {
     const body = init.body;
     await new Promise((resolve) => setTimeout(resolve, latencyMs));
     const ok = typeof body === "string" && body.includes('"Data":"');
-    statuses[ok ? 200 : 400] = (statuses[ok ? 200 : 400] ?? 0) + 1;
-    return new Response(ok ? '{"ItemId":"AAMkAGI2TAAA=","ChangeKey":"CQAAABYAAAA="}' : '{"Message":"no data"}', { status: ok ? 200 : 400, headers });
+    const status = ok ? 200 : 400;
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    return new Response(ok ? '{"ItemId":"AAMkAGI2TAAA=","ChangeKey":"CQAAABYAAAA="}' : '{"Message":"no data"}', { status, headers });
   };
   return {
     graphUrl: "http://127.0.0.1:9",

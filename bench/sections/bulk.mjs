@@ -27,7 +27,15 @@ function combine(a, b) {
 const KINDS = ["ours", "pool", "guarded"];
 const ORDER = [...KINDS, ...[...KINDS].reverse()];
 
-const NAMES = { ours: "ours (MailboxClient.importItems)", pool: "fetch pool of 4 per mailbox", guarded: "fetch pool with ours' safeguards" };
+/** Each kind's name in the log, in BENCHMARKS.md's tables and on the chart. */
+export const KIND_NAMES = {
+  ours: { log: "ours (MailboxClient.importItems)", table: "**ours (importItems)**", chart: "ours" },
+  pool: { log: "fetch pool of 4 per mailbox", table: "fetch pool", chart: "fetch pool" },
+  guarded: { log: "fetch pool with ours' safeguards", table: "fetch pool with ours' safeguards", chart: "pool + safeguards" },
+};
+
+/** The row of `kind` with `mailboxes` mailboxes among a section's rows. */
+export const bulkRow = (rows, kind, mailboxes) => rows.find((r) => r.label === kind && r.mailboxes === mailboxes);
 
 export async function measureBulk({ count = 2000, latencyMs = 50, limit = 4, itemBytes = 2048, mailboxes = 4, warmup = 200, clientOnlyCount = count / 2 } = {}) {
   const ceiling = limit / (latencyMs / 1000);
@@ -37,7 +45,9 @@ export async function measureBulk({ count = 2000, latencyMs = 50, limit = 4, ite
   const series = async (network, n) => {
     const done = {};
     for (const kind of ORDER) (done[kind] ??= []).push(await child(kind, network, n));
-    return [0, 1].flatMap((group) => KINDS.map((kind) => combine(done[kind][0][group], done[kind][1][group])));
+    const rows = [0, 1].flatMap((group) => KINDS.map((kind) => combine(done[kind][0][group], done[kind][1][group])));
+    for (const r of rows) r.cpuUsPerItem = (r.cpuMs * 1000) / r.items;
+    return rows;
   };
 
   log("", `== 4. Bulk import: 2 runs of ${int(count)} items of ${int(itemBytes)} B per mailbox per kind (${ORDER.join(", ")}), mock latency ${latencyMs} ms, limit ${limit} in flight per mailbox (ceiling ${ceiling}/s per mailbox)`);
@@ -46,9 +56,8 @@ export async function measureBulk({ count = 2000, latencyMs = 50, limit = 4, ite
     r.ceiling = ceiling * r.mailboxes;
     r.itemsPerSecond = r.items / (r.wallMs / 1000);
     r.ofCeiling = r.itemsPerSecond / r.ceiling;
-    r.cpuUsPerItem = (r.cpuMs * 1000) / r.items;
     r.status429 = r.importStatuses["429"] ?? 0;
-    log(`${NAMES[r.label]}, ${r.mailboxes} mailbox(es): ${int(r.items)} items in ${(r.wallMs / 1000).toFixed(2)} s = ` +
+    log(`${KIND_NAMES[r.label].log}, ${r.mailboxes} mailbox(es): ${int(r.items)} items in ${(r.wallMs / 1000).toFixed(2)} s = ` +
       `${r.itemsPerSecond.toFixed(1)} items/s = ${pct(r.ofCeiling)} of ${r.ceiling}/s; 429s ${r.status429} (refused for concurrency ${r.refusedForConcurrency}); ` +
       `peak in flight ${r.peakInFlight}; imported ${r.imported}, failed ${r.failed}, unknown ${r.outcomeUnknown}; client CPU ${r.cpuUsPerItem.toFixed(0)} µs/item; statuses ${JSON.stringify(r.importStatuses)}`);
   }
@@ -56,8 +65,7 @@ export async function measureBulk({ count = 2000, latencyMs = 50, limit = 4, ite
   log("", `== 4b. The client's own work: the same, ${int(clientOnlyCount)} items per mailbox, fetch answered by a timer after ${latencyMs} ms in the client's process`);
   const clientOnly = await series("timer", clientOnlyCount);
   for (const r of clientOnly) {
-    r.cpuUsPerItem = (r.cpuMs * 1000) / r.items;
-    log(`${NAMES[r.label]}, ${r.mailboxes} mailbox(es): client CPU ${r.cpuUsPerItem.toFixed(0)} µs/item; imported ${r.imported}, failed ${r.failed}`);
+    log(`${KIND_NAMES[r.label].log}, ${r.mailboxes} mailbox(es): client CPU ${r.cpuUsPerItem.toFixed(0)} µs/item; imported ${r.imported}, failed ${r.failed}`);
   }
   return { runs, clientOnly, clientOnlyCount, count, latencyMs, limit, itemBytes, ceiling, warmup };
 }
